@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("trainer: not built yet (issue 4)");
+    std::process::exit(1);
+}
