@@ -1,0 +1,145 @@
+//! Model file export through the runtime's own encoder, and atomic writes.
+
+use crate::data::{Problem, TaskKind};
+use crate::net::{Dense, Net};
+use crate::solver::SolverCfg;
+use crate::train::STATE_BOUND;
+use nagode::format::{encode_to_vec, Header, Layer, Task, MAX_LAYERS};
+use std::path::Path;
+
+/// Why a model could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The ResNet baseline has no model-file form.
+    #[error("the ResNet baseline cannot be exported (the model file holds one ODE field)")]
+    Resnet,
+    /// A size that does not fit the format.
+    #[error("cannot export: {0}")]
+    Shape(String),
+    /// The runtime's encoder refused the model.
+    #[error("the model file encoder refused the model: {0}")]
+    Encode(String),
+    /// Writing failed.
+    #[error("{file}: cannot write: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+fn small(v: usize, what: &str) -> Result<u16, ExportError> {
+    u16::try_from(v).map_err(|_| ExportError::Shape(format!("{what} = {v} does not fit in 16 bits")))
+}
+
+fn layer(d: &Dense, inputs: usize) -> Result<Layer, ExportError> {
+    Ok(Layer { inputs: small(inputs, "layer inputs")?, outputs: small(d.outputs(), "layer outputs")?, activation: d.act })
+}
+
+fn heapless_layers(v: Vec<Layer>, block: &str) -> Result<heapless::Vec<Layer, MAX_LAYERS>, ExportError> {
+    let n = v.len();
+    heapless::Vec::from_slice(&v).map_err(|_| ExportError::Shape(format!("{block} has {n} layers, the format holds {MAX_LAYERS}")))
+}
+
+/// Appends a layer as `W[out][in]` row-major then `b` (the format's order)
+/// from the transposed storage.
+fn push_dense(out: &mut Vec<f32>, d: &Dense) {
+    let (i, o) = (d.inputs(), d.outputs());
+    let wt = d.wt.as_vec();
+    for r in 0..o {
+        out.extend((0..i).map(|k| wt[k * o + r]));
+    }
+    out.extend(d.b.as_vec());
+}
+
+/// The header and the flat weights of `net`.
+pub fn to_header(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<(Header, Vec<f32>), ExportError> {
+    let spec = solver.spec().ok_or(ExportError::Resnet)?;
+    let field = net.fields.first().ok_or(ExportError::Resnet)?;
+    if net.fields.len() != 1 {
+        return Err(ExportError::Resnet);
+    }
+    let d = net.arch.state_dim;
+    let e = net.arch.enc_dim();
+    let mut weights = Vec::new();
+    let mut enc = Vec::new();
+    let mut width = net.arch.channels;
+    for l in &net.encoder {
+        enc.push(layer(l, width)?);
+        push_dense(&mut weights, l);
+        width = l.outputs();
+    }
+    // Field's first layer: W[out][y.., e..].
+    let h1 = field.first.outputs();
+    let wy = field.wy.as_vec();
+    let we = field.first.wt.as_vec();
+    for r in 0..h1 {
+        weights.extend((0..d).map(|k| wy[k * h1 + r]));
+        weights.extend((0..e).map(|k| we[k * h1 + r]));
+    }
+    weights.extend(field.first.b.as_vec());
+    let mut fl = vec![Layer { inputs: small(d + e, "field inputs")?, outputs: small(h1, "field width")?, activation: field.first.act }];
+    let mut width = h1;
+    for l in &field.rest {
+        fl.push(layer(l, width)?);
+        push_dense(&mut weights, l);
+        width = l.outputs();
+    }
+    debug_assert_eq!(width, d);
+    let mut dec = Vec::new();
+    let mut width = d;
+    for l in &net.decoder {
+        dec.push(layer(l, width)?);
+        push_dense(&mut weights, l);
+        width = l.outputs();
+    }
+    let task = match p.task {
+        TaskKind::Forecast => Task::Forecast { horizon: small(p.horizon, "horizon")? },
+        TaskKind::Classify => Task::Classify { classes: small(p.classes.len(), "classes")? },
+    };
+    let header = Header {
+        task,
+        channels: small(p.channels(), "channels")?,
+        window: small(p.window, "window")?,
+        sample_dt: p.sample_dt,
+        mean: heapless::Vec::from_slice(&p.mean).map_err(|_| ExportError::Shape("too many channels".into()))?,
+        std: heapless::Vec::from_slice(&p.std).map_err(|_| ExportError::Shape("too many channels".into()))?,
+        state_dim: small(d, "state_dim")?,
+        encoder: heapless_layers(enc, "encoder")?,
+        field: heapless_layers(fl, "field")?,
+        decoder: heapless_layers(dec, "decoder")?,
+        solver: spec,
+        state_bound: STATE_BOUND,
+    };
+    Ok((header, weights))
+}
+
+/// The model file bytes, written by the runtime's encoder.
+pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, ExportError> {
+    let (header, weights) = to_header(net, solver, p)?;
+    encode_to_vec(&header, &weights).map_err(|e| ExportError::Encode(e.to_string()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+/// synced, then renamed over the target, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    use std::io::Write;
+    let io = |source| ExportError::Io { file: path.display().to_string(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

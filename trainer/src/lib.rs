@@ -1,0 +1,9 @@
+//! nagode's trainer: learns neural-ODE time-series models with dfdx through
+//! the same discrete solver the `nagode` runtime runs, and exports them in
+//! the runtime's model format.
+
+pub mod data;
+pub mod export;
+pub mod net;
+pub mod solver;
+pub mod train;

@@ -1,0 +1,486 @@
+//! The model on dfdx tensors: parameters, and the forward pass that unrolls
+//! the very solver recurrence the runtime runs (discretise-then-optimise).
+//!
+//! Shapes are chosen at run time, so every tensor is `(usize, usize)` or
+//! `(usize,)`. One tape is threaded through the forward pass by hand ([`Tr`]):
+//! every operand except the one carrying the tape is a plain tensor, and dfdx
+//! still accumulates its gradient by id. This lets a tensor (the state, the
+//! velocity, a pre-broadcast bias) be used many times without cloning tapes,
+//! and keeps the op count per solver step minimal, which is what costs time
+//! at these sizes.
+
+use crate::solver::{Coef, Plan, SolverChoice, SolverCfg, Stage};
+use dfdx::prelude::*;
+use nagode::format::Activation;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A run-time-shaped matrix.
+pub type M<T = NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
+/// A run-time-shaped vector.
+pub type V<T = NoneTape> = Tensor<(usize,), f32, Cpu, T>;
+
+/// One dense layer; the weight is stored transposed (`[inputs][outputs]`) so
+/// the forward pass is `x W + b` with no permute op.
+#[derive(Clone, Debug)]
+pub struct Dense {
+    /// `W^T`, `[inputs][outputs]`.
+    pub wt: M,
+    /// Bias, `[outputs]`.
+    pub b: V,
+    /// Activation after the affine map.
+    pub act: Activation,
+}
+
+impl Dense {
+    fn new(dev: &Cpu, rng: &mut StdRng, inputs: usize, outputs: usize, act: Activation, gain: f32) -> Self {
+        // Glorot-uniform, scaled by `gain` (small for the last field layer so
+        // the initial dynamics are gentle).
+        let limit = gain * (6.0 / (inputs + outputs) as f32).sqrt();
+        let w: Vec<f32> = (0..inputs * outputs).map(|_| rng.gen_range(-limit..limit)).collect();
+        Dense {
+            wt: dev.tensor_from_vec(w, (inputs, outputs)),
+            b: dev.tensor_from_vec(vec![0.0; outputs], (outputs,)),
+            act,
+        }
+    }
+    /// Inputs of the layer.
+    pub fn inputs(&self) -> usize {
+        self.wt.shape().0
+    }
+    /// Outputs of the layer.
+    pub fn outputs(&self) -> usize {
+        self.wt.shape().1
+    }
+}
+
+/// The vector field `f([y, e])`: the first layer's weight is split into
+/// its `y` rows and its `e` rows so the `e` part is computed for all samples
+/// in one matrix product before the solver loop.
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// First layer, `y` part: `W_y^T`, `[D][H1]`.
+    pub wy: M,
+    /// First layer, `e` part and bias.
+    pub first: Dense,
+    /// The remaining layers (the last one maps to `D`, identity activation).
+    pub rest: Vec<Dense>,
+}
+
+/// Sizes of a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arch {
+    /// Input channels.
+    pub channels: usize,
+    /// Encoder output sizes (tanh); empty = no encoder.
+    pub encoder: Vec<usize>,
+    /// ODE state dimension `D`.
+    pub state_dim: usize,
+    /// Hidden widths of the field (tanh).
+    pub hidden: Vec<usize>,
+    /// Hidden widths of the decoder (tanh) before the output layer.
+    pub decoder: Vec<usize>,
+    /// Decoder outputs.
+    pub outputs: usize,
+    /// Samples per window (ResNet needs it: one block per sample).
+    pub window: usize,
+}
+
+impl Arch {
+    /// Width of the encoder output `E`.
+    pub fn enc_dim(&self) -> usize {
+        self.encoder.last().copied().unwrap_or(self.channels)
+    }
+}
+
+/// All trainable parameters.
+#[derive(Clone, Debug)]
+pub struct Net {
+    /// The sizes.
+    pub arch: Arch,
+    /// Encoder layers.
+    pub encoder: Vec<Dense>,
+    /// The field (one per sample for the ResNet baseline).
+    pub fields: Vec<Field>,
+    /// Decoder layers.
+    pub decoder: Vec<Dense>,
+}
+
+impl Net {
+    /// Random initial parameters, deterministic in `seed`.
+    pub fn new(dev: &Cpu, arch: &Arch, solver: SolverChoice, seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut encoder = Vec::new();
+        let mut width = arch.channels;
+        for &w in &arch.encoder {
+            encoder.push(Dense::new(dev, &mut rng, width, w, Activation::Tanh, 1.0));
+            width = w;
+        }
+        let copies = if solver == SolverChoice::Resnet { arch.window } else { 1 };
+        let fields = (0..copies)
+            .map(|_| {
+                let d = arch.state_dim;
+                let h1 = arch.hidden.first().copied().unwrap_or(d);
+                let first_act = if arch.hidden.is_empty() { Activation::Identity } else { Activation::Tanh };
+                let whole = Dense::new(dev, &mut rng, d + width, h1, first_act, if arch.hidden.is_empty() { 0.1 } else { 1.0 });
+                let all = whole.wt.as_vec();
+                let wy = dev.tensor_from_vec(all[..d * h1].to_vec(), (d, h1));
+                let first = Dense {
+                    wt: dev.tensor_from_vec(all[d * h1..].to_vec(), (width, h1)),
+                    b: whole.b,
+                    act: first_act,
+                };
+                let mut rest = Vec::new();
+                let mut w = h1;
+                for &h in arch.hidden.iter().skip(1) {
+                    rest.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
+                    w = h;
+                }
+                if !arch.hidden.is_empty() {
+                    rest.push(Dense::new(dev, &mut rng, w, d, Activation::Identity, 0.1));
+                }
+                Field { wy, first, rest }
+            })
+            .collect();
+        let mut decoder = Vec::new();
+        let mut w = arch.state_dim;
+        for &h in &arch.decoder {
+            decoder.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
+            w = h;
+        }
+        decoder.push(Dense::new(dev, &mut rng, w, arch.outputs, Activation::Identity, 1.0));
+        Net { arch: arch.clone(), encoder, fields, decoder }
+    }
+
+    /// Every parameter tensor, in a fixed order (the optimiser's order).
+    pub fn params(&self) -> Vec<Param<'_>> {
+        let mut out = Vec::new();
+        for d in &self.encoder {
+            out.push(Param::M(&d.wt));
+            out.push(Param::V(&d.b));
+        }
+        for f in &self.fields {
+            out.push(Param::M(&f.wy));
+            out.push(Param::M(&f.first.wt));
+            out.push(Param::V(&f.first.b));
+            for d in &f.rest {
+                out.push(Param::M(&d.wt));
+                out.push(Param::V(&d.b));
+            }
+        }
+        for d in &self.decoder {
+            out.push(Param::M(&d.wt));
+            out.push(Param::V(&d.b));
+        }
+        out
+    }
+
+    /// Mutable access in the same order as [`Net::params`].
+    pub fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        let mut out = Vec::new();
+        for d in &mut self.encoder {
+            out.push(ParamMut::M(&mut d.wt));
+            out.push(ParamMut::V(&mut d.b));
+        }
+        for f in &mut self.fields {
+            out.push(ParamMut::M(&mut f.wy));
+            out.push(ParamMut::M(&mut f.first.wt));
+            out.push(ParamMut::V(&mut f.first.b));
+            for d in &mut f.rest {
+                out.push(ParamMut::M(&mut d.wt));
+                out.push(ParamMut::V(&mut d.b));
+            }
+        }
+        for d in &mut self.decoder {
+            out.push(ParamMut::M(&mut d.wt));
+            out.push(ParamMut::V(&mut d.b));
+        }
+        out
+    }
+
+    /// Number of trainable scalars.
+    pub fn param_count(&self) -> usize {
+        self.params().iter().map(|p| p.len()).sum()
+    }
+}
+
+/// A parameter tensor, read-only.
+pub enum Param<'a> {
+    /// A matrix.
+    M(&'a M),
+    /// A vector.
+    V(&'a V),
+}
+
+impl Param<'_> {
+    /// Number of scalars.
+    pub fn len(&self) -> usize {
+        match self {
+            Param::M(t) => t.shape().num_elements(),
+            Param::V(t) => t.shape().num_elements(),
+        }
+    }
+    /// Whether it has no scalars.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Its gradient from `grads` (zeros if it took no part).
+    pub fn grad(&self, grads: &Gradients<f32, Cpu>) -> Vec<f32> {
+        match self {
+            Param::M(t) => grads.get(*t).as_vec(),
+            Param::V(t) => grads.get(*t).as_vec(),
+        }
+    }
+    /// Its values.
+    pub fn values(&self) -> Vec<f32> {
+        match self {
+            Param::M(t) => t.as_vec(),
+            Param::V(t) => t.as_vec(),
+        }
+    }
+}
+
+/// A parameter tensor, writable.
+pub enum ParamMut<'a> {
+    /// A matrix.
+    M(&'a mut M),
+    /// A vector.
+    V(&'a mut V),
+}
+
+impl ParamMut<'_> {
+    /// Overwrites the values.
+    pub fn set(&mut self, v: &[f32]) {
+        match self {
+            ParamMut::M(t) => t.copy_from(v),
+            ParamMut::V(t) => t.copy_from(v),
+        }
+    }
+}
+
+/// Threads one tape through the forward pass; see the module doc.
+pub struct Tr<T> {
+    tape: T,
+}
+
+impl<T: Tape<f32, Cpu>> Tr<T> {
+    /// Starts with `tape`.
+    pub fn new(tape: T) -> Self {
+        Tr { tape }
+    }
+    fn take(&mut self) -> T {
+        std::mem::take(&mut self.tape)
+    }
+    fn keep<S: Shape>(&mut self, x: Tensor<S, f32, Cpu, T>) -> Tensor<S, f32, Cpu> {
+        let (x, t) = x.split_tape();
+        self.tape = t;
+        x
+    }
+    /// Puts the tape back on a tensor (for the loss).
+    pub fn attach<S: Shape>(&mut self, x: Tensor<S, f32, Cpu>) -> Tensor<S, f32, Cpu, T> {
+        x.put_tape(self.take())
+    }
+    /// `a + b`.
+    pub fn add(&mut self, a: &M, b: &M) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t) + b.clone())
+    }
+    /// `a * b` elementwise.
+    pub fn mul(&mut self, a: &M, b: &M) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t) * b.clone())
+    }
+    /// `s a`.
+    pub fn scale(&mut self, a: &M, s: f32) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t) * s)
+    }
+    /// `c a` for a scalar or per-row coefficient.
+    pub fn coef(&mut self, a: &M, c: &Coef) -> M {
+        match c {
+            Coef::Scalar(s) => self.scale(a, *s),
+            Coef::Rows(r) => self.mul(a, r),
+        }
+    }
+    /// `a b` (matrix product).
+    pub fn mm(&mut self, a: &M, b: &M) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t).matmul(b.clone()))
+    }
+    /// The activation (identity records nothing).
+    pub fn act(&mut self, a: M, act: Activation) -> M {
+        match act {
+            Activation::Identity => a,
+            Activation::Tanh => {
+                let t = self.take();
+                self.keep(a.put_tape(t).tanh())
+            }
+            Activation::Relu => {
+                let t = self.take();
+                self.keep(a.put_tape(t).relu())
+            }
+        }
+    }
+    /// Rows `r0..r1`.
+    pub fn rows(&mut self, a: &M, r0: usize, r1: usize) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t).slice((r0..r1, ..)))
+    }
+    /// The bias repeated on `rows` rows.
+    pub fn bcast(&mut self, b: &V, rows: usize) -> M {
+        let t = self.take();
+        let n = b.shape().0;
+        self.keep(b.clone().put_tape(t).broadcast_like::<_, Axis<0>>(&(rows, n)))
+    }
+    /// A dense layer on `x` (rows = batch).
+    pub fn dense(&mut self, x: &M, d: &Dense) -> M {
+        let rows = x.shape().0;
+        let xw = self.mm(x, &d.wt);
+        let b = self.bcast(&d.b, rows);
+        let s = self.add(&xw, &b);
+        self.act(s, d.act)
+    }
+}
+
+/// A field with its biases pre-broadcast to the batch (one op each per
+/// forward pass instead of one per evaluation).
+struct ReadyField<'a> {
+    f: &'a Field,
+    biases: Vec<M>,
+    /// `e W_e + b_1` for every sample, sample-major rows `[n][b]`.
+    ebias: M,
+}
+
+impl<'a> ReadyField<'a> {
+    fn new<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, f: &'a Field, e_all: &M, batch: usize) -> Self {
+        let ebias = {
+            let ew = tr.mm(e_all, &f.first.wt);
+            let b = tr.bcast(&f.first.b, e_all.shape().0);
+            tr.add(&ew, &b)
+        };
+        let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
+        ReadyField { f, biases, ebias }
+    }
+
+    /// `f(y; e_n)` given the slice of `ebias` for sample n.
+    fn eval<T: Tape<f32, Cpu>>(&self, tr: &mut Tr<T>, y: &M, e_n: &M) -> M {
+        let a = tr.mm(y, &self.f.wy);
+        let a = tr.add(&a, e_n);
+        let mut h = tr.act(a, self.f.first.act);
+        for (d, b) in self.f.rest.iter().zip(&self.biases) {
+            let a = tr.mm(&h, &d.wt);
+            let a = tr.add(&a, b);
+            h = tr.act(a, d.act);
+        }
+        h
+    }
+}
+
+/// A batch ready for the forward pass.
+pub struct Batch {
+    /// Normalised inputs, sample-major `[n][b][c]`, shape `(W*B, C)`.
+    pub x: M,
+    /// Batch size.
+    pub size: usize,
+    /// The integration plan (step sizes per sample and sub-step).
+    pub plan: Plan,
+}
+
+/// Runs the model on a batch; returns the decoder outputs `(B, out)` in
+/// normalised units (forecast) or logits (classify), and the tape.
+///
+/// `bound`: when `Some`, the state is read back after every sample and the
+/// pass stops with `Err(step)` if any component exceeds it or is not finite
+/// (the runtime's divergence rule; only used without gradients).
+pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tape: T, bound: Option<f32>) -> Result<(M, Tr<T>), usize> {
+    let dev = batch.x.device().clone();
+    let mut tr = Tr::new(tape);
+    let b = batch.size;
+    let d = net.arch.state_dim;
+    let mut e = batch.x.clone();
+    for layer in &net.encoder {
+        e = tr.dense(&e, layer);
+    }
+    let window = batch.x.shape().0 / b;
+    let zero: M = dev.zeros_like(&(b, d));
+    let mut y = zero.clone();
+    let mut v = zero;
+    let ready: Vec<ReadyField> = net.fields.iter().map(|f| ReadyField::new(&mut tr, f, &e, b)).collect();
+    let mut first_step = true;
+    for n in 0..window {
+        let field = &ready[if cfg.kind == SolverChoice::Resnet { n } else { 0 }];
+        let e_n = if window == 1 { field.ebias.clone() } else { tr.rows(&field.ebias, n * b, (n + 1) * b) };
+        if cfg.kind == SolverChoice::Resnet {
+            let f = field.eval(&mut tr, &y, &e_n);
+            y = tr.add(&y, &f);
+        } else {
+            for step in &batch.plan.samples[n] {
+                match step {
+                    Stage::Nag { rescale, vcoef, h, active } => {
+                        if let Some(r) = rescale {
+                            v = tr.coef(&v, r);
+                        }
+                        if first_step && cfg.startup_euler {
+                            // y1 = y0 + H f(y0), v1 = y1 - y0.
+                            let f = field.eval(&mut tr, &y, &e_n);
+                            v = tr.coef(&f, h);
+                            y = tr.add(&y, &v);
+                        } else {
+                            let mv = tr.scale(&v, cfg.mu);
+                            let z = tr.add(&y, &mv);
+                            let f = field.eval(&mut tr, &z, &e_n);
+                            let hf = tr.coef(&f, h);
+                            let kept = match vcoef {
+                                None => mv,
+                                Some(c) => tr.coef(&v, c),
+                            };
+                            v = tr.add(&kept, &hf);
+                            let dy = match active {
+                                None => v.clone(),
+                                Some(a) => tr.mul(&v, a),
+                            };
+                            y = tr.add(&y, &dy);
+                        }
+                    }
+                    Stage::Rk { tableau, h } => {
+                        let mut ks: Vec<M> = Vec::with_capacity(tableau.b.len());
+                        for (i, row) in tableau.a.iter().enumerate() {
+                            let mut arg = y.clone();
+                            for (j, &aij) in row.iter().enumerate().take(i) {
+                                if aij != 0.0 {
+                                    let hk = tr.coef(&ks[j], &h.times(aij));
+                                    arg = tr.add(&arg, &hk);
+                                }
+                            }
+                            ks.push(field.eval(&mut tr, &arg, &e_n));
+                        }
+                        let mut acc: Option<M> = None;
+                        for (k, &bi) in ks.iter().zip(tableau.b) {
+                            if bi != 0.0 {
+                                let term = tr.coef(k, &h.times(bi));
+                                acc = Some(match acc {
+                                    None => term,
+                                    Some(a) => tr.add(&a, &term),
+                                });
+                            }
+                        }
+                        if let Some(a) = acc {
+                            y = tr.add(&y, &a);
+                        }
+                    }
+                }
+                first_step = false;
+            }
+        }
+        if let Some(bound) = bound {
+            if y.as_vec().iter().any(|x| !x.is_finite() || x.abs() > bound) {
+                return Err(n);
+            }
+        }
+    }
+    let mut out = y;
+    for layer in &net.decoder {
+        out = tr.dense(&out, layer);
+    }
+    Ok((out, tr))
+}

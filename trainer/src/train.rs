@@ -1,0 +1,374 @@
+//! The training loop: mini-batches, Adam over the parameter list, early
+//! stopping on validation, and the divergence guard that keeps the last good
+//! model.
+
+use crate::data::{Problem, TaskKind, Windows};
+use crate::net::{forward, Batch, Net, M};
+use crate::solver::{plan, PlanError, SolverCfg};
+use dfdx::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::time::{Duration, Instant};
+
+/// A state component beyond this (normalised units) counts as diverged; it
+/// is also written to the model file for the runtime.
+pub const STATE_BOUND: f32 = 1.0e4;
+
+/// Optimisation settings.
+#[derive(Clone, Debug)]
+pub struct TrainCfg {
+    /// Most epochs.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f32,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Stop when this much training time has passed (checked per batch).
+    pub time_budget: Option<Duration>,
+    /// Most mini-batches per epoch (sub-samples big training sets); 0 = all.
+    pub batches_per_epoch: usize,
+    /// Global gradient-norm clip.
+    pub clip: f32,
+    /// Seed of the batch order.
+    pub seed: u64,
+}
+
+impl Default for TrainCfg {
+    fn default() -> Self {
+        TrainCfg {
+            epochs: 30,
+            batch: 32,
+            lr: 5e-3,
+            patience: 8,
+            time_budget: None,
+            batches_per_epoch: 0,
+            clip: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+/// One epoch's figures.
+#[derive(Clone, Debug)]
+pub struct EpochLog {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f32,
+    /// Validation loss (normalised MSE or cross-entropy).
+    pub val_loss: f32,
+    /// Validation metric (MSE in data units or accuracy).
+    pub val_metric: f32,
+    /// Training wall time so far (evaluation excluded), seconds.
+    pub seconds: f64,
+}
+
+/// Why training stopped early with a kept model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// All epochs ran.
+    Epochs,
+    /// Validation did not improve for `patience` epochs.
+    EarlyStop,
+    /// The time budget ran out.
+    Budget,
+    /// The loss or the state became non-finite or exceeded the bound.
+    Diverged(String),
+}
+
+/// A trained model with its history.
+pub struct Trained {
+    /// The best-validation parameters.
+    pub net: Net,
+    /// Epoch logs.
+    pub history: Vec<EpochLog>,
+    /// Epoch of the kept parameters (0 = the initial ones).
+    pub best_epoch: usize,
+    /// Why training ended.
+    pub stop: Stop,
+    /// Training wall time, seconds.
+    pub seconds: f64,
+    /// Iterations run.
+    pub iterations: usize,
+}
+
+/// Evaluation of a model on windows.
+#[derive(Clone, Debug)]
+pub struct Eval {
+    /// Loss in training units (normalised MSE or cross-entropy).
+    pub loss: f32,
+    /// MSE in data units (forecast) or accuracy (classify).
+    pub metric: f32,
+    /// Predictions: de-normalised forecasts `[i][k][c]` or logits `[i][class]`.
+    pub outputs: Vec<f32>,
+}
+
+/// Errors the training loop reports.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A gap cannot be integrated.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The model diverged before any good model existed.
+    #[error("training diverged before any finite validation loss: {0}")]
+    Diverged(String),
+    /// The evaluated model's state grew past the bound.
+    #[error("state diverged (|y| > {bound} or non-finite) at sample {sample} of a window")]
+    StateDiverged {
+        /// Sample index.
+        sample: usize,
+        /// The bound.
+        bound: f32,
+    },
+}
+
+/// Builds the batch tensors for windows `idx` of `w`: normalised, sample-major.
+pub fn make_batch(p: &Problem, cfg: &SolverCfg, w: &Windows, idx: &[usize], dev: &Cpu, d: usize) -> Result<(Batch, M), TrainError> {
+    let (c, win, out) = (p.channels(), p.window, p.outputs());
+    let b = idx.len();
+    let mut x = vec![0f32; win * b * c];
+    let mut gaps = Vec::with_capacity(b * win);
+    for (r, &i) in idx.iter().enumerate() {
+        for n in 0..win {
+            for ch in 0..c {
+                let raw = w.x[(i * win + n) * c + ch];
+                x[(n * b + r) * c + ch] = (raw - p.mean[ch]) / p.std[ch];
+            }
+        }
+        gaps.extend_from_slice(&w.gaps[i * win..(i + 1) * win]);
+    }
+    let mut target = vec![0f32; b * out];
+    for (r, &i) in idx.iter().enumerate() {
+        match p.task {
+            TaskKind::Forecast => {
+                for (j, t) in target[r * out..(r + 1) * out].iter_mut().enumerate() {
+                    let ch = j % c;
+                    *t = (w.y[i * out + j] - p.mean[ch]) / p.std[ch];
+                }
+            }
+            TaskKind::Classify => target[r * out + w.class[i]] = 1.0,
+        }
+    }
+    let plan = plan(cfg, &gaps, b, win, d, dev)?;
+    Ok((
+        Batch { x: dev.tensor_from_vec(x, (win * b, c)), size: b, plan },
+        dev.tensor_from_vec(target, (b, out)),
+    ))
+}
+
+/// The loss of outputs against targets, on the tape.
+fn loss<T: Tape<f32, Cpu>>(task: TaskKind, out: Tensor<(usize, usize), f32, Cpu, T>, target: M) -> Tensor<(), f32, Cpu, T> {
+    match task {
+        TaskKind::Forecast => mse_loss(out, target),
+        TaskKind::Classify => cross_entropy_with_logits_loss(out, target),
+    }
+}
+
+/// Evaluates `net` on all windows of `w` (chunks of 256), with the runtime's
+/// divergence rule.
+pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu) -> Result<Eval, TrainError> {
+    let out_len = p.outputs();
+    let mut outputs = Vec::with_capacity(w.len * out_len);
+    let mut loss_sum = 0f64;
+    let mut metric_sum = 0f64;
+    let all: Vec<usize> = (0..w.len).collect();
+    for idx in all.chunks(256) {
+        let (batch, target) = make_batch(p, cfg, w, idx, dev, net.arch.state_dim)?;
+        let (out, _) = forward(net, cfg, &batch, NoneTape, Some(STATE_BOUND)).map_err(|sample| TrainError::StateDiverged { sample, bound: STATE_BOUND })?;
+        loss_sum += loss(p.task, out.clone(), target).array() as f64 * idx.len() as f64;
+        let o = out.as_vec();
+        for (r, &i) in idx.iter().enumerate() {
+            let row = &o[r * out_len..(r + 1) * out_len];
+            match p.task {
+                TaskKind::Forecast => {
+                    let c = p.channels();
+                    for (j, &v) in row.iter().enumerate() {
+                        let raw = v * p.std[j % c] + p.mean[j % c];
+                        let e = (raw - w.y[i * out_len + j]) as f64;
+                        metric_sum += e * e / out_len as f64;
+                        outputs.push(raw);
+                    }
+                }
+                TaskKind::Classify => {
+                    let best = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+                    if best == w.class[i] {
+                        metric_sum += 1.0;
+                    }
+                    outputs.extend_from_slice(row);
+                }
+            }
+        }
+    }
+    let n = w.len.max(1) as f64;
+    Ok(Eval { loss: (loss_sum / n) as f32, metric: (metric_sum / n) as f32, outputs })
+}
+
+/// The naive forecast (last value repeated) MSE in data units, or the
+/// majority-class accuracy.
+pub fn naive(p: &Problem, w: &Windows) -> f32 {
+    match p.task {
+        TaskKind::Forecast => {
+            let (c, win, out) = (p.channels(), p.window, p.outputs());
+            let mut s = 0f64;
+            for i in 0..w.len {
+                for j in 0..out {
+                    let last = w.x[(i * win + win - 1) * c + j % c];
+                    let e = (last - w.y[i * out + j]) as f64;
+                    s += e * e;
+                }
+            }
+            (s / (w.len * out).max(1) as f64) as f32
+        }
+        TaskKind::Classify => {
+            let mut counts = vec![0usize; p.classes.len()];
+            for (k, count) in counts.iter_mut().enumerate() {
+                *count = p.train.class.iter().filter(|&&c| c == k).count();
+            }
+            let major = counts.iter().enumerate().max_by_key(|x| x.1).map_or(0, |x| x.0);
+            w.class.iter().filter(|&&c| c == major).count() as f32 / w.len.max(1) as f32
+        }
+    }
+}
+
+/// Adam over a flat parameter list.
+pub struct Adam {
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    t: i32,
+    lr: f32,
+}
+
+impl Adam {
+    /// Zero moments for `net`.
+    pub fn new(net: &Net, lr: f32) -> Self {
+        let sizes: Vec<usize> = net.params().iter().map(|p| p.len()).collect();
+        Adam {
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            t: 0,
+            lr,
+        }
+    }
+
+    /// One step with gradients `g` (clipped to global norm `clip`).
+    pub fn step(&mut self, net: &mut Net, mut g: Vec<Vec<f32>>, clip: f32) {
+        let norm = g.iter().flatten().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > clip {
+            let s = clip / norm;
+            g.iter_mut().flatten().for_each(|x| *x *= s);
+        }
+        self.t += 1;
+        let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+        let c1 = 1.0 - b1.powi(self.t);
+        let c2 = 1.0 - b2.powi(self.t);
+        let values: Vec<Vec<f32>> = net.params().iter().map(|p| p.values()).collect();
+        for (k, mut p) in net.params_mut().into_iter().enumerate() {
+            let mut w = values[k].clone();
+            for i in 0..w.len() {
+                let gi = g[k][i];
+                self.m[k][i] = b1 * self.m[k][i] + (1.0 - b1) * gi;
+                self.v[k][i] = b2 * self.v[k][i] + (1.0 - b2) * gi * gi;
+                w[i] -= self.lr * (self.m[k][i] / c1) / ((self.v[k][i] / c2).sqrt() + eps);
+            }
+            p.set(&w);
+        }
+    }
+}
+
+/// Loss and gradients of one batch.
+pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, task: TaskKind) -> (f32, Vec<Vec<f32>>) {
+    let tape = OwnedTape::<f32, Cpu>::default();
+    let Ok((out, mut tr)) = forward(net, cfg, batch, tape, None) else {
+        unreachable!("no bound given")
+    };
+    let l = loss(task, tr.attach(out), target.clone());
+    let value = l.array();
+    let grads = l.backward();
+    let g = net.params().iter().map(|p| p.grad(&grads)).collect();
+    (value, g)
+}
+
+/// Trains `net` on `p`; `on_epoch` sees each epoch's log (progress display).
+pub fn train(mut net: Net, solver: &SolverCfg, p: &Problem, cfg: &TrainCfg, dev: &Cpu, mut on_epoch: impl FnMut(&EpochLog)) -> Result<Trained, TrainError> {
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut adam = Adam::new(&net, cfg.lr);
+    let d = net.arch.state_dim;
+    let start = Instant::now();
+    let mut eval_time = Duration::ZERO;
+    let first = evaluate(&net, solver, p, &p.val, dev);
+    let mut best = (first.as_ref().map_or(f32::INFINITY, |e| e.loss), net.clone(), 0usize);
+    let mut history = Vec::new();
+    let mut stop = Stop::Epochs;
+    let mut iterations = 0;
+    let mut order: Vec<usize> = (0..p.train.len).collect();
+    'epochs: for epoch in 1..=cfg.epochs {
+        order.shuffle(&mut rng);
+        let mut sum = 0f64;
+        let mut count = 0usize;
+        let limit = if cfg.batches_per_epoch == 0 { usize::MAX } else { cfg.batches_per_epoch };
+        for idx in order.chunks(cfg.batch).take(limit) {
+            let (batch, target) = make_batch(p, solver, &p.train, idx, dev, d)?;
+            let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task);
+            iterations += 1;
+            if !l.is_finite() || g.iter().flatten().any(|x| !x.is_finite()) {
+                stop = Stop::Diverged(format!("non-finite training loss at epoch {epoch}, iteration {iterations}"));
+                break 'epochs;
+            }
+            sum += l as f64;
+            count += 1;
+            adam.step(&mut net, g, cfg.clip);
+            if cfg.time_budget.is_some_and(|b| start.elapsed() - eval_time > b) {
+                stop = Stop::Budget;
+                break;
+            }
+        }
+        let t0 = Instant::now();
+        let val = evaluate(&net, solver, p, &p.val, dev);
+        eval_time += t0.elapsed();
+        let log = match &val {
+            Ok(e) if e.loss.is_finite() => EpochLog {
+                epoch,
+                train_loss: (sum / count.max(1) as f64) as f32,
+                val_loss: e.loss,
+                val_metric: e.metric,
+                seconds: (start.elapsed() - eval_time).as_secs_f64(),
+            },
+            Ok(_) => {
+                stop = Stop::Diverged(format!("non-finite validation loss at epoch {epoch}"));
+                break;
+            }
+            Err(e) => {
+                stop = Stop::Diverged(format!("{e} (validation, epoch {epoch})"));
+                break;
+            }
+        };
+        on_epoch(&log);
+        if log.val_loss < best.0 {
+            best = (log.val_loss, net.clone(), epoch);
+        }
+        history.push(log);
+        if stop == Stop::Budget {
+            break;
+        }
+        if epoch - best.2 >= cfg.patience {
+            stop = Stop::EarlyStop;
+            break;
+        }
+    }
+    if let Stop::Diverged(why) = &stop {
+        if !best.0.is_finite() {
+            return Err(TrainError::Diverged(why.clone()));
+        }
+    }
+    Ok(Trained {
+        net: best.1,
+        history,
+        best_epoch: best.2,
+        stop,
+        seconds: (start.elapsed() - eval_time).as_secs_f64(),
+        iterations,
+    })
+}
