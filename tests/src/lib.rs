@@ -1,1 +1,38 @@
-//! Helpers shared by the cross-crate and QEMU tests in `tests/tests/`.
+//! Helpers shared by the cross-crate and QEMU tests in `tests/tests/`:
+//! deterministic stand-in models, the QEMU harness for the firmware's core
+//! matrix, and the host side of the firmware's replay.
+
+pub mod models;
+pub mod qemu;
+
+use nagode::{Model, RunError, Session};
+
+/// Widest vector a host session here supports.
+pub const HOST_STATE: usize = 256;
+/// Most sample values a host session here holds.
+pub const HOST_WINDOW: usize = 4096;
+
+/// What the firmware prints for one replay, computed with the host runtime:
+/// `(index of the newest sample, outputs)` for every prediction, following
+/// the firmware's schedule (`qemu::replay::PREDICT_EVERY`).
+pub fn host_replay(model: &Model<'_>, samples: &[f32]) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let mut session =
+        Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
+    let every = qemu::replay::PREDICT_EVERY;
+    let window = model.window();
+    let gap = model.header().sample_dt;
+    let mut out = vec![0.0f32; model.output_len()];
+    let mut predictions = Vec::new();
+    for (i, &sample) in samples.iter().enumerate() {
+        let run = |e: RunError| format!("host replay at sample {i}: {e}");
+        session
+            .push(&vec![sample; model.channels()], gap)
+            .map_err(run)?;
+        let pushed = i + 1;
+        if pushed >= window && (pushed - window) % every == 0 {
+            let written = session.predict(&mut out).map_err(run)?;
+            predictions.push((i, out[..written].to_vec()));
+        }
+    }
+    Ok(predictions)
+}

@@ -1,0 +1,49 @@
+// Which recorded samples the firmware replays: shared (via `include!`) by the
+// firmware's build script, which stores them in flash, and by the host tests,
+// which feed the same samples to the host runtime.
+
+/// Samples replayed: the last `REPLAY_LEN` rows of the default data set (the
+/// end of a chronological series lies in any test split).
+#[allow(dead_code)]
+pub const REPLAY_LEN: usize = 320;
+
+/// The first column of a headed CSV as f32, or the line that does not parse.
+#[allow(dead_code)]
+pub fn first_column(csv: &str) -> Result<Vec<f32>, String> {
+    csv.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let field = line.split(',').next().unwrap_or("").trim();
+            field
+                .parse::<f32>()
+                .map_err(|e| format!("line {}: {field:?}: {e}", i + 1))
+        })
+        .collect()
+}
+
+/// The replayed samples of a series: its last `len` values (all if shorter).
+#[allow(dead_code)]
+pub fn replay_tail(series: &[f32], len: usize) -> &[f32] {
+    &series[series.len().saturating_sub(len)..]
+}
+
+/// FNV-1a over the samples' bit patterns: the firmware prints it so a test
+/// can prove the chip replayed exactly the samples the host uses.
+#[allow(dead_code)]
+pub fn fnv1a_bits(samples: &[f32]) -> u32 {
+    samples.iter().flat_map(|s| s.to_bits().to_le_bytes()).fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// After the window first fills, the firmware predicts after every
+/// `PREDICT_EVERY`-th sample pushed.
+#[allow(dead_code)]
+pub const PREDICT_EVERY: usize = 32;
+
+/// Predictions timed back to back on one full window, so SysTick's coarse
+/// ticks (25-40 instructions each under QEMU) average out.
+#[allow(dead_code)]
+pub const TIMED_REPEATS: u32 = 16;

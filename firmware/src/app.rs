@@ -1,0 +1,102 @@
+//! The application, free of any board: stream samples from a
+//! [`SampleSource`] into a session and report every prediction.
+
+use nagode::{Model, RunError, Session};
+
+use crate::source::SampleSource;
+
+/// Why the application stopped early.
+pub enum AppError<E> {
+    /// The sample source failed.
+    Source(E),
+    /// The runtime refused a sample or a prediction.
+    Run(RunError),
+}
+
+/// What the run did, for the final report.
+pub struct Summary {
+    /// Samples pushed.
+    pub samples: usize,
+    /// Predictions made.
+    pub predictions: usize,
+}
+
+/// Pushes every sample of `source` into `session` (gaps as the source says);
+/// once the model's window is full, predicts after every `every`-th sample
+/// and hands `(index of the newest sample, outputs)` to `report`.
+pub fn stream<S, const STATE: usize, const WINDOW: usize>(
+    session: &mut Session<'_, STATE, WINDOW>,
+    source: &mut S,
+    every: usize,
+    out: &mut [f32],
+    mut report: impl FnMut(usize, &[f32]),
+) -> Result<Summary, AppError<S::Error>>
+where
+    S: SampleSource,
+{
+    let model: &Model<'_> = session.model();
+    let window = model.window();
+    let mut sample = [0.0f32; nagode::format::MAX_CHANNELS];
+    let sample = &mut sample[..model.channels()];
+    let mut summary = Summary {
+        samples: 0,
+        predictions: 0,
+    };
+    while let Some(gap) = source.read(sample).map_err(AppError::Source)? {
+        session.push(sample, gap).map_err(AppError::Run)?;
+        summary.samples += 1;
+        if summary.samples >= window && (summary.samples - window) % every.max(1) == 0 {
+            let written = session.predict(out).map_err(AppError::Run)?;
+            report(summary.samples - 1, &out[..written]);
+            summary.predictions += 1;
+        }
+    }
+    Ok(summary)
+}
+
+/// The variant name of a load error (its `Display` would pull float
+/// formatting, ~20 kB, into the image).
+pub fn load_error_name(error: &nagode::LoadError) -> &'static str {
+    use nagode::LoadError as E;
+    match error {
+        E::TooShort { .. } => "TooShort",
+        E::BadMagic { .. } => "BadMagic",
+        E::CrcMismatch { .. } => "CrcMismatch",
+        E::NewerVersion { .. } => "NewerVersion",
+        E::UnsupportedVersion { .. } => "UnsupportedVersion",
+        E::Decode(_) => "Decode",
+        E::TrailingBytes { .. } => "TrailingBytes",
+        E::SizeOverflow => "SizeOverflow",
+        E::WeightBytes { .. } => "WeightBytes",
+        E::ZeroDimension { .. } => "ZeroDimension",
+        E::NormalisationLength { .. } => "NormalisationLength",
+        E::LayerInputs { .. } => "LayerInputs",
+        E::BlockOutputs { .. } => "BlockOutputs",
+        E::EmptyField => "EmptyField",
+        E::NonFiniteWeight { .. } => "NonFiniteWeight",
+        E::BadNormalisation { .. } => "BadNormalisation",
+        E::BadParameter { .. } => "BadParameter",
+        E::Limit { .. } => "Limit",
+        E::Capacity { .. } => "Capacity",
+        _ => "LoadError",
+    }
+}
+
+/// The variant name of a run error (see [`load_error_name`]).
+pub fn run_error_name(error: &RunError) -> &'static str {
+    use RunError as E;
+    match error {
+        E::SampleLength { .. } => "SampleLength",
+        E::NonFiniteSample { .. } => "NonFiniteSample",
+        E::BadGap { .. } => "BadGap",
+        E::BadMaxStep { .. } => "BadMaxStep",
+        E::TooManySubsteps { .. } => "TooManySubsteps",
+        E::NotReady { .. } => "NotReady",
+        E::WindowLength { .. } => "WindowLength",
+        E::OutputTooSmall { .. } => "OutputTooSmall",
+        E::Dimension { .. } => "Dimension",
+        E::Diverged { .. } => "Diverged",
+        E::NonFiniteOutput { .. } => "NonFiniteOutput",
+        _ => "RunError",
+    }
+}

@@ -1,0 +1,231 @@
+//! nagode on a Cortex-M: a model from flash forecasts a replayed series.
+//!
+//! The application (`app`) is generic over embedded-hal 1.0 and a
+//! `SampleSource`; this file wires it to QEMU: semihosting output, the
+//! replay source, SysTick for instruction counts, and fault handlers that
+//! end QEMU with a failing exit code.
+//!
+//! Output lines (machine-readable first word):
+//! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
+//! `PRED index hex..` (f32 bit patterns) followed by a human `#` line,
+//! `TICKS repeats ticks`, `KERNEL rows cols repeats ticks`,
+//! `RAM static bytes stack bytes`, `DONE samples predictions`, or
+//! `ERROR load|run Name` / `PANIC ...` / `HARDFAULT ...` (failing exit).
+#![no_std]
+#![no_main]
+
+mod app;
+mod measure;
+mod out;
+mod source;
+
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use nagode::{Model, Session};
+
+use app::{load_error_name, run_error_name, AppError};
+use measure::Ticks;
+use out::Console;
+use source::{Replay, ReplayClock};
+
+/// Session capacities sized by the build script to the embedded model, and
+/// the replay schedule shared with the host tests (`replay_data.rs`).
+mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+
+/// The model file, read in place from flash (`NAGODE_MODEL` at build time).
+static MODEL: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()] =
+    *include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode"));
+
+/// The recorded series replayed as sensor input (little-endian f32).
+static REPLAY: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/replay.bin")).len()] =
+    *include_bytes!(concat!(env!("OUT_DIR"), "/replay.bin"));
+
+/// Sampling period the replay pretends (the ECG's 360 Hz).
+const SAMPLE_PERIOD_NS: u32 = 2_777_778;
+
+#[entry]
+fn main() -> ! {
+    let mut console = Console::open();
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        fail(&mut console, "peripherals", "Taken")
+    };
+    let ticks = Ticks::start(peripherals.SYST);
+    console.str("BOARD ").str(env!("NAGODE_BOARD_NAME")).nl();
+    let cal = ticks.calibrate();
+    console
+        .str("CAL ")
+        .dec(cal)
+        .str(" ")
+        .dec(2 * (measure::CALIBRATION_LOOPS + 1))
+        .nl();
+    if cfg!(feature = "panic-test") {
+        panic!("deliberate panic (feature panic-test)");
+    }
+    if cfg!(feature = "hardfault-test") {
+        // A permanently undefined instruction: escalates to HardFault on every core.
+        cortex_m::asm::udf();
+    }
+
+    let model = match Model::from_bytes(&MODEL) {
+        Ok(model) => model,
+        Err(e) => fail(&mut console, "load", load_error_name(&e)),
+    };
+    let mut session = match Session::<{ config::STATE }, { config::WINDOW }>::new(&model) {
+        Ok(session) => session,
+        Err(e) => fail(&mut console, "load", load_error_name(&e)),
+    };
+    console
+        .str("MODEL ")
+        .dec(MODEL.len() as u32)
+        .str(" ")
+        .dec(model.window() as u32)
+        .str(" ")
+        .dec(model.output_len() as u32)
+        .nl();
+
+    let mut out = [0.0f32; config::OUTPUTS];
+    let gap = model.header().sample_dt;
+    let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
+    let streamed = app::stream(
+        &mut session,
+        &mut replay,
+        config::PREDICT_EVERY,
+        &mut out,
+        |at, values| {
+            console.str("PRED ").dec(at as u32);
+            values.iter().for_each(|v| {
+                console.str(" ").f32_bits(*v);
+            });
+            console
+                .nl()
+                .str("# forecast after sample ")
+                .dec(at as u32)
+                .str(":");
+            values.iter().for_each(|v| {
+                console.str(" ").fixed(*v);
+            });
+            console.nl();
+        },
+    );
+    let summary = match streamed {
+        Ok(summary) => summary,
+        Err(AppError::Run(e)) => fail(&mut console, "run", run_error_name(&e)),
+        Err(AppError::Source(never)) => match never {},
+    };
+
+    if summary.predictions > 0 {
+        let start = ticks.now();
+        for _ in 0..config::TIMED_REPEATS {
+            if let Err(e) = session.predict(&mut out) {
+                fail(&mut console, "run", run_error_name(&e));
+            }
+        }
+        let spent = ticks.since(start);
+        console
+            .str("TICKS ")
+            .dec(config::TIMED_REPEATS)
+            .str(" ")
+            .dec(spent)
+            .nl();
+    }
+    kernel_bench(&model, &ticks, &mut console);
+    console
+        .str("RAM static ")
+        .dec(measure::static_ram())
+        .str(" stack ")
+        .dec(measure::stack_high_water())
+        .nl();
+    console
+        .str("DONE ")
+        .dec(summary.samples as u32)
+        .str(" ")
+        .dec(summary.predictions as u32)
+        .nl();
+    exit(EXIT_SUCCESS)
+}
+
+/// Times the runtime's dense kernel alone on the model's widest field layer
+/// shape (weights read from the model's bytes in flash), for instructions
+/// per multiply-accumulate without solver or activation overhead.
+fn kernel_bench(model: &Model<'_>, ticks: &Ticks, console: &mut Console) {
+    const REPEATS: u32 = 64;
+    let Some(layer) = model
+        .header()
+        .field
+        .iter()
+        .max_by_key(|l| usize::from(l.inputs) * usize::from(l.outputs))
+    else {
+        return;
+    };
+    let (rows, cols) = (
+        usize::from(layer.outputs).min(config::STATE),
+        usize::from(layer.inputs).min(config::STATE),
+    );
+    let x = [0.5f32; config::STATE];
+    let mut acc = [0.0f32; config::STATE];
+    let weights = model.weight_bytes();
+    let start = ticks.now();
+    for _ in 0..REPEATS {
+        nagode::field::mat_vec_acc(weights, cols, &x[..cols], &mut acc[..rows]);
+    }
+    let spent = ticks.since(start);
+    // Keeps the results alive so the loop is not optimised away.
+    let check = acc.iter().fold(0u32, |h, v| h ^ v.to_bits());
+    console
+        .str("KERNEL ")
+        .dec(rows as u32)
+        .str(" ")
+        .dec(cols as u32)
+        .str(" ")
+        .dec(REPEATS)
+        .str(" ")
+        .dec(spent)
+        .str(" ")
+        .hex(check)
+        .nl();
+}
+
+/// Prints `ERROR stage name` and ends the run with a failing status.
+fn fail(console: &mut Console, stage: &str, name: &str) -> ! {
+    console.str("ERROR ").str(stage).str(" ").str(name).nl();
+    exit(EXIT_FAILURE)
+}
+
+/// Ends the QEMU run with `status`; on a board without a host, parks the core.
+fn exit(status: debug::ExitStatus) -> ! {
+    debug::exit(status);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let mut console = Console::open();
+    console.str("PANIC");
+    if let Some(location) = info.location() {
+        console
+            .str(" at ")
+            .str(location.file())
+            .str(":")
+            .dec(location.line());
+    }
+    if let Some(message) = info.message().as_str() {
+        console.str(": ").str(message);
+    }
+    console.nl();
+    exit(EXIT_FAILURE)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    Console::open()
+        .str("HARDFAULT pc=")
+        .hex(frame.pc())
+        .str(" lr=")
+        .hex(frame.lr())
+        .nl();
+    exit(EXIT_FAILURE)
+}

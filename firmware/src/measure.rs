@@ -1,0 +1,84 @@
+//! Cost and memory figures the chip can take of itself.
+//!
+//! Instructions: in QEMU with `-icount shift=0` virtual time advances by a
+//! fixed amount per instruction, and SysTick (clocked by the core) counts
+//! virtual time, so SysTick ticks are proportional to instructions. The
+//! firmware calibrates the ratio in the same run with a loop of known length
+//! (`cortex_m::asm::delay(n)` runs `n + 1` iterations of `subs` + `bne`).
+//! On a real core the same ticks are plain clock cycles.
+
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m::peripheral::SYST;
+
+/// Loop count of the calibration delay: `2 * (CALIBRATION_LOOPS + 1)` instructions.
+pub const CALIBRATION_LOOPS: u32 = 500_000;
+
+/// A free-running 24-bit down-counter on the core clock.
+pub struct Ticks {
+    _syst: SYST,
+}
+
+impl Ticks {
+    /// Starts SysTick from its top with the core clock, no interrupt.
+    pub fn start(mut syst: SYST) -> Self {
+        syst.disable_interrupt();
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(0x00ff_ffff);
+        syst.clear_current();
+        syst.enable_counter();
+        Self { _syst: syst }
+    }
+
+    /// The counter now (it counts down).
+    pub fn now(&self) -> u32 {
+        SYST::get_current()
+    }
+
+    /// Ticks from `start` to `end`, valid below 2^24 ticks.
+    pub fn since(&self, start: u32) -> u32 {
+        start.wrapping_sub(self.now()) & 0x00ff_ffff
+    }
+
+    /// Ticks taken by the calibration loop.
+    pub fn calibrate(&self) -> u32 {
+        let start = self.now();
+        cortex_m::asm::delay(CALIBRATION_LOOPS);
+        self.since(start)
+    }
+}
+
+/// Value cortex-m-rt's `paint-stack` feature writes over the whole stack at reset.
+const PAINT: u32 = 0xcccc_cccc;
+
+extern "C" {
+    static _stack_start: u32;
+    static _stack_end: u32;
+}
+
+/// Deepest stack use since reset, in bytes: the stack was painted at reset,
+/// and the lowest word whose paint is gone marks the high-water mark.
+pub fn stack_high_water() -> u32 {
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    let mut at = core::ptr::addr_of!(_stack_end) as usize;
+    while at < top {
+        // SAFETY: `_stack_end.._stack_start` is the (aligned) stack region
+        // the linker script reserved; reading it is always allowed.
+        let word = unsafe { core::ptr::read_volatile(at as *const u32) };
+        if word != PAINT {
+            break;
+        }
+        at += 4;
+    }
+    (top - at) as u32
+}
+
+/// Bytes of statically allocated RAM (`.data`, `.bss`, `.uninit`): all
+/// below the stack.
+pub fn static_ram() -> u32 {
+    extern "C" {
+        static __sdata: u32;
+    }
+    let start = core::ptr::addr_of!(__sdata) as usize;
+    let end = core::ptr::addr_of!(_stack_end) as usize;
+    end.saturating_sub(start) as u32
+}

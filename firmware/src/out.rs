@@ -1,0 +1,96 @@
+//! Text output without `core::fmt` number formatting (float formatting alone
+//! costs ~20 kB of flash): hex bits for machines, fixed-point for people.
+
+use cortex_m_semihosting::hio::{self, HostStream};
+
+/// Where lines go: the host's stdout through semihosting.
+pub struct Console {
+    stream: Option<HostStream>,
+}
+
+impl Console {
+    /// Opens the host's stdout; without a debugger/QEMU, output is dropped.
+    pub fn open() -> Self {
+        Self {
+            stream: hio::hstdout().ok(),
+        }
+    }
+
+    /// Writes raw bytes (dropped if no host is attached).
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        if let Some(stream) = self.stream.as_mut() {
+            // A failed host write cannot be reported anywhere else.
+            let _ = stream.write_all(bytes);
+        }
+        self
+    }
+
+    /// Writes a string.
+    pub fn str(&mut self, text: &str) -> &mut Self {
+        self.bytes(text.as_bytes())
+    }
+
+    /// Writes `value` in decimal.
+    pub fn dec(&mut self, value: u32) -> &mut Self {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        let mut rest = value;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.bytes(&digits[at..])
+    }
+
+    /// Writes `value` as 8 lower-case hex digits.
+    pub fn hex(&mut self, value: u32) -> &mut Self {
+        let mut digits = [0u8; 8];
+        for (i, d) in digits.iter_mut().enumerate() {
+            let nibble = (value >> (28 - 4 * i)) & 0xf;
+            *d = b"0123456789abcdef"[nibble as usize];
+        }
+        self.bytes(&digits)
+    }
+
+    /// Writes the bit pattern of `value` (round-trips exactly).
+    pub fn f32_bits(&mut self, value: f32) -> &mut Self {
+        self.hex(value.to_bits())
+    }
+
+    /// Writes `value` with 4 decimals for people (`nan`, `inf`, `big` when
+    /// it does not fit); the exact value is in the hex line.
+    pub fn fixed(&mut self, value: f32) -> &mut Self {
+        if value.is_nan() {
+            return self.str("nan");
+        }
+        let magnitude = if value < 0.0 {
+            self.str("-");
+            -value
+        } else {
+            value
+        };
+        if magnitude.is_infinite() {
+            return self.str("inf");
+        }
+        if magnitude >= 400_000.0 {
+            return self.str("big");
+        }
+        // < 4e9 after scaling, so the conversion cannot saturate.
+        let scaled = (magnitude * 10_000.0 + 0.5) as u32;
+        self.dec(scaled / 10_000).str(".");
+        let frac = scaled % 10_000;
+        for div in [1000, 100, 10, 1] {
+            self.bytes(&[b'0' + ((frac / div) % 10) as u8]);
+        }
+        self
+    }
+
+    /// Ends a line.
+    pub fn nl(&mut self) -> &mut Self {
+        self.bytes(b"\n")
+    }
+}

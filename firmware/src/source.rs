@@ -1,0 +1,109 @@
+//! Where samples come from: a `SampleSource` trait any sensor can implement,
+//! an adapter for any embedded-hal 1.0 I²C sensor, and the replay source the
+//! QEMU build uses.
+
+use embedded_hal::delay::DelayNs;
+use embedded_hal::i2c::I2c;
+
+/// A sensor that yields one sample (all channels) per call.
+pub trait SampleSource {
+    /// What can go wrong reading it.
+    type Error;
+    /// Fills `out` (one value per channel) with the next sample and returns
+    /// the time since the previous one, in the model's time units; `None`
+    /// when the source has ended (a recording).
+    fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Self::Error>;
+}
+
+/// Reads `channels` consecutive 16-bit big-endian signed registers from an
+/// I²C sensor (`address`, first register `register`) every `period_ns`,
+/// scaling each raw value by `scale`. On a board, the HAL's I²C and delay
+/// go in; the firmware stays the same.
+pub struct I2cSensor<I, D> {
+    /// The bus.
+    pub i2c: I,
+    /// The sampling clock.
+    pub delay: D,
+    /// 7-bit device address.
+    pub address: u8,
+    /// First data register.
+    pub register: u8,
+    /// Units per raw count.
+    pub scale: f32,
+    /// Sampling period in nanoseconds.
+    pub period_ns: u32,
+    /// The period in the model's time units (the gap each sample reports).
+    pub gap: f32,
+}
+
+impl<I: I2c, D: DelayNs> SampleSource for I2cSensor<I, D> {
+    type Error = I::Error;
+
+    fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Self::Error> {
+        self.delay.delay_ns(self.period_ns);
+        let mut raw = [0u8; 2 * nagode::format::MAX_CHANNELS];
+        let len = (2 * out.len()).min(raw.len());
+        self.i2c
+            .write_read(self.address, &[self.register], &mut raw[..len])?;
+        for (value, bytes) in out.iter_mut().zip(raw[..len].chunks_exact(2)) {
+            *value = f32::from(i16::from_be_bytes([bytes[0], bytes[1]])) * self.scale;
+        }
+        Ok(Some(self.gap))
+    }
+}
+
+/// A recorded series in flash (little-endian f32, one channel), replayed at
+/// a fixed gap: what the firmware feeds the model under QEMU.
+pub struct Replay<D> {
+    samples: &'static [u8],
+    at: usize,
+    gap: f32,
+    period_ns: u32,
+    delay: D,
+}
+
+impl<D: DelayNs> Replay<D> {
+    /// Replays `samples` with gap `gap`, pausing `period_ns` per sample.
+    pub fn new(samples: &'static [u8], gap: f32, period_ns: u32, delay: D) -> Self {
+        Self {
+            samples,
+            at: 0,
+            gap,
+            period_ns,
+            delay,
+        }
+    }
+}
+
+/// A replay cannot fail.
+#[derive(Debug)]
+pub enum Never {}
+
+impl<D: DelayNs> SampleSource for Replay<D> {
+    type Error = Never;
+
+    fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Never> {
+        let Some(bytes) = self.samples.get(4 * self.at..4 * self.at + 4) else {
+            return Ok(None);
+        };
+        self.delay.delay_ns(self.period_ns);
+        let value = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        out.iter_mut().for_each(|o| *o = value);
+        self.at += 1;
+        Ok(Some(self.gap))
+    }
+}
+
+/// Virtual time for the replay: QEMU needs no real pause between samples,
+/// so this only adds up the time the application asked to wait.
+#[derive(Default)]
+pub struct ReplayClock {
+    /// Nanoseconds waited so far.
+    pub waited_ns: u64,
+}
+
+impl DelayNs for ReplayClock {
+    fn delay_ns(&mut self, ns: u32) {
+        self.waited_ns += u64::from(ns);
+    }
+}

@@ -1,0 +1,38 @@
+//! Writes the deterministic stand-in models into `firmware/models/`:
+//! `seeded_ecg.nagode` (also copied to `default.nagode` unless `--keep-default`)
+//! and `sine16.nagode`. Same bytes on every run.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("make-models: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let keep_default = std::env::args().any(|a| a == "--keep-default");
+    let dir = integration::qemu::firmware_dir().join("models");
+    let csv = integration::qemu::repo_dir().join("data/ecg_mitdb.csv");
+    let text = std::fs::read_to_string(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+    let series = integration::qemu::replay::first_column(&text)?;
+    let ecg = integration::models::seeded_ecg(&series).map_err(|e| e.to_string())?;
+    let sine = integration::models::sine_mlp().map_err(|e| e.to_string())?;
+    write(&dir.join("seeded_ecg.nagode"), &ecg)?;
+    write(&dir.join("sine16.nagode"), &sine)?;
+    if !keep_default {
+        write(&dir.join("default.nagode"), &ecg)?;
+    }
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    Ok(())
+}

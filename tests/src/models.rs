@@ -1,0 +1,172 @@
+//! Deterministic models with seeded random weights, built with the runtime's
+//! own encoder: the firmware's stand-in default until a trained model is
+//! checked in, and the 1→16→16→1 tanh MLP sized like the TFLM/MicroFlow
+//! sine example, for measurements beside those anchors.
+
+use nagode::format::{self, Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
+
+/// splitmix64: tiny, seeded, identical on every host.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[-1, 1)` from the top 24 bits (exact in f32).
+    fn symmetric(&mut self) -> f32 {
+        let top = (self.next_u64() >> 40) as u32;
+        top as f32 / (1u32 << 23) as f32 - 1.0
+    }
+}
+
+fn layer(inputs: u16, outputs: u16, activation: Activation) -> Layer {
+    Layer {
+        inputs,
+        outputs,
+        activation,
+    }
+}
+
+/// Glorot-like uniform weights `±gain/sqrt(fan_in)` and small biases for
+/// every layer of `header`, in the file's weight order.
+fn seeded_weights(header: &Header, seed: u64, gain: f32) -> Vec<f32> {
+    let mut rng = SplitMix(seed);
+    let mut weights = Vec::new();
+    for l in header
+        .encoder
+        .iter()
+        .chain(header.field.iter())
+        .chain(header.decoder.iter())
+    {
+        let scale = gain / f32::from(l.inputs).sqrt();
+        for _ in 0..usize::from(l.inputs) * usize::from(l.outputs) {
+            weights.push(rng.symmetric() * scale);
+        }
+        for _ in 0..l.outputs {
+            weights.push(rng.symmetric() * 0.1);
+        }
+    }
+    weights
+}
+
+fn layers(list: &[Layer]) -> heapless::Vec<Layer, { format::MAX_LAYERS }> {
+    list.iter().copied().collect()
+}
+
+fn one(value: f32) -> heapless::Vec<f32, { format::MAX_CHANNELS }> {
+    core::iter::once(value).collect()
+}
+
+/// An ECG-shaped forecaster with seeded weights: window 64 samples, state 8,
+/// encoder 1→8 tanh, field [8 + 8]→16 tanh→8, decoder 8→8 (the next 8
+/// samples), NAG mu 0.5 with Euler start-up, one step per sample.
+/// `mean`/`std` are the series' normalisation statistics.
+pub fn seeded_ecg_header(mean: f32, std: f32) -> Header {
+    Header {
+        task: Task::Forecast { horizon: 8 },
+        channels: 1,
+        window: 64,
+        sample_dt: 1.0,
+        mean: one(mean),
+        std: one(std),
+        state_dim: 8,
+        encoder: layers(&[layer(1, 8, Activation::Tanh)]),
+        field: layers(&[
+            layer(16, 16, Activation::Tanh),
+            layer(16, 8, Activation::Identity),
+        ]),
+        decoder: layers(&[layer(8, 8, Activation::Identity)]),
+        solver: SolverSpec {
+            kind: SolverKind::Nag,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::Euler,
+            max_step: 1.0,
+        },
+        state_bound: 1.0e3,
+    }
+}
+
+/// The 1→16→16→1 tanh MLP (288 multiply-accumulates) as a nagode model:
+/// the MLP is the encoder of a window-1 model whose ODE block is one Euler
+/// step of a 2→1 linear field and whose decoder is 1→1 (3 more MACs).
+pub fn sine_mlp_header() -> Header {
+    Header {
+        task: Task::Forecast { horizon: 1 },
+        channels: 1,
+        window: 1,
+        sample_dt: 1.0,
+        mean: one(0.0),
+        std: one(1.0),
+        state_dim: 1,
+        encoder: layers(&[
+            layer(1, 16, Activation::Tanh),
+            layer(16, 16, Activation::Tanh),
+            layer(16, 1, Activation::Identity),
+        ]),
+        field: layers(&[layer(2, 1, Activation::Identity)]),
+        decoder: layers(&[layer(1, 1, Activation::Identity)]),
+        solver: SolverSpec {
+            kind: SolverKind::Euler,
+            mu: 0.0,
+            consistency_scaling: false,
+            startup: Startup::ZeroVelocity,
+            max_step: 1.0,
+        },
+        state_bound: 1.0e3,
+    }
+}
+
+/// Mean and standard deviation (population) of a series, computed in f64.
+pub fn mean_std(series: &[f32]) -> (f32, f32) {
+    let n = series.len().max(1) as f64;
+    let mean = series.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = series
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean as f32, var.sqrt().max(1e-6) as f32)
+}
+
+/// The seeded ECG forecaster's file bytes (statistics of `series`).
+pub fn seeded_ecg(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> {
+    let (mean, std) = mean_std(series);
+    let header = seeded_ecg_header(mean, std);
+    format::encode_to_vec(&header, &seeded_weights(&header, 0x4e41_474f_4445, 1.0))
+}
+
+/// The sine-sized MLP's file bytes.
+pub fn sine_mlp() -> Result<Vec<u8>, nagode::EncodeError> {
+    let header = sine_mlp_header();
+    format::encode_to_vec(&header, &seeded_weights(&header, 0x5349_4e45, 1.0))
+}
+
+/// Multiply-accumulates one prediction performs, counted as the runtime
+/// computes them: per sample the encoder and the input part of the field's
+/// first layer (held over the gap), per field evaluation the state part of
+/// the first layer and the other field layers, once the decoder.
+pub fn macs_per_prediction(model: &nagode::Model<'_>) -> u64 {
+    let header = model.header();
+    let dense = |l: &Layer| u64::from(l.inputs) * u64::from(l.outputs);
+    let encoder: u64 = header.encoder.iter().map(dense).sum();
+    let decoder: u64 = header.decoder.iter().map(dense).sum();
+    let (held, per_eval) = match header.field.split_first() {
+        Some((first, rest)) => {
+            let d = u64::from(header.state_dim);
+            let e = u64::from(first.inputs).saturating_sub(d);
+            (
+                e * u64::from(first.outputs),
+                d * u64::from(first.outputs) + rest.iter().map(dense).sum::<u64>(),
+            )
+        }
+        None => (0, 0),
+    };
+    let window = model.window() as u64;
+    window * (encoder + held) + model.evals_per_prediction() * per_eval + decoder
+}
