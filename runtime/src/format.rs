@@ -1,8 +1,22 @@
 //! The model file: a postcard + serde header and borrowed little-endian f32
 //! weights, guarded by postcard's CRC-32.
 //!
-//! CONTRACT (written by the lead; the runtime helper completes the encoder,
-//! the decoder and the validation, and may rewrite this comment):
+//! Layout of a file (every part postcard-encoded, in this order):
+//!
+//! | part | encoding |
+//! |---|---|
+//! | magic `NAGO` | 4 raw bytes |
+//! | format version | `u16` varint |
+//! | [`Header`] | postcard struct |
+//! | weights | varint byte count, then little-endian `f32`s |
+//! | CRC-32 (ISO-HDLC) of everything before it | 4 bytes little-endian |
+//!
+//! The loader checks, in order: length, magic, CRC, version, header decode,
+//! weight bytes against the layer shapes (checked arithmetic, so absurd
+//! dimensions give [`LoadError::SizeOverflow`] instead of wrapping), layer
+//! chaining, finite weights, normalisation, solver/time parameters, format
+//! limits. [`encode`] runs the very same checks, so the trainer cannot write
+//! a file the runtime refuses.
 //!
 //! * Weights are one flat run of little-endian f32, in this order: encoder
 //!   layers, field layers, decoder layers; for each layer the weight matrix
@@ -15,8 +29,11 @@
 //!   Forecast: `out = horizon * channels` values ordered `[k][c]`,
 //!   de-normalised. Classify: `out = classes` logits.
 
+use crate::error::{Block, EncodeError, LoadError};
+use crate::solver::substeps;
 use heapless::Vec;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"NAGO";
@@ -26,6 +43,12 @@ pub const FORMAT_VERSION: u16 = 1;
 pub const MAX_CHANNELS: usize = 8;
 /// Most dense layers in one block (encoder, field or decoder).
 pub const MAX_LAYERS: usize = 4;
+/// Widest layer (inputs or outputs) a model may have.
+pub const MAX_WIDTH: usize = 1024;
+/// Longest window, in samples.
+pub const MAX_WINDOW: usize = 4096;
+/// Fewest bytes of a model file: magic, version, CRC and more.
+pub const MIN_FILE_LEN: usize = MAGIC.len() + 1 + 4;
 
 /// Activation applied after a dense layer.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,4 +152,359 @@ pub struct Header {
     pub solver: SolverSpec,
     /// A state component beyond this magnitude counts as diverged.
     pub state_bound: f32,
+}
+
+/// The CRC postcard appends: CRC-32/ISO-HDLC (the zlib/PNG one).
+pub(crate) const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// One layer placed in the flat weight run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Placed {
+    pub block: Block,
+    pub index: usize,
+    pub layer: Layer,
+    /// First weight (in f32s) of this layer in the flat run.
+    pub offset: usize,
+    /// `outputs * (inputs + 1)`.
+    pub count: usize,
+}
+
+/// Every layer of a header in weight order, with its offset.
+pub(crate) fn placed(header: &Header) -> impl Iterator<Item = Result<Placed, LoadError>> + '_ {
+    let blocks = [
+        (Block::Encoder, &header.encoder),
+        (Block::Field, &header.field),
+        (Block::Decoder, &header.decoder),
+    ];
+    let mut offset = Some(0usize);
+    blocks
+        .into_iter()
+        .flat_map(|(block, layers)| {
+            layers
+                .iter()
+                .enumerate()
+                .map(move |(index, layer)| (block, index, *layer))
+        })
+        .map(move |(block, index, layer)| {
+            let count = usize::from(layer.outputs)
+                .checked_mul(
+                    usize::from(layer.inputs)
+                        .checked_add(1)
+                        .ok_or(LoadError::SizeOverflow)?,
+                )
+                .ok_or(LoadError::SizeOverflow)?;
+            let start = offset.ok_or(LoadError::SizeOverflow)?;
+            offset = start.checked_add(count);
+            Ok(Placed {
+                block,
+                index,
+                layer,
+                offset: start,
+                count,
+            })
+        })
+}
+
+/// Number of f32 weights (and biases) the header's layers need.
+pub fn weight_count(header: &Header) -> Result<usize, LoadError> {
+    placed(header).try_fold(0usize, |sum, p| {
+        sum.checked_add(p?.count).ok_or(LoadError::SizeOverflow)
+    })
+}
+
+/// Width of the encoder's output `E` (= channels when the encoder is empty).
+pub fn encoded_dim(header: &Header) -> usize {
+    header
+        .encoder
+        .last()
+        .map_or(usize::from(header.channels), |l| usize::from(l.outputs))
+}
+
+/// Number of values the decoder writes: `horizon * channels` or `classes`.
+pub fn output_len(header: &Header) -> Result<usize, LoadError> {
+    match header.task {
+        Task::Forecast { horizon } => usize::from(horizon)
+            .checked_mul(usize::from(header.channels))
+            .ok_or(LoadError::SizeOverflow),
+        Task::Classify { classes } => Ok(usize::from(classes)),
+    }
+}
+
+fn nonzero(value: usize, what: &'static str) -> Result<(), LoadError> {
+    if value == 0 {
+        Err(LoadError::ZeroDimension { what })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that each block's layers chain: widths agree and end where they must.
+fn check_chaining(header: &Header) -> Result<(), LoadError> {
+    let channels = usize::from(header.channels);
+    let state = usize::from(header.state_dim);
+    nonzero(channels, "channels")?;
+    nonzero(usize::from(header.window), "window")?;
+    nonzero(state, "state_dim")?;
+    let out = output_len(header)?;
+    nonzero(out, "output length (horizon or classes)")?;
+    for (what, len) in [("mean", header.mean.len()), ("std", header.std.len())] {
+        if len != channels {
+            return Err(LoadError::NormalisationLength {
+                what,
+                expected: channels,
+                found: len,
+            });
+        }
+    }
+    if header.field.is_empty() {
+        return Err(LoadError::EmptyField);
+    }
+    let e = encoded_dim(header);
+    let field_in = state.checked_add(e).ok_or(LoadError::SizeOverflow)?;
+    for (block, layers, input, output) in [
+        (Block::Encoder, &header.encoder, channels, e),
+        (Block::Field, &header.field, field_in, state),
+        (Block::Decoder, &header.decoder, state, out),
+    ] {
+        let mut width = input;
+        for (index, layer) in layers.iter().enumerate() {
+            if usize::from(layer.inputs) != width {
+                return Err(LoadError::LayerInputs {
+                    block,
+                    layer: index,
+                    expected: width,
+                    found: usize::from(layer.inputs),
+                });
+            }
+            width = usize::from(layer.outputs);
+            nonzero(width, "a layer's outputs")?;
+        }
+        if width != output {
+            return Err(LoadError::BlockOutputs {
+                block,
+                expected: output,
+                found: width,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks every layer's weights and biases are finite.
+fn check_finite(header: &Header, weights: impl Iterator<Item = f32>) -> Result<(), LoadError> {
+    let mut weights = weights;
+    for p in placed(header) {
+        let p = p?;
+        if let Some(index) = weights.by_ref().take(p.count).position(|w| !w.is_finite()) {
+            return Err(LoadError::NonFiniteWeight {
+                block: p.block,
+                layer: p.index,
+                index,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn param(what: &'static str, value: f32, ok: bool, range: &'static str) -> Result<(), LoadError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(LoadError::BadParameter { what, value, range })
+    }
+}
+
+/// Normalisation, solver and time parameters, then the format limits.
+fn check_parameters(header: &Header) -> Result<(), LoadError> {
+    for (channel, (m, s)) in header.mean.iter().zip(&header.std).enumerate() {
+        if !(m.is_finite() && s.is_finite() && *s > 0.0) {
+            return Err(LoadError::BadNormalisation { channel });
+        }
+    }
+    let solver = &header.solver;
+    param(
+        "mu",
+        solver.mu,
+        (0.0..1.0).contains(&solver.mu),
+        "in [0, 1)",
+    )?;
+    let max_step = solver.max_step;
+    param(
+        "max_step",
+        max_step,
+        max_step.is_finite() && max_step > 0.0,
+        "finite and > 0",
+    )?;
+    let dt = header.sample_dt;
+    param(
+        "sample_dt",
+        dt,
+        dt.is_finite() && dt > 0.0,
+        "finite and > 0",
+    )?;
+    param(
+        "sample_dt",
+        dt,
+        substeps(dt, max_step).is_ok(),
+        "at most MAX_SUBSTEPS * max_step",
+    )?;
+    let bound = header.state_bound;
+    param(
+        "state_bound",
+        bound,
+        bound.is_finite() && bound > 0.0,
+        "finite and > 0",
+    )?;
+    let widths = placed(header)
+        .filter_map(Result::ok)
+        .flat_map(|p| [p.layer.inputs, p.layer.outputs])
+        .map(usize::from);
+    for (what, value, limit) in [
+        ("window", usize::from(header.window), MAX_WINDOW),
+        ("channels", usize::from(header.channels), MAX_CHANNELS),
+        ("state_dim", usize::from(header.state_dim), MAX_WIDTH),
+        ("output length", output_len(header)?, MAX_WIDTH),
+        ("layer width", widths.max().unwrap_or(0), MAX_WIDTH),
+    ] {
+        if value > limit {
+            return Err(LoadError::Limit { what, value, limit });
+        }
+    }
+    Ok(())
+}
+
+/// Every check of a header against its weights, in the documented order.
+pub(crate) fn validate(
+    header: &Header,
+    weight_bytes: usize,
+    weights: impl Iterator<Item = f32>,
+) -> Result<(), LoadError> {
+    let expected = weight_count(header)?
+        .checked_mul(4)
+        .ok_or(LoadError::SizeOverflow)?;
+    if expected != weight_bytes {
+        return Err(LoadError::WeightBytes {
+            expected,
+            found: weight_bytes,
+        });
+    }
+    check_chaining(header)?;
+    check_finite(header, weights)?;
+    check_parameters(header)
+}
+
+/// Reads little-endian f32s from bytes (any alignment; a short tail is ignored).
+pub fn le_f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|b| f32::from_le_bytes(*b))
+}
+
+/// Serialises f32s as postcard bytes (varint length, then little-endian
+/// bytes), the same wire form a borrowed `&[u8]` decodes from.
+struct LeBytes<'w>(&'w [f32]);
+
+impl Serialize for LeBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = self.0.len().saturating_mul(4);
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        for byte in self.0.iter().flat_map(|w| w.to_le_bytes()) {
+            seq.serialize_element(&byte)?;
+        }
+        seq.end()
+    }
+}
+
+/// The framed message without the CRC.
+type Message<'h, 'w> = ([u8; 4], u16, &'h Header, LeBytes<'w>);
+
+fn check_for_encode(header: &Header, weights: &[f32]) -> Result<(), EncodeError> {
+    let bytes = weights
+        .len()
+        .checked_mul(4)
+        .ok_or(LoadError::SizeOverflow)?;
+    validate(header, bytes, weights.iter().copied())?;
+    Ok(())
+}
+
+/// Bytes [`encode`] will write for this model (after validating it).
+pub fn encoded_len(header: &Header, weights: &[f32]) -> Result<usize, EncodeError> {
+    check_for_encode(header, weights)?;
+    let message: Message<'_, '_> = (MAGIC, FORMAT_VERSION, header, LeBytes(weights));
+    let len = postcard::serialize_with_flavor(&message, postcard::ser_flavors::Size::default())
+        .map_err(EncodeError::Serialize)?;
+    len.checked_add(4)
+        .ok_or(EncodeError::Invalid(LoadError::SizeOverflow))
+}
+
+/// Writes a model file into `out`; returns the bytes written. Refuses (with
+/// the loader's own error) a header and weights that would not load.
+pub fn encode(header: &Header, weights: &[f32], out: &mut [u8]) -> Result<usize, EncodeError> {
+    let need = encoded_len(header, weights)?;
+    if out.len() < need {
+        return Err(EncodeError::BufferTooSmall {
+            need,
+            found: out.len(),
+        });
+    }
+    let message: Message<'_, '_> = (MAGIC, FORMAT_VERSION, header, LeBytes(weights));
+    postcard::to_slice_crc32(&message, out, CRC.digest())
+        .map(|written| written.len())
+        .map_err(EncodeError::Serialize)
+}
+
+/// [`encode`] into a new `Vec`.
+#[cfg(feature = "alloc")]
+pub fn encode_to_vec(header: &Header, weights: &[f32]) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let mut out = alloc::vec![0u8; encoded_len(header, weights)?];
+    let len = encode(header, weights, &mut out)?;
+    out.truncate(len);
+    Ok(out)
+}
+
+/// Decodes and validates a file; returns the header and the weight bytes.
+pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
+    if bytes.len() < MIN_FILE_LEN {
+        return Err(LoadError::TooShort {
+            len: bytes.len(),
+            min: MIN_FILE_LEN,
+        });
+    }
+    let (magic, _) = bytes.split_first_chunk::<4>().ok_or(LoadError::TooShort {
+        len: bytes.len(),
+        min: MIN_FILE_LEN,
+    })?;
+    if *magic != MAGIC {
+        return Err(LoadError::BadMagic { found: *magic });
+    }
+    let (body, stored) = bytes.split_last_chunk::<4>().ok_or(LoadError::TooShort {
+        len: bytes.len(),
+        min: MIN_FILE_LEN,
+    })?;
+    let stored = u32::from_le_bytes(*stored);
+    let computed = CRC.checksum(body);
+    if stored != computed {
+        return Err(LoadError::CrcMismatch { stored, computed });
+    }
+    let after_magic = body.get(MAGIC.len()..).unwrap_or_default();
+    let (version, _) = postcard::take_from_bytes::<u16>(after_magic).map_err(LoadError::Decode)?;
+    if version > FORMAT_VERSION {
+        return Err(LoadError::NewerVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version != FORMAT_VERSION {
+        return Err(LoadError::UnsupportedVersion { found: version });
+    }
+    let ((_, _, header, weights), rest) =
+        postcard::take_from_bytes::<([u8; 4], u16, Header, &[u8])>(body)
+            .map_err(LoadError::Decode)?;
+    if !rest.is_empty() {
+        return Err(LoadError::TrailingBytes { count: rest.len() });
+    }
+    validate(&header, weights.len(), le_f32s(weights))?;
+    Ok((header, weights))
 }

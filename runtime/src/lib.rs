@@ -3,4 +3,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod error;
+pub mod field;
 pub mod format;
+pub mod model;
+pub mod session;
+pub mod solver;
+
+pub use error::{Block, EncodeError, LoadError, RunError};
+pub use format::Header;
+pub use model::Model;
+pub use session::Session;

@@ -1,0 +1,432 @@
+//! The three error enums: loading a model, running it, encoding one.
+//!
+//! Every message names what was wrong and with which numbers, so a user
+//! reading a log line from a device can tell a truncated file from a model
+//! that does not fit the session.
+
+use core::fmt;
+
+/// Which block of the model a layer belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// Per-sample encoder, `channels -> E`.
+    Encoder,
+    /// Vector field, `state_dim + E -> state_dim`.
+    Field,
+    /// Decoder, `state_dim -> outputs`.
+    Decoder,
+}
+
+impl fmt::Display for Block {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Block::Encoder => "encoder",
+            Block::Field => "field",
+            Block::Decoder => "decoder",
+        })
+    }
+}
+
+/// Why a model file (or a header handed to the encoder) was refused.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file is shorter than the smallest possible model file.
+    TooShort {
+        /// Bytes given.
+        len: usize,
+        /// Fewest bytes a model file can have.
+        min: usize,
+    },
+    /// The first four bytes are not `NAGO`.
+    BadMagic {
+        /// The four bytes found.
+        found: [u8; 4],
+    },
+    /// The CRC-32 stored at the end does not match the contents.
+    CrcMismatch {
+        /// CRC stored in the file.
+        stored: u32,
+        /// CRC computed over the file.
+        computed: u32,
+    },
+    /// Written by a newer nagode than this one.
+    NewerVersion {
+        /// Version in the file.
+        found: u16,
+        /// Newest version this build reads.
+        supported: u16,
+    },
+    /// A version this build does not read (older than any released one).
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u16,
+    },
+    /// The header could not be decoded.
+    Decode(postcard::Error),
+    /// Bytes left between the end of the message and the CRC.
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+    /// A size computation from the header's dimensions overflows.
+    SizeOverflow,
+    /// The layer shapes need a different number of weight bytes than stored.
+    WeightBytes {
+        /// Bytes the shapes need (`4 *` weight count).
+        expected: usize,
+        /// Bytes stored.
+        found: usize,
+    },
+    /// A dimension that must be at least 1 is 0.
+    ZeroDimension {
+        /// Which one.
+        what: &'static str,
+    },
+    /// The per-channel normalisation has the wrong length.
+    NormalisationLength {
+        /// `"mean"` or `"std"`.
+        what: &'static str,
+        /// Channels in the model.
+        expected: usize,
+        /// Entries stored.
+        found: usize,
+    },
+    /// A layer's input width does not match what feeds it.
+    LayerInputs {
+        /// Block of the layer.
+        block: Block,
+        /// Index of the layer in its block, from 0.
+        layer: usize,
+        /// Width fed to it.
+        expected: usize,
+        /// Width it declares.
+        found: usize,
+    },
+    /// A block's output width is wrong (field must give `state_dim`, decoder the task's outputs).
+    BlockOutputs {
+        /// The block.
+        block: Block,
+        /// Width required.
+        expected: usize,
+        /// Width it produces.
+        found: usize,
+    },
+    /// The vector field has no layer.
+    EmptyField,
+    /// A weight or bias is NaN or infinite.
+    NonFiniteWeight {
+        /// Block of the layer.
+        block: Block,
+        /// Index of the layer in its block, from 0.
+        layer: usize,
+        /// Index of the value within the layer (weights row-major, then biases).
+        index: usize,
+    },
+    /// A normalisation mean is not finite, or a std is not finite and positive.
+    BadNormalisation {
+        /// The channel.
+        channel: usize,
+    },
+    /// A solver or time parameter is out of range.
+    BadParameter {
+        /// Which parameter.
+        what: &'static str,
+        /// Its value.
+        value: f32,
+        /// The range it must lie in.
+        range: &'static str,
+    },
+    /// A size is above the format's limit.
+    Limit {
+        /// Which size.
+        what: &'static str,
+        /// Its value.
+        value: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A session's capacity is smaller than the model needs.
+    Capacity {
+        /// Which capacity (`"STATE"` or `"WINDOW"`).
+        what: &'static str,
+        /// The capacity compiled into the session.
+        capacity: usize,
+        /// What the model needs.
+        need: usize,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::TooShort { len, min } => {
+                write!(f, "model file too short: {len} bytes, need at least {min}")
+            }
+            LoadError::BadMagic { found } => write!(
+                f,
+                "bad magic {found:02x?}: not a nagode model file (expected \"NAGO\")"
+            ),
+            LoadError::CrcMismatch { stored, computed } => write!(
+                f,
+                "CRC mismatch: file says {stored:#010x}, contents give {computed:#010x} (corrupted or truncated file)"
+            ),
+            LoadError::NewerVersion { found, supported } => write!(
+                f,
+                "format version {found} is newer than supported {supported}"
+            ),
+            LoadError::UnsupportedVersion { found } => {
+                write!(f, "format version {found} is not supported")
+            }
+            LoadError::Decode(e) => write!(f, "cannot decode model header: {e}"),
+            LoadError::TrailingBytes { count } => {
+                write!(f, "{count} unexpected bytes after the model data")
+            }
+            LoadError::SizeOverflow => {
+                f.write_str("layer dimensions are too large: weight count overflows")
+            }
+            LoadError::WeightBytes { expected, found } => write!(
+                f,
+                "layer shapes need {expected} weight bytes but the file holds {found}"
+            ),
+            LoadError::ZeroDimension { what } => write!(f, "{what} is 0; it must be at least 1"),
+            LoadError::NormalisationLength {
+                what,
+                expected,
+                found,
+            } => write!(
+                f,
+                "normalisation {what} has {found} entries for {expected} channels"
+            ),
+            LoadError::LayerInputs {
+                block,
+                layer,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{block} layer {layer} expects {found} inputs but gets {expected}"
+            ),
+            LoadError::BlockOutputs {
+                block,
+                expected,
+                found,
+            } => write!(f, "{block} outputs {found} values, must output {expected}"),
+            LoadError::EmptyField => f.write_str("the vector field has no layer"),
+            LoadError::NonFiniteWeight {
+                block,
+                layer,
+                index,
+            } => write!(f, "{block} layer {layer} value {index} is NaN or infinite"),
+            LoadError::BadNormalisation { channel } => write!(
+                f,
+                "channel {channel}: normalisation mean must be finite and std finite and > 0"
+            ),
+            LoadError::BadParameter { what, value, range } => {
+                write!(f, "{what} = {value} is out of range (must be {range})")
+            }
+            LoadError::Limit { what, value, limit } => {
+                write!(f, "{what} = {value} is above the format limit {limit}")
+            }
+            LoadError::Capacity {
+                what,
+                capacity,
+                need,
+            } => write!(
+                f,
+                "session capacity {what} = {capacity} is smaller than the {need} the model needs"
+            ),
+        }
+    }
+}
+
+/// Why a step, a sample or a prediction was refused. The session is left as
+/// it was before the call.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A sample has the wrong number of channels.
+    SampleLength {
+        /// Channels of the model.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A sample value is NaN or infinite.
+    NonFiniteSample {
+        /// Sample index within the call (0 for `push`).
+        sample: usize,
+        /// Channel.
+        channel: usize,
+    },
+    /// A time gap is NaN, infinite, zero or negative.
+    BadGap {
+        /// The gap.
+        gap: f32,
+    },
+    /// The solver's longest step is NaN, infinite, zero or negative.
+    BadMaxStep {
+        /// The step.
+        max_step: f32,
+    },
+    /// A gap would need more sub-steps than [`crate::solver::MAX_SUBSTEPS`].
+    TooManySubsteps {
+        /// The gap.
+        gap: f32,
+        /// Longest allowed sub-step.
+        max_step: f32,
+        /// The limit on sub-steps.
+        limit: u32,
+    },
+    /// `predict` before the window is full.
+    NotReady {
+        /// Samples held.
+        have: usize,
+        /// Samples the window needs.
+        need: usize,
+    },
+    /// A whole-window call got the wrong number of values.
+    WindowLength {
+        /// What was wrong (`"samples"` or `"gaps"`).
+        what: &'static str,
+        /// Values needed.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// The output buffer is too small.
+    OutputTooSmall {
+        /// Values the model writes.
+        need: usize,
+        /// Length of the buffer.
+        found: usize,
+    },
+    /// The state, field and solver disagree on the dimension.
+    Dimension {
+        /// Length of the state slice.
+        state: usize,
+        /// Dimension of the vector field.
+        field: usize,
+        /// Solver's scratch capacity.
+        capacity: usize,
+    },
+    /// The state left the model's bound or became NaN/infinite.
+    Diverged {
+        /// Sample index in the window.
+        sample: usize,
+        /// Sub-step within the sample's gap.
+        step: u32,
+        /// State component.
+        component: usize,
+        /// Its value.
+        value: f32,
+        /// The bound from the model file.
+        bound: f32,
+    },
+    /// The decoder produced a NaN or infinite output.
+    NonFiniteOutput {
+        /// Index of the output.
+        index: usize,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::SampleLength { expected, found } => {
+                write!(f, "sample has {found} values, the model has {expected} channels")
+            }
+            RunError::NonFiniteSample { sample, channel } => {
+                write!(f, "non-finite input at sample {sample} channel {channel}")
+            }
+            RunError::BadGap { gap } => {
+                write!(f, "time gap {gap} is not finite and positive")
+            }
+            RunError::BadMaxStep { max_step } => {
+                write!(f, "max step {max_step} is not finite and positive")
+            }
+            RunError::TooManySubsteps {
+                gap,
+                max_step,
+                limit,
+            } => write!(
+                f,
+                "time gap {gap} needs more than {limit} sub-steps of at most {max_step}"
+            ),
+            RunError::NotReady { have, need } => {
+                write!(f, "window not full: {have} of {need} samples")
+            }
+            RunError::WindowLength {
+                what,
+                expected,
+                found,
+            } => write!(f, "window needs {expected} {what}, got {found}"),
+            RunError::OutputTooSmall { need, found } => {
+                write!(f, "output buffer holds {found} values, the model writes {need}")
+            }
+            RunError::Dimension {
+                state,
+                field,
+                capacity,
+            } => write!(
+                f,
+                "dimension mismatch: state {state}, field {field}, solver capacity {capacity}"
+            ),
+            RunError::Diverged {
+                sample,
+                step,
+                component,
+                value,
+                bound,
+            } => write!(
+                f,
+                "state diverged at sample {sample} sub-step {step}: y[{component}] = {value} (bound {bound})"
+            ),
+            RunError::NonFiniteOutput { index } => {
+                write!(f, "output {index} is NaN or infinite")
+            }
+        }
+    }
+}
+
+/// Why a model could not be written.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The header and weights would not load: the same checks as loading.
+    Invalid(LoadError),
+    /// The output buffer is too small.
+    BufferTooSmall {
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        found: usize,
+    },
+    /// postcard refused to serialise.
+    Serialize(postcard::Error),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::Invalid(e) => write!(f, "refusing to write an invalid model: {e}"),
+            EncodeError::BufferTooSmall { need, found } => {
+                write!(
+                    f,
+                    "output buffer holds {found} bytes, the model needs {need}"
+                )
+            }
+            EncodeError::Serialize(e) => write!(f, "cannot serialise model: {e}"),
+        }
+    }
+}
+
+impl From<LoadError> for EncodeError {
+    fn from(e: LoadError) -> Self {
+        EncodeError::Invalid(e)
+    }
+}
+
+impl core::error::Error for LoadError {}
+impl core::error::Error for RunError {}
+impl core::error::Error for EncodeError {}

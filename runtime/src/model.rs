@@ -1,0 +1,158 @@
+//! A validated, zero-copy view over a model file.
+
+use crate::error::{Block, LoadError};
+use crate::field::Dense;
+use crate::format::{self, Header, Task, MAX_LAYERS};
+use crate::solver::substeps;
+use heapless::Vec;
+
+/// A model checked end to end by [`Model::from_bytes`]; its weights stay in
+/// the caller's bytes (flash on a chip) and are read with `f32::from_le_bytes`.
+#[derive(Clone, Debug)]
+pub struct Model<'a> {
+    header: Header,
+    weights: &'a [u8],
+    encoder: Vec<Dense<'a>, MAX_LAYERS>,
+    field: Vec<Dense<'a>, MAX_LAYERS>,
+    decoder: Vec<Dense<'a>, MAX_LAYERS>,
+    output_len: usize,
+}
+
+impl<'a> Model<'a> {
+    /// Checks magic, CRC, version, header, every shape against the weight
+    /// bytes, finite weights and parameter ranges; see [`crate::format`].
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
+        let (header, weights) = format::decode(bytes)?;
+        let mut encoder = Vec::new();
+        let mut field = Vec::new();
+        let mut decoder = Vec::new();
+        for placed in format::placed(&header) {
+            let p = placed?;
+            let start = p.offset.checked_mul(4).ok_or(LoadError::SizeOverflow)?;
+            let len = p.count.checked_mul(4).ok_or(LoadError::SizeOverflow)?;
+            let end = start.checked_add(len).ok_or(LoadError::SizeOverflow)?;
+            let mismatch = LoadError::WeightBytes {
+                expected: end,
+                found: weights.len(),
+            };
+            let bytes = weights.get(start..end).ok_or(mismatch.clone())?;
+            let dense = Dense::new(p.layer, bytes).ok_or(mismatch)?;
+            let block = match p.block {
+                Block::Encoder => &mut encoder,
+                Block::Field => &mut field,
+                Block::Decoder => &mut decoder,
+            };
+            // Cannot fail: the header's own Vec has the same capacity.
+            block.push(dense).map_err(|_| LoadError::Limit {
+                what: "layers per block",
+                value: MAX_LAYERS + 1,
+                limit: MAX_LAYERS,
+            })?;
+        }
+        let output_len = format::output_len(&header)?;
+        Ok(Self {
+            header,
+            weights,
+            encoder,
+            field,
+            decoder,
+            output_len,
+        })
+    }
+
+    /// The decoded header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The raw little-endian weight bytes.
+    pub fn weight_bytes(&self) -> &'a [u8] {
+        self.weights
+    }
+
+    /// Input channels per sample.
+    pub fn channels(&self) -> usize {
+        usize::from(self.header.channels)
+    }
+
+    /// Samples per window.
+    pub fn window(&self) -> usize {
+        usize::from(self.header.window)
+    }
+
+    /// ODE state dimension `D`.
+    pub fn state_dim(&self) -> usize {
+        usize::from(self.header.state_dim)
+    }
+
+    /// Encoder output width `E`.
+    pub fn encoded_dim(&self) -> usize {
+        format::encoded_dim(&self.header)
+    }
+
+    /// Values a prediction writes: `horizon * channels` or `classes`.
+    pub fn output_len(&self) -> usize {
+        self.output_len
+    }
+
+    /// Whether outputs are de-normalised forecasts (else class logits).
+    pub fn is_forecast(&self) -> bool {
+        matches!(self.header.task, Task::Forecast { .. })
+    }
+
+    /// Encoder layers.
+    pub fn encoder(&self) -> &[Dense<'a>] {
+        &self.encoder
+    }
+
+    /// Vector-field layers.
+    pub fn field(&self) -> &[Dense<'a>] {
+        &self.field
+    }
+
+    /// Decoder layers.
+    pub fn decoder(&self) -> &[Dense<'a>] {
+        &self.decoder
+    }
+
+    /// Evaluations of the field per solver step.
+    pub fn evals_per_step(&self) -> u32 {
+        match self.header.solver.kind {
+            format::SolverKind::Euler | format::SolverKind::Nag => 1,
+            format::SolverKind::Midpoint => 2,
+            format::SolverKind::Rk4 => 4,
+        }
+    }
+
+    /// Evaluations of the field for one prediction on regularly sampled data
+    /// (every gap = `sample_dt`).
+    pub fn evals_per_prediction(&self) -> u64 {
+        let steps = substeps(self.header.sample_dt, self.header.solver.max_step)
+            .map_or(0, |(m, _)| u64::from(m));
+        u64::from(self.header.window)
+            .saturating_mul(steps)
+            .saturating_mul(u64::from(self.evals_per_step()))
+    }
+
+    /// The `STATE` capacity a [`crate::Session`] needs: the widest vector.
+    pub fn state_capacity_needed(&self) -> usize {
+        self.encoder
+            .iter()
+            .chain(&self.field)
+            .chain(&self.decoder)
+            .flat_map(|l| [l.inputs, l.outputs])
+            .chain([
+                self.channels(),
+                self.state_dim(),
+                self.encoded_dim(),
+                self.output_len,
+            ])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The `WINDOW` capacity a [`crate::Session`] needs: `window * channels`.
+    pub fn window_capacity_needed(&self) -> usize {
+        self.window().saturating_mul(self.channels())
+    }
+}

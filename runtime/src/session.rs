@@ -1,0 +1,271 @@
+//! A model bound to fixed buffers: stream samples in, get predictions out.
+
+use crate::error::{LoadError, RunError};
+use crate::field::{run_layers, MlpField};
+use crate::model::Model;
+use crate::solver::{substeps, AnySolver, Solver};
+use heapless::Deque;
+
+/// Runs a [`Model`] with no heap: every buffer is sized by the two capacities.
+///
+/// * `STATE` — the widest vector the model needs
+///   ([`Model::state_capacity_needed`]): state, layer outputs, stages.
+/// * `WINDOW` — sample values the ring holds, at least `window * channels`
+///   ([`Model::window_capacity_needed`]).
+///
+/// RAM is about `(4 * STATE + 6 * STATE + 2 * WINDOW) * 4` bytes.
+pub struct Session<'m, const STATE: usize, const WINDOW: usize> {
+    model: &'m Model<'m>,
+    samples: Deque<f32, WINDOW>,
+    gaps: Deque<f32, WINDOW>,
+    engine: Engine<STATE>,
+}
+
+/// Scratch for one pass over a window.
+struct Engine<const S: usize> {
+    solver: AnySolver<S>,
+    y: [f32; S],
+    e: [f32; S],
+    held: [f32; S],
+    a: [f32; S],
+    b: [f32; S],
+}
+
+impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
+    /// A session for `model`; refuses a model wider or longer than the capacities.
+    pub fn new(model: &'m Model<'m>) -> Result<Self, LoadError> {
+        for (what, capacity, need) in [
+            ("STATE", STATE, model.state_capacity_needed()),
+            ("WINDOW", WINDOW, model.window_capacity_needed()),
+        ] {
+            if capacity < need {
+                return Err(LoadError::Capacity {
+                    what,
+                    capacity,
+                    need,
+                });
+            }
+        }
+        Ok(Self {
+            model,
+            samples: Deque::new(),
+            gaps: Deque::new(),
+            engine: Engine {
+                solver: AnySolver::from_spec(&model.header().solver),
+                y: [0.0; STATE],
+                e: [0.0; STATE],
+                held: [0.0; STATE],
+                a: [0.0; STATE],
+                b: [0.0; STATE],
+            },
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model<'m> {
+        self.model
+    }
+
+    /// Samples currently held (at most the model's window).
+    pub fn len(&self) -> usize {
+        self.samples
+            .len()
+            .checked_div(self.model.channels())
+            .unwrap_or(0)
+    }
+
+    /// Whether no sample is held.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Whether a full window is held, so [`Self::predict`] can run.
+    pub fn is_ready(&self) -> bool {
+        self.len() >= self.model.window()
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.samples.clear();
+        self.gaps.clear();
+    }
+
+    /// Appends a sample taken `dt` after the previous one (the oldest sample
+    /// drops out once the window is full). On error nothing changes.
+    pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        check_sample(self.model, sample, 0)?;
+        substeps(dt, self.model.header().solver.max_step)?;
+        if self.is_ready() {
+            for _ in 0..self.model.channels() {
+                self.samples.pop_front();
+            }
+            self.gaps.pop_front();
+        }
+        // Cannot overflow: `new` checked WINDOW >= window * channels.
+        for v in sample {
+            let _ = self.samples.push_back(*v);
+        }
+        let _ = self.gaps.push_back(dt);
+        Ok(())
+    }
+
+    /// Runs the held window from a zero state into `out`; returns the values
+    /// written. The held samples are kept.
+    pub fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        if !self.is_ready() {
+            return Err(RunError::NotReady {
+                have: self.len(),
+                need: self.model.window(),
+            });
+        }
+        check_out(self.model, out)?;
+        // The first gap reaches outside the window: the model uses sample_dt.
+        self.engine.run(
+            self.model,
+            self.samples.iter().copied(),
+            self.gaps.iter().skip(1).copied(),
+            out,
+        )
+    }
+
+    /// Runs a whole window given at once (`window * channels` values ordered
+    /// `[n][c]`), ignoring and keeping the held samples. `gaps[n]` is the time
+    /// since sample `n - 1` (`gaps[0]` is ignored: the window's first step is
+    /// `sample_dt`); `None` means every gap is `sample_dt`.
+    pub fn run_window(
+        &mut self,
+        samples: &[f32],
+        gaps: Option<&[f32]>,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let model = self.model;
+        let c = model.channels();
+        let window = model.window();
+        let expected = model.window_capacity_needed();
+        if samples.len() != expected {
+            return Err(RunError::WindowLength {
+                what: "samples",
+                expected,
+                found: samples.len(),
+            });
+        }
+        for (n, sample) in samples.chunks(c.max(1)).enumerate() {
+            check_sample(model, sample, n)?;
+        }
+        let dt = model.header().sample_dt;
+        let max_step = model.header().solver.max_step;
+        if let Some(gaps) = gaps {
+            if gaps.len() != window {
+                return Err(RunError::WindowLength {
+                    what: "gaps",
+                    expected: window,
+                    found: gaps.len(),
+                });
+            }
+            for gap in gaps.iter().skip(1) {
+                substeps(*gap, max_step)?;
+            }
+        }
+        check_out(model, out)?;
+        let given = gaps.unwrap_or_default().iter().skip(1).copied();
+        let gaps = given.chain(core::iter::repeat(dt));
+        self.engine.run(model, samples.iter().copied(), gaps, out)
+    }
+}
+
+fn check_sample(model: &Model<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
+    if sample.len() != model.channels() {
+        return Err(RunError::SampleLength {
+            expected: model.channels(),
+            found: sample.len(),
+        });
+    }
+    match sample.iter().position(|v| !v.is_finite()) {
+        Some(channel) => Err(RunError::NonFiniteSample { sample: n, channel }),
+        None => Ok(()),
+    }
+}
+
+fn check_out(model: &Model<'_>, out: &[f32]) -> Result<(), RunError> {
+    if out.len() < model.output_len() {
+        Err(RunError::OutputTooSmall {
+            need: model.output_len(),
+            found: out.len(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl<const S: usize> Engine<S> {
+    /// One pass: zero state, every sample's gap integrated with its encoding
+    /// held, then the decoder. `gaps` yields the gaps of samples 1.. .
+    fn run(
+        &mut self,
+        model: &Model<'_>,
+        values: impl Iterator<Item = f32>,
+        gaps: impl Iterator<Item = f32>,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let header = model.header();
+        let (c, d, e_dim) = (model.channels(), model.state_dim(), model.encoded_dim());
+        let max_step = header.solver.max_step;
+        let bound = header.state_bound;
+        let mut values = values;
+        let mut gaps = core::iter::once(header.sample_dt).chain(gaps);
+        self.solver.reset();
+        let y = self.y.get_mut(..d).unwrap_or_default();
+        y.fill(0.0);
+        let mut t = 0.0f32;
+        for sample in 0..model.window() {
+            let gap = gaps.next().unwrap_or(header.sample_dt);
+            for ((x, m), s) in self.a.iter_mut().zip(&header.mean).zip(&header.std).take(c) {
+                *x = (values.next().unwrap_or(*m) - *m) / *s;
+            }
+            let encoded = run_layers(model.encoder(), c, &mut self.a, &mut self.b);
+            for (e, v) in self.e.iter_mut().zip(encoded) {
+                *e = *v;
+            }
+            let e = self.e.get(..e_dim).unwrap_or_default();
+            let held = MlpField::hold(model.field(), d, e, &mut self.held);
+            let held = self.held.get(..held).unwrap_or_default();
+            let mut field = MlpField::new(model.field(), held, d, &mut self.a, &mut self.b);
+            let (m, h) = substeps(gap, max_step)?;
+            for step in 0..m {
+                self.solver.step(&mut field, t, h, y)?;
+                t += h;
+                if let Some((component, value)) = y
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| v.is_nan() || v.abs() > bound)
+                {
+                    return Err(RunError::Diverged {
+                        sample,
+                        step,
+                        component,
+                        value: *value,
+                        bound,
+                    });
+                }
+            }
+        }
+        self.a.iter_mut().zip(y.iter()).for_each(|(a, y)| *a = *y);
+        let decoded = run_layers(model.decoder(), d, &mut self.a, &mut self.b);
+        let len = model.output_len();
+        let out = out.get_mut(..len).unwrap_or_default();
+        for (o, v) in out.iter_mut().zip(decoded) {
+            *o = *v;
+        }
+        if model.is_forecast() {
+            for row in out.chunks_mut(c.max(1)) {
+                for ((o, m), s) in row.iter_mut().zip(&header.mean).zip(&header.std) {
+                    *o = *o * *s + *m;
+                }
+            }
+        }
+        match out.iter().position(|v| !v.is_finite()) {
+            Some(index) => Err(RunError::NonFiniteOutput { index }),
+            None => Ok(len),
+        }
+    }
+}
