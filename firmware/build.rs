@@ -76,7 +76,7 @@ fn run() -> Result<(), String> {
     write(&out.join("replay.bin"), &replay)
 }
 
-/// The session capacities the model needs and the replay schedule, as Rust constants. A model that
+/// The session capacities the model needs, as Rust constants. A model that
 /// does not load gets capacities of 1: the firmware then reports the load
 /// error by name at run time (which is what the corrupt-model test checks).
 fn capacities(bytes: &[u8]) -> String {
@@ -94,11 +94,7 @@ fn capacities(bytes: &[u8]) -> String {
     format!(
         "/// Session capacity: widest vector.\npub const STATE: usize = {state};\n\
          /// Session capacity: sample values in the window.\npub const WINDOW: usize = {window};\n\
-         /// Values one prediction writes.\npub const OUTPUTS: usize = {outputs};\n\
-         /// Predict after every this many samples (replay_data.rs).\n\
-         pub const PREDICT_EVERY: usize = {PREDICT_EVERY};\n\
-         /// Predictions timed back to back (replay_data.rs).\n\
-         pub const TIMED_REPEATS: u32 = {TIMED_REPEATS};\n"
+         /// Values one prediction writes.\npub const OUTPUTS: usize = {outputs};\n"
     )
 }
 

@@ -1,6 +1,7 @@
-// Which recorded samples the firmware replays: shared (via `include!`) by the
-// firmware's build script, which stores them in flash, and by the host tests,
-// which feed the same samples to the host runtime.
+// Which recorded samples the firmware replays and when it predicts: shared
+// (via `include!`) by the firmware's build script, which stores the samples
+// in flash, the firmware itself, and the host tests, which feed the same
+// samples to the host runtime.
 
 /// Samples replayed: the last `REPLAY_LEN` rows of the default data set (the
 /// end of a chronological series lies in any test split).
@@ -8,6 +9,7 @@
 pub const REPLAY_LEN: usize = 320;
 
 /// The first column of a headed CSV as f32, or the line that does not parse.
+#[cfg(not(target_os = "none"))]
 #[allow(dead_code)]
 pub fn first_column(csv: &str) -> Result<Vec<f32>, String> {
     csv.lines()
@@ -29,13 +31,20 @@ pub fn replay_tail(series: &[f32], len: usize) -> &[f32] {
     &series[series.len().saturating_sub(len)..]
 }
 
-/// FNV-1a over the samples' bit patterns: the firmware prints it so a test
-/// can prove the chip replayed exactly the samples the host uses.
+/// FNV-1a over bytes; over the samples' little-endian bit patterns the
+/// firmware prints it, so a test can prove the chip replayed exactly the
+/// samples the host uses.
 #[allow(dead_code)]
-pub fn fnv1a_bits(samples: &[f32]) -> u32 {
-    samples.iter().flat_map(|s| s.to_bits().to_le_bytes()).fold(0x811c_9dc5u32, |h, b| {
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u32 {
+    bytes.into_iter().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
+}
+
+/// [`fnv1a`] of the samples' little-endian bit patterns.
+#[allow(dead_code)]
+pub fn fnv1a_bits(samples: &[f32]) -> u32 {
+    fnv1a(samples.iter().flat_map(|s| s.to_le_bytes()))
 }
 
 /// After the window first fills, the firmware predicts after every
@@ -47,3 +56,10 @@ pub const PREDICT_EVERY: usize = 32;
 /// ticks (25-40 instructions each under QEMU) average out.
 #[allow(dead_code)]
 pub const TIMED_REPEATS: u32 = 16;
+
+/// Whether the firmware predicts once `pushed` samples of a model with a
+/// `window`-sample window have been pushed.
+#[allow(dead_code)]
+pub fn predicts_after(pushed: usize, window: usize) -> bool {
+    pushed >= window && (pushed - window).is_multiple_of(PREDICT_EVERY)
+}

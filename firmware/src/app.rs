@@ -22,12 +22,12 @@ pub struct Summary {
 }
 
 /// Pushes every sample of `source` into `session` (gaps as the source says);
-/// once the model's window is full, predicts after every `every`-th sample
-/// and hands `(index of the newest sample, outputs)` to `report`.
+/// predicts whenever `schedule(samples pushed, window)` says so and hands
+/// `(index of the newest sample, outputs)` to `report`.
 pub fn stream<S, const STATE: usize, const WINDOW: usize>(
     session: &mut Session<'_, STATE, WINDOW>,
     source: &mut S,
-    every: usize,
+    schedule: impl Fn(usize, usize) -> bool,
     out: &mut [f32],
     mut report: impl FnMut(usize, &[f32]),
 ) -> Result<Summary, AppError<S::Error>>
@@ -45,7 +45,7 @@ where
     while let Some(gap) = source.read(sample).map_err(AppError::Source)? {
         session.push(sample, gap).map_err(AppError::Run)?;
         summary.samples += 1;
-        if summary.samples >= window && (summary.samples - window) % every.max(1) == 0 {
+        if schedule(summary.samples, window) {
             let written = session.predict(out).map_err(AppError::Run)?;
             report(summary.samples - 1, &out[..written]);
             summary.predictions += 1;

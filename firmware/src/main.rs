@@ -7,6 +7,7 @@
 //!
 //! Output lines (machine-readable first word):
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
+//! `REPLAY samples fnv1a`,
 //! `PRED index hex..` (f32 bit patterns) followed by a human `#` line,
 //! `TICKS repeats ticks`, `KERNEL rows cols repeats ticks`,
 //! `RAM static bytes stack bytes`, `DONE samples predictions`, or
@@ -28,10 +29,14 @@ use measure::Ticks;
 use out::Console;
 use source::{Replay, ReplayClock};
 
-/// Session capacities sized by the build script to the embedded model, and
-/// the replay schedule shared with the host tests (`replay_data.rs`).
+/// Session capacities sized by the build script to the embedded model.
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+
+/// The replay schedule and checksum, shared with the host tests.
+mod replay_data {
+    include!("../replay_data.rs");
 }
 
 /// The model file, read in place from flash (`NAGODE_MODEL` at build time).
@@ -85,13 +90,19 @@ fn main() -> ! {
         .dec(model.output_len() as u32)
         .nl();
 
+    console
+        .str("REPLAY ")
+        .dec((REPLAY.len() / 4) as u32)
+        .str(" ")
+        .dec(replay_data::fnv1a(REPLAY.iter().copied()))
+        .nl();
     let mut out = [0.0f32; config::OUTPUTS];
     let gap = model.header().sample_dt;
     let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
     let streamed = app::stream(
         &mut session,
         &mut replay,
-        config::PREDICT_EVERY,
+        replay_data::predicts_after,
         &mut out,
         |at, values| {
             console.str("PRED ").dec(at as u32);
@@ -117,7 +128,7 @@ fn main() -> ! {
 
     if summary.predictions > 0 {
         let start = ticks.now();
-        for _ in 0..config::TIMED_REPEATS {
+        for _ in 0..replay_data::TIMED_REPEATS {
             if let Err(e) = session.predict(&mut out) {
                 fail(&mut console, "run", run_error_name(&e));
             }
@@ -125,7 +136,7 @@ fn main() -> ! {
         let spent = ticks.since(start);
         console
             .str("TICKS ")
-            .dec(config::TIMED_REPEATS)
+            .dec(replay_data::TIMED_REPEATS)
             .str(" ")
             .dec(spent)
             .nl();

@@ -14,11 +14,10 @@ pub const HOST_WINDOW: usize = 4096;
 
 /// What the firmware prints for one replay, computed with the host runtime:
 /// `(index of the newest sample, outputs)` for every prediction, following
-/// the firmware's schedule (`qemu::replay::PREDICT_EVERY`).
+/// the firmware's schedule (`qemu::replay::predicts_after`).
 pub fn host_replay(model: &Model<'_>, samples: &[f32]) -> Result<Vec<(usize, Vec<f32>)>, String> {
     let mut session =
         Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
-    let every = qemu::replay::PREDICT_EVERY;
     let window = model.window();
     let gap = model.header().sample_dt;
     let mut out = vec![0.0f32; model.output_len()];
@@ -29,7 +28,7 @@ pub fn host_replay(model: &Model<'_>, samples: &[f32]) -> Result<Vec<(usize, Vec
             .push(&vec![sample; model.channels()], gap)
             .map_err(run)?;
         let pushed = i + 1;
-        if pushed >= window && (pushed - window) % every == 0 {
+        if qemu::replay::predicts_after(pushed, window) {
             let written = session.predict(&mut out).map_err(run)?;
             predictions.push((i, out[..written].to_vec()));
         }

@@ -209,3 +209,67 @@ pub fn parse_bits(hex: &str) -> Result<f32, String> {
         .map(f32::from_bits)
         .map_err(|e| format!("bad f32 bits {hex:?}: {e}"))
 }
+
+impl Run {
+    /// Every `PRED index hex..` line as `(index, values)`.
+    pub fn predictions(&self) -> Result<Vec<(usize, Vec<f32>)>, String> {
+        self.tagged("PRED")
+            .map(|fields| {
+                let (index, values) = fields.split_first().ok_or("PRED line without fields")?;
+                let index = index
+                    .parse()
+                    .map_err(|e| format!("PRED index {index:?}: {e}"))?;
+                let values = values
+                    .iter()
+                    .map(|h| parse_bits(h))
+                    .collect::<Result<_, _>>()?;
+                Ok((index, values))
+            })
+            .collect()
+    }
+
+    /// The numbers after `tag` on its first line.
+    pub fn numbers(&self, tag: &str) -> Result<Vec<u64>, String> {
+        let fields = self
+            .tagged(tag)
+            .next()
+            .ok_or_else(|| format!("no {tag} line in:\n{}", self.stdout))?;
+        fields
+            .iter()
+            .filter(|f| f.chars().all(|c| c.is_ascii_digit()))
+            .map(|f| f.parse().map_err(|e| format!("{tag} {f:?}: {e}")))
+            .collect()
+    }
+}
+
+/// Compares the firmware's predictions with the host's bit for bit; the
+/// error names the first difference and its size in units in the last place.
+pub fn compare_bits(chip: &[(usize, Vec<f32>)], host: &[(usize, Vec<f32>)]) -> Result<(), String> {
+    if chip.len() != host.len() {
+        return Err(format!(
+            "{} predictions on the chip, {} on the host",
+            chip.len(),
+            host.len()
+        ));
+    }
+    for ((ci, cv), (hi, hv)) in chip.iter().zip(host) {
+        if ci != hi || cv.len() != hv.len() {
+            return Err(format!(
+                "prediction after sample {ci} ({} values) vs host after {hi} ({} values)",
+                cv.len(),
+                hv.len()
+            ));
+        }
+        for (k, (c, h)) in cv.iter().zip(hv).enumerate() {
+            if c.to_bits() != h.to_bits() {
+                let ulps = (i64::from(c.to_bits() as i32) - i64::from(h.to_bits() as i32)).abs();
+                return Err(format!(
+                    "after sample {ci}, output {k}: chip {c:e} ({:08x}) host {h:e} ({:08x}), {ulps} ulp apart",
+                    c.to_bits(),
+                    h.to_bits()
+                ));
+            }
+        }
+    }
+    Ok(())
+}

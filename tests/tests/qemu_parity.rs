@@ -1,0 +1,96 @@
+//! The firmware on every core of the QEMU matrix predicts bit for bit what
+//! the host runtime predicts on the same model file and the same samples.
+
+use integration::qemu::{self, boards, Build, RUN_TIMEOUT};
+use nagode::Model;
+
+/// Builds `model` (a file under firmware/models) for `board`, runs it under
+/// QEMU and compares every prediction with the host runtime.
+fn parity(board: &str, model: &str) {
+    let board = boards::board_named(board).expect("board in the matrix");
+    let path = qemu::firmware_dir().join("models").join(model);
+    let bytes = std::fs::read(&path).expect("checked-in model file");
+    let tag = model.trim_end_matches(".nagode");
+    let elf = Build {
+        board,
+        model: Some(path.clone()),
+        features: &[],
+        tag,
+    }
+    .run()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = qemu::run_qemu(board, &elf, false, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
+
+    let samples = qemu::replay_samples().expect("replay samples");
+    let replayed = run.numbers("REPLAY").expect("REPLAY line");
+    assert_eq!(
+        replayed,
+        [
+            samples.len() as u64,
+            u64::from(qemu::replay::fnv1a_bits(&samples))
+        ],
+        "the chip replayed other samples than the host uses"
+    );
+    let model = Model::from_bytes(&bytes).expect("model loads on the host");
+    let host = integration::host_replay(&model, &samples).expect("host replay");
+    let chip = run.predictions().expect("PRED lines parse");
+    assert!(
+        !host.is_empty(),
+        "the replay is shorter than the model's window"
+    );
+    if let Err(difference) = qemu::compare_bits(&chip, &host) {
+        panic!(
+            "{} ({}) with {model:?}: {difference}",
+            board.name, board.core
+        );
+    }
+}
+
+#[test]
+fn cortex_m0_microbit_matches_host() {
+    parity("microbit", "default.nagode");
+    parity("microbit", "sine16.nagode");
+}
+
+#[test]
+fn cortex_m3_an385_matches_host() {
+    parity("mps2-an385", "default.nagode");
+    parity("mps2-an385", "sine16.nagode");
+}
+
+#[test]
+fn cortex_m4f_an386_matches_host() {
+    parity("mps2-an386", "default.nagode");
+    parity("mps2-an386", "sine16.nagode");
+}
+
+#[test]
+fn cortex_m7_an500_matches_host() {
+    parity("mps2-an500", "default.nagode");
+    parity("mps2-an500", "sine16.nagode");
+}
+
+#[test]
+fn cortex_m33_an505_matches_host() {
+    parity("mps2-an505", "default.nagode");
+    parity("mps2-an505", "sine16.nagode");
+}
+
+#[test]
+fn every_qemu_board_has_a_parity_test() {
+    let tested = [
+        "microbit",
+        "mps2-an385",
+        "mps2-an386",
+        "mps2-an500",
+        "mps2-an505",
+    ];
+    for board in qemu::qemu_boards() {
+        assert!(
+            tested.contains(&board.name),
+            "{} has no parity test",
+            board.name
+        );
+    }
+}
