@@ -80,34 +80,73 @@ pub fn substeps(gap: f32, max_step: f32) -> Result<(u32, f32), RunError> {
     Ok((m, gap / m as f32))
 }
 
+/// The scalar the solvers compute in: `f32` on the chip, `f64` in tests
+/// that measure convergence orders below f32's rounding floor.
+pub trait Real:
+    Copy
+    + PartialEq
+    + PartialOrd
+    + core::fmt::Debug
+    + core::ops::Add<Output = Self>
+    + core::ops::Sub<Output = Self>
+    + core::ops::Mul<Output = Self>
+    + core::ops::Div<Output = Self>
+    + core::ops::AddAssign
+    + core::ops::MulAssign
+{
+    /// `0`.
+    const ZERO: Self;
+    /// `1`.
+    const ONE: Self;
+    /// Nearest value to a tableau coefficient.
+    fn from_f64(x: f64) -> Self;
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[allow(clippy::cast_possible_truncation)]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+}
+
 /// An ODE right-hand side `dy/dt = f(t, y)`.
-pub trait VectorField {
+pub trait VectorField<T: Real = f32> {
     /// Dimension of `y`.
     fn dim(&self) -> usize;
     /// Writes `f(t, y)` into `out` (`y` and `out` have length [`Self::dim`]).
-    fn eval(&mut self, t: f32, y: &[f32], out: &mut [f32]);
+    fn eval(&mut self, t: T, y: &[T], out: &mut [T]);
 }
 
 /// A fixed-step integrator. Buffers live in the solver (const capacity `N`).
-pub trait Solver {
+pub trait Solver<T: Real = f32> {
     /// Evaluations of `f` per step.
     fn evals_per_step(&self) -> u32;
     /// Forgets history (NAG velocity); call at the start of every window.
     fn reset(&mut self);
     /// Advances `y` from `t` by one step `h`.
-    fn step<F: VectorField + ?Sized>(
+    fn step<F: VectorField<T> + ?Sized>(
         &mut self,
         f: &mut F,
-        t: f32,
-        h: f32,
-        y: &mut [f32],
+        t: T,
+        h: T,
+        y: &mut [T],
     ) -> Result<(), RunError>;
 }
 
 /// Checks the state, field and solver capacity agree.
-fn check_dim<F: VectorField + ?Sized>(
+fn check_dim<T: Real, F: VectorField<T> + ?Sized>(
     f: &F,
-    y: &[f32],
+    y: &[T],
     capacity: usize,
 ) -> Result<usize, RunError> {
     let d = y.len();
@@ -125,7 +164,9 @@ fn check_dim<F: VectorField + ?Sized>(
 /// Most stages of a tableau.
 pub const MAX_STAGES: usize = 4;
 
-/// An explicit Butcher tableau (`a` strictly lower triangular).
+/// An explicit Butcher tableau (`a` strictly lower triangular). Stored in
+/// f64 so f64 tests see exact `1/6`, `1/3`; an f32 solver rounds each
+/// coefficient once with [`Real::from_f64`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tableau {
     /// Name for tables and messages.
@@ -135,11 +176,11 @@ pub struct Tableau {
     /// Classical order.
     pub order: u32,
     /// Stage coefficients `a[i][j]`, `j < i`.
-    pub a: [[f32; MAX_STAGES]; MAX_STAGES],
+    pub a: [[f64; MAX_STAGES]; MAX_STAGES],
     /// Weights `b[i]`.
-    pub b: [f32; MAX_STAGES],
+    pub b: [f64; MAX_STAGES],
     /// Nodes `c[i]`.
-    pub c: [f32; MAX_STAGES],
+    pub c: [f64; MAX_STAGES],
 }
 
 /// Forward Euler.
@@ -147,7 +188,7 @@ pub const EULER: Tableau = Tableau {
     name: "euler",
     stages: 1,
     order: 1,
-    a: [[0.0; 4]; 4],
+    a: [[0.0; MAX_STAGES]; MAX_STAGES],
     b: [1.0, 0.0, 0.0, 0.0],
     c: [0.0; 4],
 };
@@ -179,51 +220,49 @@ pub const RK4: Tableau = Tableau {
 
 /// `out = y + h * sum_j coef[j] k[j]`, skipping zero coefficients so that a
 /// non-finite unused stage cannot leak in and Euler is exactly `y + h k`.
-fn combine<const N: usize>(out: &mut [f32], y: &[f32], h: f32, coef: &[f32], k: &[[f32; N]]) {
+fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[f64], k: &[[T; N]]) {
     for (i, (o, yi)) in out.iter_mut().zip(y).enumerate() {
-        let mut acc = 0.0f32;
-        let mut any = false;
+        let mut acc: Option<T> = None;
         for (c, kj) in coef.iter().zip(k) {
             if *c != 0.0 {
-                acc = if any {
-                    acc + *c * kj.get(i).copied().unwrap_or(0.0)
-                } else {
-                    *c * kj.get(i).copied().unwrap_or(0.0)
-                };
-                any = true;
+                let term = T::from_f64(*c) * kj.get(i).copied().unwrap_or(T::ZERO);
+                acc = Some(acc.map_or(term, |a| a + term));
             }
         }
-        *o = if any { *yi + h * acc } else { *yi };
+        *o = match acc {
+            Some(acc) => *yi + h * acc,
+            None => *yi,
+        };
     }
 }
 
 /// An explicit Runge-Kutta method for states up to `N` wide.
 #[derive(Clone, Debug)]
-pub struct ExplicitRk<const N: usize> {
+pub struct ExplicitRk<const N: usize, T: Real = f32> {
     tableau: &'static Tableau,
-    k: [[f32; N]; MAX_STAGES],
-    tmp: [f32; N],
+    k: [[T; N]; MAX_STAGES],
+    tmp: [T; N],
 }
 
-impl<const N: usize> ExplicitRk<N> {
+impl<const N: usize, T: Real> ExplicitRk<N, T> {
     /// A solver for the given tableau.
-    pub const fn new(tableau: &'static Tableau) -> Self {
+    pub fn new(tableau: &'static Tableau) -> Self {
         Self {
             tableau,
-            k: [[0.0; N]; MAX_STAGES],
-            tmp: [0.0; N],
+            k: [[T::ZERO; N]; MAX_STAGES],
+            tmp: [T::ZERO; N],
         }
     }
     /// Forward Euler.
-    pub const fn euler() -> Self {
+    pub fn euler() -> Self {
         Self::new(&EULER)
     }
     /// Explicit midpoint.
-    pub const fn midpoint() -> Self {
+    pub fn midpoint() -> Self {
         Self::new(&MIDPOINT)
     }
     /// Classic RK4.
-    pub const fn rk4() -> Self {
+    pub fn rk4() -> Self {
         Self::new(&RK4)
     }
     /// The tableau.
@@ -232,19 +271,19 @@ impl<const N: usize> ExplicitRk<N> {
     }
 }
 
-impl<const N: usize> Solver for ExplicitRk<N> {
+impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
     fn evals_per_step(&self) -> u32 {
         u32::try_from(self.tableau.stages).unwrap_or(u32::MAX)
     }
 
     fn reset(&mut self) {}
 
-    fn step<F: VectorField + ?Sized>(
+    fn step<F: VectorField<T> + ?Sized>(
         &mut self,
         f: &mut F,
-        t: f32,
-        h: f32,
-        y: &mut [f32],
+        t: T,
+        h: T,
+        y: &mut [T],
     ) -> Result<(), RunError> {
         let d = check_dim(f, y, N)?;
         let tab = self.tableau;
@@ -258,7 +297,7 @@ impl<const N: usize> Solver for ExplicitRk<N> {
             };
             combine(tmp, y, h, a_row.get(..i).unwrap_or_default(), done);
             let ki = ki.get_mut(..d).unwrap_or_default();
-            f.eval(t + *c * h, tmp, ki);
+            f.eval(t + T::from_f64(*c) * h, tmp, ki);
         }
         if let Some(tmp) = self.tmp.get_mut(..d) {
             combine(tmp, y, h, tab.b.get(..stages).unwrap_or_default(), &self.k);
@@ -272,55 +311,55 @@ impl<const N: usize> Solver for ExplicitRk<N> {
 /// states up to `N` wide. The velocity persists between steps until
 /// [`Solver::reset`].
 #[derive(Clone, Debug)]
-pub struct Nag<const N: usize> {
+pub struct Nag<const N: usize, T: Real = f32> {
     /// Momentum in `[0, 1)`.
-    pub mu: f32,
+    pub mu: T,
     /// Use `h = (1 - mu) H` (consistent) instead of `h = H`.
     pub consistency_scaling: bool,
     /// How the first step after a reset starts.
     pub startup: Startup,
-    v: [f32; N],
-    z: [f32; N],
-    fz: [f32; N],
-    last_h: Option<f32>,
+    v: [T; N],
+    z: [T; N],
+    fz: [T; N],
+    last_h: Option<T>,
 }
 
-impl<const N: usize> Nag<N> {
+impl<const N: usize, T: Real> Nag<N, T> {
     /// A fresh solver (zero velocity).
-    pub const fn new(mu: f32, consistency_scaling: bool, startup: Startup) -> Self {
+    pub fn new(mu: T, consistency_scaling: bool, startup: Startup) -> Self {
         Self {
             mu,
             consistency_scaling,
             startup,
-            v: [0.0; N],
-            z: [0.0; N],
-            fz: [0.0; N],
+            v: [T::ZERO; N],
+            z: [T::ZERO; N],
+            fz: [T::ZERO; N],
             last_h: None,
         }
     }
 
     /// The current velocity (first `dim` entries are meaningful).
-    pub fn velocity(&self) -> &[f32; N] {
+    pub fn velocity(&self) -> &[T; N] {
         &self.v
     }
 }
 
-impl<const N: usize> Solver for Nag<N> {
+impl<const N: usize, T: Real> Solver<T> for Nag<N, T> {
     fn evals_per_step(&self) -> u32 {
         1
     }
 
     fn reset(&mut self) {
-        self.v = [0.0; N];
+        self.v = [T::ZERO; N];
         self.last_h = None;
     }
 
-    fn step<F: VectorField + ?Sized>(
+    fn step<F: VectorField<T> + ?Sized>(
         &mut self,
         f: &mut F,
-        t: f32,
-        h_big: f32,
-        y: &mut [f32],
+        t: T,
+        h_big: T,
+        y: &mut [T],
     ) -> Result<(), RunError> {
         let d = check_dim(f, y, N)?;
         let (Some(v), Some(z), Some(fz)) = (
@@ -341,7 +380,7 @@ impl<const N: usize> Solver for Nag<N> {
                 self.last_h = Some(h_big);
                 return Ok(());
             }
-            Some(old) if old.to_bits() != h_big.to_bits() => {
+            Some(old) if old != h_big => {
                 let ratio = h_big / old;
                 for vi in v.iter_mut() {
                     *vi *= ratio;
@@ -351,7 +390,7 @@ impl<const N: usize> Solver for Nag<N> {
         }
         let mu = self.mu;
         let h = if self.consistency_scaling {
-            (1.0 - mu) * h_big
+            (T::ONE - mu) * h_big
         } else {
             h_big
         };
