@@ -7,13 +7,15 @@
 //!
 //! Output lines (machine-readable first word):
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
-//! `REPLAY samples fnv1a`,
+//! `REPLAY samples fnv1a`, `FLASH bytes`,
 //! `PRED index hex..` (f32 bit patterns) followed by a human `#` line,
 //! `TICKS repeats ticks`, `KERNEL rows cols repeats ticks`,
 //! `RAM static bytes stack bytes`, `DONE samples predictions`, or
 //! `ERROR load|run Name` / `PANIC ...` / `HARDFAULT ...` (failing exit).
 #![no_std]
 #![no_main]
+// The `baseline` build leaves the runtime glue unused on purpose.
+#![cfg_attr(feature = "baseline", allow(unused_imports, dead_code))]
 
 mod app;
 mod measure;
@@ -39,6 +41,7 @@ mod replay_data {
     include!("../replay_data.rs");
 }
 
+#[cfg(not(feature = "baseline"))]
 /// The model file, read in place from flash (`NAGODE_MODEL` at build time).
 static MODEL: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()] =
     *include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode"));
@@ -72,14 +75,44 @@ fn main() -> ! {
         // A permanently undefined instruction: escalates to HardFault on every core.
         cortex_m::asm::udf();
     }
+    console
+        .str("REPLAY ")
+        .dec((REPLAY.len() / 4) as u32)
+        .str(" ")
+        .dec(replay_data::fnv1a(REPLAY.iter().copied()))
+        .nl();
 
+    let (samples, predictions) = run_model(&mut console, &ticks);
+
+    console
+        .str("FLASH ")
+        .dec(measure::flash_used())
+        .nl()
+        .str("RAM static ")
+        .dec(measure::static_ram())
+        .str(" stack ")
+        .dec(measure::stack_high_water())
+        .nl()
+        .str("DONE ")
+        .dec(samples as u32)
+        .str(" ")
+        .dec(predictions as u32)
+        .nl();
+    exit(EXIT_SUCCESS)
+}
+
+/// Loads the model from flash, streams the replay through it (printing every
+/// prediction), then times predictions and the dense kernel. Returns the
+/// samples pushed and the predictions made.
+#[cfg(not(feature = "baseline"))]
+fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let model = match Model::from_bytes(&MODEL) {
         Ok(model) => model,
-        Err(e) => fail(&mut console, "load", load_error_name(&e)),
+        Err(e) => fail(console, "load", load_error_name(&e)),
     };
     let mut session = match Session::<{ config::STATE }, { config::WINDOW }>::new(&model) {
         Ok(session) => session,
-        Err(e) => fail(&mut console, "load", load_error_name(&e)),
+        Err(e) => fail(console, "load", load_error_name(&e)),
     };
     console
         .str("MODEL ")
@@ -88,14 +121,10 @@ fn main() -> ! {
         .dec(model.window() as u32)
         .str(" ")
         .dec(model.output_len() as u32)
+        .str(" stack after load ")
+        .dec(measure::stack_high_water())
         .nl();
 
-    console
-        .str("REPLAY ")
-        .dec((REPLAY.len() / 4) as u32)
-        .str(" ")
-        .dec(replay_data::fnv1a(REPLAY.iter().copied()))
-        .nl();
     let mut out = [0.0f32; config::OUTPUTS];
     let gap = model.header().sample_dt;
     let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
@@ -122,7 +151,7 @@ fn main() -> ! {
     );
     let summary = match streamed {
         Ok(summary) => summary,
-        Err(AppError::Run(e)) => fail(&mut console, "run", run_error_name(&e)),
+        Err(AppError::Run(e)) => fail(console, "run", run_error_name(&e)),
         Err(AppError::Source(never)) => match never {},
     };
 
@@ -130,7 +159,7 @@ fn main() -> ! {
         let start = ticks.now();
         for _ in 0..replay_data::TIMED_REPEATS {
             if let Err(e) = session.predict(&mut out) {
-                fail(&mut console, "run", run_error_name(&e));
+                fail(console, "run", run_error_name(&e));
             }
         }
         let spent = ticks.since(start);
@@ -141,22 +170,29 @@ fn main() -> ! {
             .dec(spent)
             .nl();
     }
-    kernel_bench(&model, &ticks, &mut console);
-    console
-        .str("RAM static ")
-        .dec(measure::static_ram())
-        .str(" stack ")
-        .dec(measure::stack_high_water())
-        .nl();
-    console
-        .str("DONE ")
-        .dec(summary.samples as u32)
-        .str(" ")
-        .dec(summary.predictions as u32)
-        .nl();
-    exit(EXIT_SUCCESS)
+    kernel_bench(&model, ticks, console);
+    (summary.samples, summary.predictions)
 }
 
+/// The same run without the runtime and the model (feature `baseline`):
+/// replays the samples into nothing. Its flash is what the firmware costs
+/// without nagode; `cargo xtask measure` subtracts it.
+#[cfg(feature = "baseline")]
+fn run_model(_console: &mut Console, _ticks: &Ticks) -> (usize, usize) {
+    let mut replay = Replay::new(&REPLAY, 1.0, SAMPLE_PERIOD_NS, ReplayClock::default());
+    let mut sample = [0.0f32; 1];
+    let mut samples = 0;
+    let mut sum = 0.0f32;
+    while let Ok(Some(_)) = source::SampleSource::read(&mut replay, &mut sample) {
+        samples += 1;
+        sum += sample[0];
+    }
+    // Keeps the reads alive.
+    core::hint::black_box(sum);
+    (samples, 0)
+}
+
+#[cfg(not(feature = "baseline"))]
 /// Times the runtime's dense kernel alone on the model's widest field layer
 /// shape (weights read from the model's bytes in flash), for instructions
 /// per multiply-accumulate without solver or activation overhead.

@@ -82,3 +82,19 @@ pub fn static_ram() -> u32 {
     let end = core::ptr::addr_of!(_stack_end) as usize;
     end.saturating_sub(start) as u32
 }
+
+/// Bytes of flash the image occupies: vector table, code, read-only data
+/// and the initial values of `.data` (stored after them).
+pub fn flash_used() -> u32 {
+    extern "C" {
+        static __vector_table: u32;
+        static __sidata: u32;
+        static __sdata: u32;
+        static __edata: u32;
+    }
+    let start = core::ptr::addr_of!(__vector_table) as usize;
+    let data_load = core::ptr::addr_of!(__sidata) as usize;
+    let data_len = (core::ptr::addr_of!(__edata) as usize)
+        .saturating_sub(core::ptr::addr_of!(__sdata) as usize);
+    (data_load + data_len).saturating_sub(start) as u32
+}
