@@ -1,6 +1,9 @@
 //! `cargo xtask test`: provisions what the checks need, then runs every check.
+//! `cargo xtask measure`: the firmware's flash, RAM and instructions per core.
 //!
 //! Each check is one command; the first failure stops the run with its name.
+
+mod measure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -8,12 +11,24 @@ use std::process::{Command, ExitCode};
 /// Cross targets the runtime must build for.
 const RUNTIME_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
 
+/// Every target of the firmware's core matrix (firmware/boards.rs).
+const FIRMWARE_TARGETS: &[&str] = &[
+    "thumbv6m-none-eabi",
+    "thumbv7m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "thumbv8m.main-none-eabihf",
+];
+
+/// What installs QEMU on Debian/Ubuntu.
+const QEMU_INSTALL: &str = "apt-get update && apt-get install -y qemu-system-arm";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("measure") => provision_qemu().and_then(|()| measure::measure()),
         _ => {
-            eprintln!("usage: cargo xtask test\n\n  test   provision targets, then fmt, clippy, tests and cross builds");
+            eprintln!("usage: cargo xtask test|measure\n\n  test      provision targets and QEMU, then fmt, clippy, tests (QEMU ones too) and cross builds\n  measure   flash, RAM and instructions of the firmware on every QEMU core (Markdown table)");
             return ExitCode::from(2);
         }
     };
@@ -55,7 +70,11 @@ fn run(what: &str, command: &mut Command) -> Result<(), String> {
 /// Installs the cross targets with rustup, or says exactly what to run.
 fn provision_targets(targets: &[&str]) -> Result<(), String> {
     let mut command = Command::new("rustup");
-    command.current_dir(root()).arg("target").arg("add").args(targets);
+    command
+        .current_dir(root())
+        .arg("target")
+        .arg("add")
+        .args(targets);
     run("rustup target add", &mut command).map_err(|e| {
         format!(
             "{e}\n  install the targets by hand: rustup target add {}",
@@ -64,9 +83,93 @@ fn provision_targets(targets: &[&str]) -> Result<(), String> {
     })
 }
 
+/// Whether this process runs as root (so it may apt-get install).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Makes sure `qemu-system-arm` runs: installs it with apt-get as root,
+/// otherwise stops with the exact command to run.
+fn provision_qemu() -> Result<(), String> {
+    let works = || {
+        Command::new("qemu-system-arm")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if works() {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "qemu-system-arm is missing; install it, then re-run: sudo sh -c '{QEMU_INSTALL}'"
+        ));
+    }
+    let apt = |args: &[&str]| {
+        let mut command = Command::new("apt-get");
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    run("apt-get update", &mut apt(&["update"]))
+        .and_then(|()| {
+            run(
+                "apt-get install qemu-system-arm",
+                &mut apt(&["install", "-y", "qemu-system-arm"]),
+            )
+        })
+        .map_err(|e| format!("{e}\n  install QEMU by hand: {QEMU_INSTALL}"))?;
+    if works() {
+        Ok(())
+    } else {
+        Err(format!(
+            "qemu-system-arm still does not run after: {QEMU_INSTALL}"
+        ))
+    }
+}
+
+/// Cargo inside firmware/ (its own workspace and `.cargo/config.toml`).
+fn firmware_cargo() -> Command {
+    let mut command = cargo();
+    command
+        .current_dir(root().join("firmware"))
+        .env_remove("CARGO_TARGET_DIR");
+    command
+}
+
 fn test() -> Result<(), String> {
-    provision_targets(RUNTIME_TARGETS)?;
-    run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
+    let mut targets: Vec<&str> = RUNTIME_TARGETS.to_vec();
+    targets.extend(
+        FIRMWARE_TARGETS
+            .iter()
+            .filter(|t| !RUNTIME_TARGETS.contains(t)),
+    );
+    provision_targets(&targets)?;
+    provision_qemu()?;
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    run(
+        "cargo fmt --check (firmware)",
+        firmware_cargo().args(["fmt", "--check"]),
+    )?;
+    for target in FIRMWARE_TARGETS {
+        run(
+            &format!("cargo clippy (firmware, {target})"),
+            firmware_cargo().args([
+                "clippy",
+                "--release",
+                "--target",
+                target,
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
     run(
         "cargo clippy",
         cargo().args([
