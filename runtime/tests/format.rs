@@ -253,7 +253,8 @@ fn nan_and_infinite_weights() {
 
 #[test]
 fn bad_parameters() {
-    let cases: [(&str, fn(&mut nagode::Header)); 9] = [
+    type Edit = fn(&mut nagode::Header);
+    let cases: [(&str, Edit); 9] = [
         ("mu", |h| h.solver.mu = 1.0),
         ("mu", |h| h.solver.mu = -0.1),
         ("mu", |h| h.solver.mu = f32::NAN),

@@ -288,7 +288,7 @@ fn measured_stability_bound(mu: f64) -> f64 {
         let mut y = [1.0f64];
         for _ in 0..20_000 {
             nag.step(&mut f, 0.0, x, &mut y).unwrap();
-            if !(y[0].abs() < 1e3) {
+            if y[0].is_nan() || y[0].abs() >= 1e3 {
                 return false;
             }
         }
@@ -320,7 +320,7 @@ fn nag_stability_bound_matches_characteristic_polynomial() {
         let derived = derived_stability_bound(mu);
         println!("stability mu={mu}: measured {measured:.5} derived {derived:.5}");
         assert!(
-            (measured - derived).abs() <= 2e-3 * derived,
+            (measured - derived).abs() <= 1e-3 * derived,
             "mu {mu}: measured {measured} derived {derived}"
         );
     }
@@ -489,12 +489,14 @@ fn evals_per_step() {
         (ExplicitRk::<1, f64>::rk4(), 4),
     ] {
         let mut count = 0;
-        let mut f = field(1, |_, _: &[f64], o: &mut [f64]| {
+        let f = field(1, |_, _: &[f64], o: &mut [f64]| {
             count += 1;
             o[0] = 1.0;
         });
-        s.step(&mut f, 0.0, 0.1, &mut [0.0]).unwrap();
-        drop(f);
+        {
+            let mut f = f;
+            s.step(&mut f, 0.0, 0.1, &mut [0.0]).unwrap();
+        }
         assert_eq!(count, n);
     }
 }
