@@ -2,8 +2,12 @@
 //! the same discrete solver the `nagode` runtime runs, and exports them in
 //! the runtime's model format.
 
+pub mod app;
 pub mod data;
 pub mod export;
+pub mod fused;
+pub mod host;
 pub mod net;
+pub mod plot;
 pub mod solver;
 pub mod train;

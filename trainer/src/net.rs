@@ -342,37 +342,58 @@ impl<T: Tape<f32, Cpu>> Tr<T> {
     }
 }
 
-/// A field with its biases pre-broadcast to the batch (one op each per
-/// forward pass instead of one per evaluation).
-struct ReadyField<'a> {
-    f: &'a Field,
-    biases: Vec<M>,
-    /// `e W_e + b_1` for every sample, sample-major rows `[n][b]`.
-    ebias: M,
+/// How the field is evaluated on the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldImpl {
+    /// One fused op with a hand-written backward ([`crate::fused`]); the default.
+    Fused,
+    /// Plain dfdx ops (matmul, add, tanh per layer): the reference the fused
+    /// op is tested against.
+    Ops,
+}
+
+/// A field ready for one forward pass.
+enum ReadyField<'a> {
+    /// Biases pre-broadcast to the batch (one op each per forward pass
+    /// instead of one per evaluation) and the input term for all samples.
+    Ops { f: &'a Field, biases: Vec<M>, ebias: M },
+    Fused(std::rc::Rc<crate::fused::FusedField>),
 }
 
 impl<'a> ReadyField<'a> {
-    fn new<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, f: &'a Field, e_all: &M, batch: usize) -> Self {
+    fn new<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, f: &'a Field, e_all: &M, batch: usize, how: FieldImpl) -> Self {
+        // `e W_e + b_1` for every sample at once.
         let ebias = {
             let ew = tr.mm(e_all, &f.first.wt);
             let b = tr.bcast(&f.first.b, e_all.shape().0);
             tr.add(&ew, &b)
         };
-        let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
-        ReadyField { f, biases, ebias }
+        match how {
+            FieldImpl::Ops => {
+                let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
+                ReadyField::Ops { f, biases, ebias }
+            }
+            FieldImpl::Fused => ReadyField::Fused(std::rc::Rc::new(crate::fused::FusedField::new(f, ebias))),
+        }
     }
 
-    /// `f(y; e_n)` given the slice of `ebias` for sample n.
-    fn eval<T: Tape<f32, Cpu>>(&self, tr: &mut Tr<T>, y: &M, e_n: &M) -> M {
-        let a = tr.mm(y, &self.f.wy);
-        let a = tr.add(&a, e_n);
-        let mut h = tr.act(a, self.f.first.act);
-        for (d, b) in self.f.rest.iter().zip(&self.biases) {
-            let a = tr.mm(&h, &d.wt);
-            let a = tr.add(&a, b);
-            h = tr.act(a, d.act);
+    /// `f(y; e_n)` for sample `n` of a batch of `batch` rows.
+    fn eval<T: Tape<f32, Cpu>>(&self, tr: &mut Tr<T>, y: &M, n: usize, batch: usize) -> M {
+        match self {
+            ReadyField::Fused(ff) => crate::fused::eval(ff, y, n * batch, &mut tr.tape),
+            ReadyField::Ops { f, biases, ebias } => {
+                let e_n = if ebias.shape().0 == batch { ebias.clone() } else { tr.rows(ebias, n * batch, (n + 1) * batch) };
+                let a = tr.mm(y, &f.wy);
+                let a = tr.add(&a, &e_n);
+                let mut h = tr.act(a, f.first.act);
+                for (d, b) in f.rest.iter().zip(biases) {
+                    let a = tr.mm(&h, &d.wt);
+                    let a = tr.add(&a, b);
+                    h = tr.act(a, d.act);
+                }
+                h
+            }
         }
-        h
     }
 }
 
@@ -392,7 +413,7 @@ pub struct Batch {
 /// `bound`: when `Some`, the state is read back after every sample and the
 /// pass stops with `Err(step)` if any component exceeds it or is not finite
 /// (the runtime's divergence rule; only used without gradients).
-pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tape: T, bound: Option<f32>) -> Result<(M, Tr<T>), usize> {
+pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tape: T, bound: Option<f32>, how: FieldImpl) -> Result<(M, Tr<T>), usize> {
     let dev = batch.x.device().clone();
     let mut tr = Tr::new(tape);
     let b = batch.size;
@@ -405,13 +426,12 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
     let zero: M = dev.zeros_like(&(b, d));
     let mut y = zero.clone();
     let mut v = zero;
-    let ready: Vec<ReadyField> = net.fields.iter().map(|f| ReadyField::new(&mut tr, f, &e, b)).collect();
+    let ready: Vec<ReadyField> = net.fields.iter().map(|f| ReadyField::new(&mut tr, f, &e, b, how)).collect();
     let mut first_step = true;
     for n in 0..window {
         let field = &ready[if cfg.kind == SolverChoice::Resnet { n } else { 0 }];
-        let e_n = if window == 1 { field.ebias.clone() } else { tr.rows(&field.ebias, n * b, (n + 1) * b) };
         if cfg.kind == SolverChoice::Resnet {
-            let f = field.eval(&mut tr, &y, &e_n);
+            let f = field.eval(&mut tr, &y, n, b);
             y = tr.add(&y, &f);
         } else {
             for step in &batch.plan.samples[n] {
@@ -422,13 +442,13 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
                         }
                         if first_step && cfg.startup_euler {
                             // y1 = y0 + H f(y0), v1 = y1 - y0.
-                            let f = field.eval(&mut tr, &y, &e_n);
+                            let f = field.eval(&mut tr, &y, n, b);
                             v = tr.coef(&f, h);
                             y = tr.add(&y, &v);
                         } else {
                             let mv = tr.scale(&v, cfg.mu);
                             let z = tr.add(&y, &mv);
-                            let f = field.eval(&mut tr, &z, &e_n);
+                            let f = field.eval(&mut tr, &z, n, b);
                             let hf = tr.coef(&f, h);
                             let kept = match vcoef {
                                 None => mv,
@@ -443,30 +463,16 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
                         }
                     }
                     Stage::Rk { tableau, h } => {
-                        let mut ks: Vec<M> = Vec::with_capacity(tableau.b.len());
-                        for (i, row) in tableau.a.iter().enumerate() {
-                            let mut arg = y.clone();
-                            for (j, &aij) in row.iter().enumerate().take(i) {
-                                if aij != 0.0 {
-                                    let hk = tr.coef(&ks[j], &h.times(aij));
-                                    arg = tr.add(&arg, &hk);
-                                }
-                            }
-                            ks.push(field.eval(&mut tr, &arg, &e_n));
+                        // The runtime's order of operations: y + h * (sum_j c_j k_j),
+                        // zero coefficients skipped.
+                        let mut ks: Vec<M> = Vec::with_capacity(tableau.stages());
+                        for i in 0..tableau.stages() {
+                            let coefs: Vec<f32> = (0..i).map(|j| tableau.a(i, j)).collect();
+                            let arg = combine(&mut tr, &y, h, &coefs, &ks);
+                            ks.push(field.eval(&mut tr, &arg, n, b));
                         }
-                        let mut acc: Option<M> = None;
-                        for (k, &bi) in ks.iter().zip(tableau.b) {
-                            if bi != 0.0 {
-                                let term = tr.coef(k, &h.times(bi));
-                                acc = Some(match acc {
-                                    None => term,
-                                    Some(a) => tr.add(&a, &term),
-                                });
-                            }
-                        }
-                        if let Some(a) = acc {
-                            y = tr.add(&y, &a);
-                        }
+                        let coefs: Vec<f32> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
+                        y = combine(&mut tr, &y, h, &coefs, &ks);
                     }
                 }
                 first_step = false;
@@ -483,4 +489,25 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
         out = tr.dense(&out, layer);
     }
     Ok((out, tr))
+}
+
+/// `y + h * sum_j coefs[j] k[j]` skipping zero coefficients (the runtime's `combine`).
+fn combine<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, y: &M, h: &Coef, coefs: &[f32], ks: &[M]) -> M {
+    let mut acc: Option<M> = None;
+    for (&c, k) in coefs.iter().zip(ks) {
+        if c != 0.0 {
+            let term = tr.scale(k, c);
+            acc = Some(match acc {
+                None => term,
+                Some(a) => tr.add(&a, &term),
+            });
+        }
+    }
+    match acc {
+        None => y.clone(),
+        Some(a) => {
+            let ha = tr.coef(&a, h);
+            tr.add(y, &ha)
+        }
+    }
 }

@@ -82,13 +82,23 @@ impl SolverCfg {
     }
 }
 
-/// A Butcher tableau (explicit): `a` lower-triangular rows, weights `b`.
+/// An explicit Butcher tableau: the runtime's constant.
 #[derive(Clone, Copy, Debug)]
-pub struct Tableau {
-    /// Stage coefficients, row i uses entries `0..i`.
-    pub a: &'static [&'static [f32]],
-    /// Weights.
-    pub b: &'static [f32],
+pub struct Tableau(pub &'static nagode::solver::Tableau);
+
+impl Tableau {
+    /// Stages (evaluations per step).
+    pub fn stages(&self) -> usize {
+        self.0.stages
+    }
+    /// `a[i][j]` rounded to f32 as the runtime's f32 solver rounds it.
+    pub fn a(&self, i: usize, j: usize) -> f32 {
+        self.0.a[i][j] as f32
+    }
+    /// `b[i]` rounded to f32.
+    pub fn b(&self, i: usize) -> f32 {
+        self.0.b[i] as f32
+    }
 }
 
 /// The tableau of an explicit RK method, read from the runtime's definition.
@@ -190,9 +200,9 @@ pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize
         let mut sizes = Vec::with_capacity(batch);
         for b in 0..batch {
             let g = gaps[b * window + n];
-            let m = rules::substeps(g, cfg.max_step).map_err(|reason| PlanError::Gap { sample: n, gap: g, reason })?;
+            let (m, h) = rules::substeps(g, cfg.max_step).map_err(|reason| PlanError::Gap { sample: n, gap: g, reason })?;
             counts.push(m);
-            sizes.push(g / m as f32);
+            sizes.push(h);
         }
         let steps = counts.iter().copied().max().unwrap_or(1);
         let mut stages = Vec::with_capacity(steps);
@@ -244,30 +254,25 @@ pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize
 /// The solver rules, defined once in the runtime.
 mod rules {
     use super::{SolverChoice, Tableau};
+    use nagode::solver::{EULER, MIDPOINT, RK4};
 
     pub fn tableau(kind: SolverChoice) -> Option<Tableau> {
         match kind {
-            SolverChoice::Euler => Some(Tableau { a: &[&[]], b: &[1.0] }),
-            SolverChoice::Midpoint => Some(Tableau { a: &[&[], &[0.5]], b: &[0.0, 1.0] }),
-            SolverChoice::Rk4 => Some(Tableau {
-                a: &[&[], &[0.5], &[0.0, 0.5], &[0.0, 0.0, 1.0]],
-                b: &[1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0],
-            }),
+            SolverChoice::Euler => Some(Tableau(&EULER)),
+            SolverChoice::Midpoint => Some(Tableau(&MIDPOINT)),
+            SolverChoice::Rk4 => Some(Tableau(&RK4)),
             SolverChoice::Nag | SolverChoice::Resnet => None,
         }
     }
 
-    pub fn substeps(gap: f32, max_step: f32) -> Result<usize, String> {
-        if !(gap.is_finite() && gap > 0.0) {
-            return Err("gap must be finite and > 0".into());
-        }
-        let m = ((gap / max_step) - 1e-4).ceil().max(1.0);
-        if m > 4096.0 {
-            return Err(format!("needs {m} sub-steps, more than 4096"));
-        }
-        Ok(m as usize)
+    /// `(m, H)`: the runtime's sub-step rule.
+    pub fn substeps(gap: f32, max_step: f32) -> Result<(usize, f32), String> {
+        nagode::solver::substeps(gap, max_step)
+            .map(|(m, h)| (m as usize, h))
+            .map_err(|e| e.to_string())
     }
 
+    /// NAG's gradient step `h` for a step `H` (the runtime's rule).
     pub fn nag_h(mu: f32, consistency: bool, h: f32) -> f32 {
         if consistency {
             (1.0 - mu) * h
@@ -276,6 +281,7 @@ mod rules {
         }
     }
 
+    /// The runtime's velocity rescale before a step of `new` after one of `old`.
     pub fn velocity_rescale(old: f32, new: f32) -> f32 {
         if old == new {
             1.0

@@ -3,7 +3,7 @@
 //! model.
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::net::{forward, Batch, Net, M};
+use crate::net::{forward, Batch, FieldImpl, Net, M};
 use crate::solver::{plan, PlanError, SolverCfg};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -177,7 +177,7 @@ pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu)
     let all: Vec<usize> = (0..w.len).collect();
     for idx in all.chunks(256) {
         let (batch, target) = make_batch(p, cfg, w, idx, dev, net.arch.state_dim)?;
-        let (out, _) = forward(net, cfg, &batch, NoneTape, Some(STATE_BOUND)).map_err(|sample| TrainError::StateDiverged { sample, bound: STATE_BOUND })?;
+        let (out, _) = forward(net, cfg, &batch, NoneTape, Some(STATE_BOUND), FieldImpl::Fused).map_err(|sample| TrainError::StateDiverged { sample, bound: STATE_BOUND })?;
         loss_sum += loss(p.task, out.clone(), target).array() as f64 * idx.len() as f64;
         let o = out.as_vec();
         for (r, &i) in idx.iter().enumerate() {
@@ -279,9 +279,9 @@ impl Adam {
 }
 
 /// Loss and gradients of one batch.
-pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, task: TaskKind) -> (f32, Vec<Vec<f32>>) {
+pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, task: TaskKind, how: FieldImpl) -> (f32, Vec<Vec<f32>>) {
     let tape = OwnedTape::<f32, Cpu>::default();
-    let Ok((out, mut tr)) = forward(net, cfg, batch, tape, None) else {
+    let Ok((out, mut tr)) = forward(net, cfg, batch, tape, None, how) else {
         unreachable!("no bound given")
     };
     let l = loss(task, tr.attach(out), target.clone());
@@ -311,7 +311,7 @@ pub fn train(mut net: Net, solver: &SolverCfg, p: &Problem, cfg: &TrainCfg, dev:
         let limit = if cfg.batches_per_epoch == 0 { usize::MAX } else { cfg.batches_per_epoch };
         for idx in order.chunks(cfg.batch).take(limit) {
             let (batch, target) = make_batch(p, solver, &p.train, idx, dev, d)?;
-            let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task);
+            let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task, FieldImpl::Fused);
             iterations += 1;
             if !l.is_finite() || g.iter().flatten().any(|x| !x.is_finite()) {
                 stop = Stop::Diverged(format!("non-finite training loss at epoch {epoch}, iteration {iterations}"));

@@ -1,0 +1,426 @@
+//! The `train` job end to end: data, training with progress, summary,
+//! atomic model export, runtime parity on the test windows, plots.
+
+use crate::data::{self, Builtin, DataError, Problem, TaskKind, WindowSpec};
+use crate::export::{self, ExportError};
+use crate::host::{self, HostError};
+use crate::net::{Arch, Net};
+use crate::plot::{self, Line, PlotError};
+use crate::solver::{SolverCfg, SolverChoice};
+use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
+use dfdx::prelude::Cpu;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Anything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad data.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Training failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Export failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// The runtime refused the model or a window.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// A plot failed.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// Training diverged: nothing was written.
+    #[error("training diverged ({0}); no model file written")]
+    Diverged(String),
+    /// A file could not be read or written.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A bad combination of options.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Where the data comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A built-in set.
+    Builtin(Builtin),
+    /// A CSV file, optionally with its own test file and a column choice.
+    Csv {
+        /// Training file.
+        path: PathBuf,
+        /// Test file.
+        test: Option<PathBuf>,
+        /// Channel columns.
+        columns: Option<Vec<String>>,
+    },
+}
+
+/// Everything a training run needs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Data.
+    pub source: Source,
+    /// Forecast or classify.
+    pub task: TaskKind,
+    /// Samples per window (0 with classification: whole series).
+    pub window: usize,
+    /// Forecast horizon.
+    pub horizon: usize,
+    /// Step between window starts.
+    pub stride: usize,
+    /// Solver and knobs (`max_step` is derived: `sample_dt / steps`).
+    pub solver: SolverChoice,
+    /// NAG momentum.
+    pub mu: f32,
+    /// NAG consistency scaling.
+    pub consistency: bool,
+    /// NAG Euler start-up.
+    pub startup_euler: bool,
+    /// Solver steps per nominal sample gap.
+    pub steps: usize,
+    /// State dimension.
+    pub state_dim: usize,
+    /// Field hidden widths.
+    pub hidden: Vec<usize>,
+    /// Encoder widths.
+    pub encoder: Vec<usize>,
+    /// Optimisation.
+    pub train: TrainCfg,
+    /// Model file to write (`None`: do not export).
+    pub out: Option<PathBuf>,
+    /// Folder for plots (`None`: no plots).
+    pub plots: Option<PathBuf>,
+    /// Print progress and summary.
+    pub verbose: bool,
+}
+
+impl Default for RunConfig {
+    /// The default job: the ECG forecaster with NAG (what `cargo run -p trainer` runs).
+    fn default() -> Self {
+        RunConfig {
+            source: Source::Builtin(Builtin::Ecg),
+            task: TaskKind::Forecast,
+            window: 48,
+            horizon: 4,
+            stride: 2,
+            solver: SolverChoice::Nag,
+            mu: 0.5,
+            consistency: true,
+            startup_euler: false,
+            steps: 1,
+            state_dim: 8,
+            hidden: vec![32, 32],
+            encoder: Vec::new(),
+            train: TrainCfg {
+                epochs: 200,
+                batch: 32,
+                lr: 5e-3,
+                patience: 20,
+                time_budget: Some(Duration::from_secs(70)),
+                batches_per_epoch: 0,
+                clip: 1.0,
+                seed: 0,
+            },
+            out: Some(PathBuf::from("out/model.nagode")),
+            plots: Some(PathBuf::from("out")),
+            verbose: true,
+        }
+    }
+}
+
+/// The loaded problem for a config.
+pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
+    let (table, test) = match &cfg.source {
+        Source::Builtin(b) => data::builtin(*b, cfg.train.seed)?,
+        Source::Csv { path, test, columns } => {
+            let t = data::load_csv(path, columns.as_deref())?;
+            let test = test.as_ref().map(|p| data::load_csv(p, columns.as_deref())).transpose()?;
+            (t, test)
+        }
+    };
+    let spec = WindowSpec { task: cfg.task, window: cfg.window, horizon: cfg.horizon, stride: cfg.stride, seed: cfg.train.seed };
+    Ok(data::make_problem(&table, test.as_ref(), spec)?)
+}
+
+/// The solver configuration for a problem.
+pub fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
+    SolverCfg {
+        kind: cfg.solver,
+        mu: cfg.mu,
+        consistency: cfg.consistency,
+        startup_euler: cfg.startup_euler,
+        max_step: p.sample_dt / cfg.steps.max(1) as f32,
+    }
+}
+
+/// The architecture for a problem.
+pub fn arch(cfg: &RunConfig, p: &Problem) -> Arch {
+    Arch {
+        channels: p.channels(),
+        encoder: cfg.encoder.clone(),
+        state_dim: cfg.state_dim,
+        hidden: cfg.hidden.clone(),
+        decoder: Vec::new(),
+        outputs: p.outputs(),
+        window: p.window,
+    }
+}
+
+/// What a run produced.
+pub struct Summary {
+    /// The problem.
+    pub problem: Problem,
+    /// The solver used.
+    pub solver: SolverCfg,
+    /// Training outcome.
+    pub trained: Trained,
+    /// Test metric of the model (MSE in data units or accuracy) and of the naive baseline.
+    pub test_metric: f32,
+    /// Train metric of the model.
+    pub train_metric: f32,
+    /// Naive baseline on test (last value MSE or majority accuracy).
+    pub naive_test: f32,
+    /// Naive baseline on train.
+    pub naive_train: f32,
+    /// dfdx test outputs (de-normalised forecasts or logits).
+    pub test_outputs: Vec<f32>,
+    /// Field evaluations per prediction.
+    pub evals: usize,
+    /// Parameter count.
+    pub params: usize,
+    /// Parity (max abs, max relative) of the runtime vs dfdx on the test windows.
+    pub parity: Option<(f32, f32)>,
+    /// Model file written.
+    pub model_file: Option<PathBuf>,
+    /// Plots written.
+    pub plots: Vec<PathBuf>,
+    /// Wall time of the whole run, seconds.
+    pub wall: f64,
+}
+
+/// Progress display: an indicatif bar on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    verbose: bool,
+    every: usize,
+}
+
+impl Progress {
+    fn new(epochs: usize, verbose: bool) -> Self {
+        let bar = (verbose && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(epochs as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] epoch {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b
+        });
+        Progress { bar, verbose, every: 10 }
+    }
+    fn epoch(&self, l: &EpochLog, task: TaskKind) {
+        let metric = match task {
+            TaskKind::Forecast => format!("val MSE {:.5}", l.val_metric),
+            TaskKind::Classify => format!("val acc {:.3}", l.val_metric),
+        };
+        let msg = format!("train loss {:.4}, val loss {:.4}, {metric}, {:.1}s", l.train_loss, l.val_loss, l.seconds);
+        match &self.bar {
+            Some(b) => {
+                b.set_position(l.epoch as u64);
+                b.set_message(msg);
+            }
+            None if self.verbose && (l.epoch == 1 || l.epoch % self.every == 0) => eprintln!("epoch {:>4}: {msg}", l.epoch),
+            None => {}
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish();
+        }
+    }
+}
+
+/// Trains per `cfg` and does everything the `train` command promises.
+pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
+    let start = Instant::now();
+    let dev: Cpu = Default::default();
+    let p = load_problem(cfg)?;
+    let solver = solver_cfg(cfg, &p);
+    if cfg.out.is_some() && solver.kind == SolverChoice::Resnet {
+        return Err(AppError::Usage("the ResNet baseline has no model file; use `--no-export` (or `compare`)".into()));
+    }
+    let arch = arch(cfg, &p);
+    let net = Net::new(&dev, &arch, solver.kind, cfg.train.seed);
+    let params = net.param_count();
+    if cfg.verbose {
+        eprintln!(
+            "data: {} ({} channels, window {}, {}), {} train / {} validation / {} test windows",
+            p.name,
+            p.channels(),
+            p.window,
+            match p.task {
+                TaskKind::Forecast => format!("horizon {}", p.horizon),
+                TaskKind::Classify => format!("{} classes", p.classes.len()),
+            },
+            p.train.len,
+            p.val.len,
+            p.test.len
+        );
+        eprintln!(
+            "model: state {}, field {}x{:?} tanh, solver {} (mu {}, max step {}), {params} parameters",
+            arch.state_dim,
+            arch.state_dim + arch.enc_dim(),
+            arch.hidden,
+            solver.kind.name(),
+            solver.mu,
+            solver.max_step
+        );
+    }
+    let progress = Progress::new(cfg.train.epochs, cfg.verbose);
+    let task = p.task;
+    let trained = train::train(net, &solver, &p, &cfg.train, &dev, |l| progress.epoch(l, task))?;
+    progress.finish();
+    let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
+    let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
+    let evals = crate::solver::plan(&solver, &p.test.gaps[..p.window], 1, p.window, arch.state_dim, &dev).map_or(0, |pl| pl.evals);
+    let mut summary = Summary {
+        naive_test: train::naive(&p, &p.test),
+        naive_train: train::naive(&p, &p.train),
+        test_metric: test.metric,
+        train_metric: train_eval.metric,
+        test_outputs: test.outputs,
+        evals,
+        params,
+        parity: None,
+        model_file: None,
+        plots: Vec::new(),
+        wall: 0.0,
+        problem: p,
+        solver,
+        trained,
+    };
+    if let Stop::Diverged(why) = &summary.trained.stop {
+        if cfg.verbose {
+            eprintln!("warning: training diverged ({why}); keeping the last good model (epoch {})", summary.trained.best_epoch);
+        }
+    }
+    if let Some(out) = &cfg.out {
+        let bytes = export::to_bytes(&summary.trained.net, &summary.solver, &summary.problem)?;
+        // Parity before writing: the file is only written when the runtime
+        // accepts it and reproduces the training forward pass.
+        let model = nagode::Model::from_bytes(&bytes).map_err(HostError::from)?;
+        let rt = host::run_windows(&model, &summary.problem.test)?;
+        summary.parity = Some(host::max_difference(&rt, &summary.test_outputs));
+        export::write_atomic(out, &bytes)?;
+        // Reload from disk: what a user (or the firmware build) will read.
+        let on_disk = std::fs::read(out).map_err(|source| AppError::Io { file: out.display().to_string(), source })?;
+        nagode::Model::from_bytes(&on_disk).map_err(HostError::from)?;
+        summary.model_file = Some(out.clone());
+    }
+    if let Some(dir) = &cfg.plots {
+        summary.plots = plots(dir, &summary)?;
+    }
+    summary.wall = start.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
+    std::fs::create_dir_all(dir).map_err(|source| AppError::Io { file: dir.display().to_string(), source })?;
+    let mut written = Vec::new();
+    let h = &s.trained.history;
+    let loss = dir.join("loss.png");
+    plot::lines(
+        &loss,
+        &format!("{} — {} training", s.problem.name, s.solver.kind.name()),
+        "epoch",
+        "loss",
+        &[
+            Line { label: "train loss", points: h.iter().map(|l| (l.epoch as f64, l.train_loss as f64)).collect() },
+            Line { label: "validation loss", points: h.iter().map(|l| (l.epoch as f64, l.val_loss as f64)).collect() },
+        ],
+        true,
+    )?;
+    written.push(loss);
+    if s.problem.task == TaskKind::Forecast {
+        // A stretch of consecutive test windows: the truth, and for every
+        // `horizon`-th window its forecast, channel 0.
+        let p = &s.problem;
+        let (c, win, k, out) = (p.channels(), p.window, p.horizon, p.outputs());
+        let n_win = p.test.len.min(400);
+        let mut truth = Vec::new();
+        let mut pred = Vec::new();
+        let mut naive = Vec::new();
+        for i in 0..n_win {
+            let x = i as f64;
+            truth.push((x, p.test.y[i * out] as f64));
+            pred.push((x, s.test_outputs[i * out] as f64));
+            naive.push((x, p.test.x[(i * win + win - 1) * c] as f64));
+        }
+        let fc = dir.join("forecast.png");
+        plot::lines(
+            &fc,
+            &format!("{}: next-sample forecast on the test windows ({k}-step horizon model)", p.channel_names[0]),
+            "test window",
+            &p.channel_names[0],
+            &[
+                Line { label: "truth", points: truth },
+                Line { label: "model (dfdx)", points: pred },
+                Line { label: "naive (last value)", points: naive },
+            ],
+            false,
+        )?;
+        written.push(fc);
+    }
+    Ok(written)
+}
+
+/// Prints the summary table.
+pub fn print_summary(s: &Summary) {
+    let p = &s.problem;
+    let t = &s.trained;
+    println!();
+    println!("== nagode trainer: {} ({}) ==", p.name, s.solver.kind.name());
+    let stop = match &t.stop {
+        Stop::Epochs => "all epochs ran".to_string(),
+        Stop::EarlyStop => "early stop on validation".to_string(),
+        Stop::Budget => "time budget reached".to_string(),
+        Stop::Diverged(w) => format!("DIVERGED ({w}); last good model kept"),
+    };
+    println!("epochs             {} (best {}; {stop})", t.history.len(), t.best_epoch);
+    println!("iterations         {} ({:.2} ms each)", t.iterations, 1e3 * t.seconds / t.iterations.max(1) as f64);
+    println!("parameters         {}", s.params);
+    println!("f evaluations      {} per prediction", s.evals);
+    match p.task {
+        TaskKind::Forecast => {
+            println!("{:<18} {:>12} {:>12}", "MSE (data units)", "train", "test");
+            println!("{:<18} {:>12.6} {:>12.6}", "model", s.train_metric, s.test_metric);
+            println!("{:<18} {:>12.6} {:>12.6}", "naive last value", s.naive_train, s.naive_test);
+            println!("test MSE / naive   {:.3}", s.test_metric / s.naive_test.max(f32::MIN_POSITIVE));
+        }
+        TaskKind::Classify => {
+            println!("{:<18} {:>12} {:>12}", "accuracy", "train", "test");
+            println!("{:<18} {:>12.4} {:>12.4}", "model", s.train_metric, s.test_metric);
+            println!("{:<18} {:>12.4} {:>12.4}", "majority class", s.naive_train, s.naive_test);
+        }
+    }
+    if let Some((abs, rel)) = s.parity {
+        println!("runtime parity     max |nagode - dfdx| = {abs:.3e} ({rel:.3e} relative) over {} test windows", p.test.len);
+    }
+    if let Some(f) = &s.model_file {
+        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        println!("model file         {} ({size} bytes)", f.display());
+    }
+    for f in &s.plots {
+        println!("plot               {}", f.display());
+    }
+    println!("training time      {:.1} s", t.seconds);
+    println!("wall time          {:.1} s", s.wall);
+}
