@@ -72,6 +72,24 @@ pub fn stack_high_water() -> u32 {
     (top - at) as u32
 }
 
+/// Paints the free stack again (everything below the caller's frames), so
+/// a later [`stack_high_water`] gives the peak of what runs after this call.
+#[inline(never)]
+pub fn repaint_free_stack() {
+    let bottom = core::ptr::addr_of!(_stack_end) as usize;
+    // Everything below the stack pointer is free (SysTick raises no
+    // interrupt); 64 bytes are spared for this function's own frame, which
+    // the compiler may push after reading the stack pointer.
+    let sp = (cortex_m::register::msp::read() as usize).saturating_sub(64);
+    let mut at = bottom;
+    while at + 4 <= sp {
+        // SAFETY: `bottom..sp` is inside the stack region and below every
+        // live frame; nothing reads it until the paint is checked.
+        unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
+        at += 4;
+    }
+}
+
 /// Bytes of statically allocated RAM (`.data`, `.bss`, `.uninit`): all
 /// below the stack.
 pub fn static_ram() -> u32 {

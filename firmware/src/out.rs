@@ -1,26 +1,48 @@
 //! Text output without `core::fmt` number formatting (float formatting alone
 //! costs ~20 kB of flash): hex bits for machines, fixed-point for people.
 
+#[cfg(not(feature = "rtt"))]
 use cortex_m_semihosting::hio::{self, HostStream};
 
-/// Where lines go: the host's stdout through semihosting.
+/// Where lines go: the host's stdout through semihosting (QEMU, or a
+/// debugger), or RTT channel 0 with the `rtt` feature (probe-rs on a board).
 pub struct Console {
+    #[cfg(not(feature = "rtt"))]
     stream: Option<HostStream>,
 }
 
 impl Console {
-    /// Opens the host's stdout; without a debugger/QEMU, output is dropped.
+    /// Sets the output up once, at start-up.
+    pub fn init() {
+        #[cfg(feature = "rtt")]
+        rtt_target::rtt_init_print!(rtt_target::ChannelMode::BlockIfFull);
+    }
+
+    /// Opens the output; without a host attached, output is dropped.
     pub fn open() -> Self {
         Self {
+            #[cfg(not(feature = "rtt"))]
             stream: hio::hstdout().ok(),
         }
     }
 
     /// Writes raw bytes (dropped if no host is attached).
+    #[cfg(not(feature = "rtt"))]
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         if let Some(stream) = self.stream.as_mut() {
             // A failed host write cannot be reported anywhere else.
             let _ = stream.write_all(bytes);
+        }
+        self
+    }
+
+    /// Writes raw bytes (ASCII) to RTT channel 0.
+    #[cfg(feature = "rtt")]
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        if let Ok(text) = core::str::from_utf8(bytes) {
+            rtt_target::with_terminal_channel(|terminal| {
+                let _ = core::fmt::Write::write_str(&mut terminal.write(0), text);
+            });
         }
         self
     }

@@ -7,7 +7,10 @@
 //!   of `.data`'s load image). "runtime" = image − image of the `baseline`
 //!   build (same firmware without nagode and the model) − model file bytes.
 //! * RAM: static (`.data` + `.bss`) and the stack's high-water mark (the
-//!   stack is painted at reset; the deepest overwritten word counts).
+//!   stack is painted at reset; the deepest overwritten word counts), once
+//!   after loading the model and once over the timed predictions (the free
+//!   stack is painted again before them). Both include the frames that hold
+//!   the `Model` and the `Session`.
 //! * Instructions: QEMU `-icount shift=0`; SysTick on the core clock counts
 //!   virtual time; a `cortex_m::asm::delay` loop of known length in the same
 //!   run converts ticks to instructions. One inference = one `predict` over a
@@ -31,6 +34,7 @@ struct Row {
     model_bytes: u64,
     rest: u64,
     static_ram: u64,
+    load_stack: u64,
     stack: u64,
     instructions: f64,
     macs: u64,
@@ -94,7 +98,8 @@ fn measure_board(board: &Board, rows: &mut Vec<Row>) -> Result<(), String> {
             model_bytes: bytes.len() as u64,
             rest: baseline_flash,
             static_ram: field(&run, "RAM", 0)?,
-            stack: field(&run, "RAM", 1)?,
+            load_stack: field(&run, "MODEL", 3)?,
+            stack: field(&run, "TICKS", 2)?,
             instructions,
             macs: integration::models::macs_per_prediction(&model),
             kernel,
@@ -111,11 +116,11 @@ pub fn measure() -> Result<(), String> {
         measure_board(board, &mut rows)?;
     }
     println!();
-    println!("| core (QEMU machine) | model | flash total | runtime code | model bytes | rest | static RAM | peak stack | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
+    println!("| core (QEMU machine) | model | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {:.0} | {} | {:.2} | {:.2} |",
             r.core,
             r.model,
             r.flash,
@@ -123,6 +128,7 @@ pub fn measure() -> Result<(), String> {
             r.model_bytes,
             r.rest,
             r.static_ram,
+            r.load_stack,
             r.stack,
             r.instructions,
             r.macs,
