@@ -1,0 +1,47 @@
+//! Arbitrary bytes as a model file; whatever loads is run on a window of
+//! samples taken from the same bytes. Must never panic.
+//!
+//! First byte even: the rest is the file as is (exercises magic and CRC).
+//! First byte odd: the rest is the message after the magic; the target adds
+//! `NAGO` and a correct CRC so mutations reach the decoder and validation.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nagode::{Model, Session};
+
+fn file(data: &[u8]) -> Option<Vec<u8>> {
+    let (&mode, rest) = data.split_first()?;
+    if mode & 1 == 0 {
+        return Some(rest.to_vec());
+    }
+    let mut bytes = nagode::format::MAGIC.to_vec();
+    bytes.extend_from_slice(rest);
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    Some(bytes)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some(bytes) = file(data) else {
+        return;
+    };
+    let Ok(model) = Model::from_bytes(&bytes) else {
+        return;
+    };
+    let Ok(mut session) = Session::<128, 1024>::new(&model) else {
+        return;
+    };
+    // Samples: a smooth signal perturbed by the file's own bytes.
+    let n = model.window_capacity_needed();
+    let samples: Vec<f32> = (0..n)
+        .map(|i| (i as f32 * 0.3).sin() + f32::from(bytes[i % bytes.len()]) / 64.0)
+        .collect();
+    let gaps: Vec<f32> = (0..model.window())
+        .map(|i| model.header().sample_dt * (0.5 + f32::from(bytes[(7 * i) % bytes.len()]) / 128.0))
+        .collect();
+    let mut out = [0.0f32; 1024];
+    let _ = session.run_window(&samples, None, &mut out);
+    if let Ok(n) = session.run_window(&samples, Some(&gaps), &mut out) {
+        assert!(out[..n].iter().all(|v| v.is_finite()), "Ok with a non-finite output");
+    }
+});
