@@ -1,7 +1,6 @@
 //! Writes the small hand-built model files used as fuzzing seeds and in the
 //! bad-model corpus: `cargo run -p nagode --example seed_models -- DIR`.
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
