@@ -170,3 +170,42 @@ pub fn macs_per_prediction(model: &nagode::Model<'_>) -> u64 {
     let window = model.window() as u64;
     window * (encoder + held) + model.evals_per_prediction() * per_eval + decoder
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked_in(name: &str) -> Vec<u8> {
+        let path = crate::qemu::firmware_dir().join("models").join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn checked_in_stand_in_models_are_regenerated_byte_for_byte() {
+        let series = crate::qemu::replay::first_column(
+            &std::fs::read_to_string(crate::qemu::repo_dir().join("data/ecg_mitdb.csv"))
+                .expect("data set"),
+        )
+        .expect("parses");
+        assert_eq!(sine_mlp().expect("encodes"), checked_in("sine16.nagode"));
+        assert_eq!(
+            seeded_ecg(&series).expect("encodes"),
+            checked_in("seeded_ecg.nagode")
+        );
+    }
+
+    #[test]
+    fn mac_counts_match_hand_counts() {
+        let sine = sine_mlp().expect("encodes");
+        let model = nagode::Model::from_bytes(&sine).expect("loads");
+        // MLP 16 + 256 + 16, field input part 1, field state part 1, decoder 1.
+        assert_eq!(macs_per_prediction(&model), 288 + 1 + 1 + 1);
+
+        let header = seeded_ecg_header(0.0, 1.0);
+        let ecg =
+            format::encode_to_vec(&header, &seeded_weights(&header, 1, 1.0)).expect("encodes");
+        let model = nagode::Model::from_bytes(&ecg).expect("loads");
+        // Per sample: encoder 8, held 8*16, one NAG evaluation 8*16 + 16*8; decoder 64 once.
+        assert_eq!(macs_per_prediction(&model), 64 * (8 + 128 + 128 + 128) + 64);
+    }
+}

@@ -19,16 +19,22 @@
 
 use integration::qemu::{self, Board, Build, Run, RUN_TIMEOUT};
 
-/// Models measured: file under firmware/models and a label.
+/// Models always measured: file under firmware/models and a label.
 const MODELS: &[(&str, &str)] = &[
     ("default.nagode", "default (ECG forecaster)"),
     ("sine16.nagode", "1→16→16→1 tanh MLP"),
 ];
 
+/// A model to measure: its file and its label in the table.
+struct Measured {
+    path: std::path::PathBuf,
+    label: String,
+}
+
 /// One row of the table.
 struct Row {
     core: String,
-    model: &'static str,
+    model: String,
     flash: u64,
     runtime: i64,
     model_bytes: u64,
@@ -69,19 +75,14 @@ fn field(run: &Run, tag: &str, n: usize) -> Result<u64, String> {
         .ok_or_else(|| format!("{tag} line has no field {n}"))
 }
 
-fn measure_board(board: &Board, rows: &mut Vec<Row>) -> Result<(), String> {
+fn measure_board(board: &Board, models: &[Measured], rows: &mut Vec<Row>) -> Result<(), String> {
     let baseline = build_and_run(board, None, &["baseline"], "baseline")?;
     let baseline_flash = field(&baseline, "FLASH", 0)?;
-    for (file, label) in MODELS {
-        let path = qemu::firmware_dir().join("models").join(file);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let model = nagode::Model::from_bytes(&bytes).map_err(|e| format!("{file}: {e}"))?;
-        let run = build_and_run(
-            board,
-            Some(path.clone()),
-            &[],
-            file.trim_end_matches(".nagode"),
-        )?;
+    for (i, Measured { path, label }) in models.iter().enumerate() {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let model =
+            nagode::Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let run = build_and_run(board, Some(path.clone()), &[], &format!("measure{i}"))?;
         let per_tick = field(&run, "CAL", 1)? as f64 / field(&run, "CAL", 0)?.max(1) as f64;
         let repeats = field(&run, "TICKS", 0)?.max(1) as f64;
         let instructions = field(&run, "TICKS", 1)? as f64 * per_tick / repeats;
@@ -92,7 +93,7 @@ fn measure_board(board: &Board, rows: &mut Vec<Row>) -> Result<(), String> {
         let flash = field(&run, "FLASH", 0)?;
         rows.push(Row {
             core: format!("{} ({})", board.core, board.machine),
-            model: label,
+            model: label.clone(),
             flash,
             runtime: flash as i64 - baseline_flash as i64 - bytes.len() as i64,
             model_bytes: bytes.len() as u64,
@@ -108,12 +109,27 @@ fn measure_board(board: &Board, rows: &mut Vec<Row>) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs every measurement and prints the table.
-pub fn measure() -> Result<(), String> {
+/// Runs every measurement and prints the table; `extra` model files are
+/// measured after the two standard ones.
+pub fn measure(extra: &[String]) -> Result<(), String> {
+    let mut models: Vec<Measured> = MODELS
+        .iter()
+        .map(|(file, label)| Measured {
+            path: qemu::firmware_dir().join("models").join(file),
+            label: label.to_string(),
+        })
+        .collect();
+    for file in extra {
+        let path = std::fs::canonicalize(file).map_err(|e| format!("{file}: {e}"))?;
+        models.push(Measured {
+            label: format!("`{file}`"),
+            path,
+        });
+    }
     let mut rows = Vec::new();
     for board in qemu::qemu_boards() {
         println!("xtask: measuring {} ({})", board.name, board.core);
-        measure_board(board, &mut rows)?;
+        measure_board(board, &models, &mut rows)?;
     }
     println!();
     println!("| core (QEMU machine) | model | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
