@@ -495,14 +495,18 @@ pub fn builtin(which: Builtin, seed: u64) -> Result<(Table, Option<Table>), Data
     }
 }
 
+/// Angular frequency separating the oscillators' classes `slow` and `fast`.
+pub const OSC_SPLIT: f64 = 1.2;
+
 /// Nominal sampling interval of the synthetic oscillators.
 pub const OSC_DT: f64 = 0.1;
 
 /// Damped oscillators `x'' + 2 zeta w x' + w^2 x = 0` with random frequency,
 /// damping and initial state, sampled every [`OSC_DT`]; with `drop > 0`
 /// each sample after the first is dropped with that probability, giving
-/// irregular times. Deterministic in `seed` (the kept samples are the same
-/// for every `drop` ordering of calls).
+/// irregular times. Each series is labelled `slow` or `fast` (frequency
+/// below or above [`OSC_SPLIT`]) for the classification task. Deterministic
+/// in `seed`: the oscillators are the same for every `drop`.
 pub fn oscillators(seed: u64, drop: f64) -> Table {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x05C1_11A7);
     let mut drop_rng = StdRng::seed_from_u64(seed ^ 0xD209);
@@ -515,6 +519,7 @@ pub fn oscillators(seed: u64, drop: f64) -> Table {
             let amp: f64 = rng.gen_range(0.5..2.0);
             let phase: f64 = rng.gen_range(0.0..std::f64::consts::TAU);
             let wd = w * (1.0 - zeta * zeta).sqrt();
+            let class = if w < OSC_SPLIT { "slow" } else { "fast" };
             let mut times = Vec::new();
             let mut values = Vec::new();
             for n in 0..len {
@@ -530,9 +535,9 @@ pub fn oscillators(seed: u64, drop: f64) -> Table {
             }
             Series {
                 name: i.to_string(),
+                labels: Some(vec![class.to_string(); times.len()]),
                 times,
                 values,
-                labels: None,
             }
         })
         .collect();

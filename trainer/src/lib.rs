@@ -3,6 +3,9 @@
 //! the runtime's model format.
 
 pub mod app;
+pub mod bench;
+pub mod commands;
+pub mod compare;
 pub mod data;
 pub mod export;
 pub mod fused;

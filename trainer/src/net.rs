@@ -225,11 +225,12 @@ impl Param<'_> {
         self.len() == 0
     }
     /// Its gradient from `grads` (zeros if it took no part).
-    pub fn grad(&self, grads: &Gradients<f32, Cpu>) -> Vec<f32> {
-        match self {
-            Param::M(t) => grads.get(*t).as_vec(),
-            Param::V(t) => grads.get(*t).as_vec(),
-        }
+    pub fn grad(&self, grads: &mut Gradients<f32, Cpu>) -> Vec<f32> {
+        let g = match self {
+            Param::M(t) => grads.get_or_alloc_mut(*t).map(|g| g.to_vec()),
+            Param::V(t) => grads.get_or_alloc_mut(*t).map(|g| g.to_vec()),
+        };
+        g.unwrap_or_else(|_| vec![0.0; self.len()])
     }
     /// Its values.
     pub fn values(&self) -> Vec<f32> {
@@ -289,6 +290,11 @@ impl<T: Tape<f32, Cpu>> Tr<T> {
     pub fn mul(&mut self, a: &M, b: &M) -> M {
         let t = self.take();
         self.keep(a.clone().put_tape(t) * b.clone())
+    }
+    /// `a * a` (dfdx's binary ops refuse one tensor on both sides).
+    pub fn square(&mut self, a: &M) -> M {
+        let t = self.take();
+        self.keep(a.clone().put_tape(t).square())
     }
     /// `s a`.
     pub fn scale(&mut self, a: &M, s: f32) -> M {
@@ -423,72 +429,117 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
         e = tr.dense(&e, layer);
     }
     let window = batch.x.shape().0 / b;
-    let zero: M = dev.zeros_like(&(b, d));
-    let mut y = zero.clone();
-    let mut v = zero;
+    let mut st = OdeState::new(dev.zeros_like(&(b, d)));
     let ready: Vec<ReadyField> = net.fields.iter().map(|f| ReadyField::new(&mut tr, f, &e, b, how)).collect();
-    let mut first_step = true;
     for n in 0..window {
-        let field = &ready[if cfg.kind == SolverChoice::Resnet { n } else { 0 }];
         if cfg.kind == SolverChoice::Resnet {
-            let f = field.eval(&mut tr, &y, n, b);
-            y = tr.add(&y, &f);
+            let f = ready[n].eval(&mut tr, &st.y, n, b);
+            st.y = tr.add(&st.y, &f);
         } else {
-            for step in &batch.plan.samples[n] {
-                match step {
-                    Stage::Nag { rescale, vcoef, h, active } => {
-                        if let Some(r) = rescale {
-                            v = tr.coef(&v, r);
-                        }
-                        if first_step && cfg.startup_euler {
-                            // y1 = y0 + H f(y0), v1 = y1 - y0.
-                            let f = field.eval(&mut tr, &y, n, b);
-                            v = tr.coef(&f, h);
-                            y = tr.add(&y, &v);
-                        } else {
-                            let mv = tr.scale(&v, cfg.mu);
-                            let z = tr.add(&y, &mv);
-                            let f = field.eval(&mut tr, &z, n, b);
-                            let hf = tr.coef(&f, h);
-                            let kept = match vcoef {
-                                None => mv,
-                                Some(c) => tr.coef(&v, c),
-                            };
-                            v = tr.add(&kept, &hf);
-                            let dy = match active {
-                                None => v.clone(),
-                                Some(a) => tr.mul(&v, a),
-                            };
-                            y = tr.add(&y, &dy);
-                        }
-                    }
-                    Stage::Rk { tableau, h } => {
-                        // The runtime's order of operations: y + h * (sum_j c_j k_j),
-                        // zero coefficients skipped.
-                        let mut ks: Vec<M> = Vec::with_capacity(tableau.stages());
-                        for i in 0..tableau.stages() {
-                            let coefs: Vec<f32> = (0..i).map(|j| tableau.a(i, j)).collect();
-                            let arg = combine(&mut tr, &y, h, &coefs, &ks);
-                            ks.push(field.eval(&mut tr, &arg, n, b));
-                        }
-                        let coefs: Vec<f32> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
-                        y = combine(&mut tr, &y, h, &coefs, &ks);
-                    }
-                }
-                first_step = false;
-            }
+            integrate(&mut tr, cfg, &ready[0], &mut st, &batch.plan.samples[n], n, b);
         }
         if let Some(bound) = bound {
-            if y.as_vec().iter().any(|x| !x.is_finite() || x.abs() > bound) {
+            if st.y.as_vec().iter().any(|x| !x.is_finite() || x.abs() > bound) {
                 return Err(n);
             }
         }
     }
-    let mut out = y;
+    let mut out = st.y;
     for layer in &net.decoder {
         out = tr.dense(&out, layer);
     }
     Ok((out, tr))
+}
+
+/// The ODE state during a pass: `y`, the NAG velocity, and whether the
+/// next step is the window's first (NAG start-up).
+struct OdeState {
+    y: M,
+    v: M,
+    first: bool,
+}
+
+impl OdeState {
+    fn new(y0: M) -> Self {
+        let v = y0.device().zeros_like(y0.shape());
+        OdeState { y: y0, v, first: true }
+    }
+}
+
+/// Integrates over one sample gap: the plan's steps for sample `n`.
+#[allow(clippy::too_many_arguments)]
+fn integrate<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, cfg: &SolverCfg, field: &ReadyField, st: &mut OdeState, stages: &[Stage], n: usize, b: usize) {
+    for step in stages {
+        match step {
+            Stage::Nag { rescale, vcoef, h, active } => {
+                if let Some(r) = rescale {
+                    st.v = tr.coef(&st.v, r);
+                }
+                if st.first && cfg.startup_euler {
+                    // y1 = y0 + H f(y0), v1 = y1 - y0.
+                    let f = field.eval(tr, &st.y, n, b);
+                    st.v = tr.coef(&f, h);
+                    st.y = tr.add(&st.y, &st.v);
+                } else {
+                    let mv = tr.scale(&st.v, cfg.mu);
+                    let z = tr.add(&st.y, &mv);
+                    let f = field.eval(tr, &z, n, b);
+                    let hf = tr.coef(&f, h);
+                    let kept = match vcoef {
+                        None => mv,
+                        Some(c) => tr.coef(&st.v, c),
+                    };
+                    st.v = tr.add(&kept, &hf);
+                    let dy = match active {
+                        None => st.v.clone(),
+                        Some(a) => tr.mul(&st.v, a),
+                    };
+                    st.y = tr.add(&st.y, &dy);
+                }
+            }
+            Stage::Rk { tableau, h } => {
+                // The runtime's order of operations: y + h * (sum_j c_j k_j),
+                // zero coefficients skipped.
+                let mut ks: Vec<M> = Vec::with_capacity(tableau.stages());
+                for i in 0..tableau.stages() {
+                    let coefs: Vec<f32> = (0..i).map(|j| tableau.a(i, j)).collect();
+                    let arg = combine(tr, &st.y, h, &coefs, &ks);
+                    ks.push(field.eval(tr, &arg, n, b));
+                }
+                let coefs: Vec<f32> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
+                st.y = combine(tr, &st.y, h, &coefs, &ks);
+            }
+        }
+        st.first = false;
+    }
+}
+
+/// The benchmark's training problem (the neural-ODE literature's standard
+/// one): from the initial states `y0` `(B, D)`, integrate the field with no
+/// input over the plan's samples and return the mean squared error against
+/// `truth[n]` `(B, D)` over the whole trajectory, on the tape.
+pub fn trajectory_loss<T: Tape<f32, Cpu>>(field: &Field, cfg: &SolverCfg, plan: &crate::solver::Plan, y0: &M, truth: &[M], tape: T, how: FieldImpl) -> Tensor<(), f32, Cpu, T> {
+    let dev = y0.device().clone();
+    let mut tr = Tr::new(tape);
+    let (b, d) = *y0.shape();
+    // The field's input part is a zero column: `e W_e + b_1` is then just the bias.
+    let e: M = dev.zeros_like(&(b * truth.len(), field.first.inputs()));
+    let ready = ReadyField::new(&mut tr, field, &e, b, how);
+    let mut st = OdeState::new(y0.clone());
+    let mut sum: Option<M> = None;
+    for (n, target) in truth.iter().enumerate() {
+        integrate(&mut tr, cfg, &ready, &mut st, &plan.samples[n], n, b);
+        let neg = target.clone() * -1.0;
+        let diff = tr.add(&st.y, &neg);
+        let sq = tr.square(&diff);
+        sum = Some(match sum {
+            None => sq,
+            Some(s) => tr.add(&s, &sq),
+        });
+    }
+    let total = sum.unwrap_or_else(|| dev.zeros_like(&(b, d)));
+    let scale = 1.0 / (truth.len() * b * d).max(1) as f32;
+    tr.attach(total).sum() * scale
 }
 
 /// `y + h * sum_j coefs[j] k[j]` skipping zero coefficients (the runtime's `combine`).

@@ -286,8 +286,8 @@ pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, tas
     };
     let l = loss(task, tr.attach(out), target.clone());
     let value = l.array();
-    let grads = l.backward();
-    let g = net.params().iter().map(|p| p.grad(&grads)).collect();
+    let mut grads = l.backward();
+    let g = net.params().iter().map(|p| p.grad(&mut grads)).collect();
     (value, g)
 }
 

@@ -1,0 +1,213 @@
+//! Benchmark set-ups shared by `trainer bench` (a quick report) and the
+//! criterion benches in `benches/` (the careful figures).
+//!
+//! Training iteration (issue 4): batch 32 of damped-oscillator trajectories
+//! (256 of them, 64 steps of dt = 0.1), field 2→32→32→2 tanh, loss = MSE over
+//! the whole trajectory, backprop through the unrolled solver, one Adam step.
+//! The field carries a zero input column (our model's field always has an
+//! input part), which adds only its bias: the arithmetic is the 2→32→32→2 one.
+//!
+//! Inference (issue 6): one window through the `nagode` runtime vs the dfdx
+//! forward pass of the same model at batch 1.
+
+use crate::app::AppError;
+use crate::data::{Problem, TaskKind, Windows};
+use crate::net::{forward, trajectory_loss, Arch, Batch, FieldImpl, Net, M};
+use crate::solver::{plan, Plan, SolverCfg, SolverChoice};
+use crate::train::Adam;
+use clap::Args;
+use dfdx::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Instant;
+
+/// Steps per trajectory.
+pub const STEPS: usize = 64;
+/// Trajectories in the data set.
+pub const TRAJECTORIES: usize = 256;
+/// Batch size.
+pub const BATCH: usize = 32;
+/// Time step.
+pub const DT: f32 = 0.1;
+
+/// One training iteration's inputs for a solver.
+pub struct IterationSetup {
+    net: Net,
+    cfg: SolverCfg,
+    plan: Plan,
+    y0: M,
+    truth: Vec<M>,
+    adam: Adam,
+    how: FieldImpl,
+}
+
+fn solver_cfg(kind: SolverChoice) -> SolverCfg {
+    SolverCfg { kind, mu: 0.5, consistency: true, startup_euler: false, max_step: DT }
+}
+
+impl IterationSetup {
+    /// Builds the data (damped oscillators x'' + 0.2 x' + x = 0 from random
+    /// initial states) and the model.
+    pub fn new(kind: SolverChoice, how: FieldImpl) -> Self {
+        let dev: Cpu = Default::default();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut traj = vec![[0f32; 2]; TRAJECTORIES * (STEPS + 1)];
+        for i in 0..TRAJECTORIES {
+            let (mut x, mut v) = (rng.gen_range(-2.0f64..2.0), rng.gen_range(-2.0f64..2.0));
+            for n in 0..=STEPS {
+                traj[i * (STEPS + 1) + n] = [x as f32, v as f32];
+                // Fine RK4 sub-steps for the reference data.
+                for _ in 0..10 {
+                    let h = DT as f64 / 10.0;
+                    let f = |x: f64, v: f64| (v, -x - 0.2 * v);
+                    let k1 = f(x, v);
+                    let k2 = f(x + 0.5 * h * k1.0, v + 0.5 * h * k1.1);
+                    let k3 = f(x + 0.5 * h * k2.0, v + 0.5 * h * k2.1);
+                    let k4 = f(x + h * k3.0, v + h * k3.1);
+                    x += h / 6.0 * (k1.0 + 2.0 * k2.0 + 2.0 * k3.0 + k4.0);
+                    v += h / 6.0 * (k1.1 + 2.0 * k2.1 + 2.0 * k3.1 + k4.1);
+                }
+            }
+        }
+        let batch: Vec<usize> = (0..BATCH).collect();
+        let y0: Vec<f32> = batch.iter().flat_map(|&i| traj[i * (STEPS + 1)]).collect();
+        let truth = (1..=STEPS)
+            .map(|n| dev.tensor_from_vec(batch.iter().flat_map(|&i| traj[i * (STEPS + 1) + n]).collect(), (BATCH, 2)))
+            .collect();
+        let arch = Arch { channels: 1, encoder: vec![], state_dim: 2, hidden: vec![32, 32], decoder: vec![], outputs: 1, window: STEPS };
+        let net = Net::new(&dev, &arch, kind, 0);
+        let cfg = solver_cfg(kind);
+        let gaps = vec![DT; BATCH * STEPS];
+        let plan = plan(&cfg, &gaps, BATCH, STEPS, 2, &dev).unwrap_or_default();
+        let adam = Adam::new(&net, 1e-2);
+        IterationSetup { net, cfg, plan, y0: dev.tensor_from_vec(y0, (BATCH, 2)), truth, adam, how }
+    }
+
+    /// One iteration: forward, backward, Adam step. Returns the loss.
+    pub fn iteration(&mut self) -> f32 {
+        let loss = trajectory_loss(&self.net.fields[0], &self.cfg, &self.plan, &self.y0, &self.truth, OwnedTape::<f32, Cpu>::default(), self.how);
+        let value = loss.array();
+        let mut grads = loss.backward();
+        let g = self.net.params().iter().map(|p| p.grad(&mut grads)).collect();
+        self.adam.step(&mut self.net, g, f32::INFINITY);
+        value
+    }
+}
+
+/// A 1-channel forecaster whose field is 2→32→32→2 tanh (plus the input
+/// column), window 64, NAG: the runtime and dfdx run the same window.
+pub struct InferenceSetup {
+    /// The model file bytes.
+    pub bytes: Vec<u8>,
+    net: Net,
+    cfg: SolverCfg,
+    batch: Batch,
+    /// The window's samples.
+    pub samples: Vec<f32>,
+}
+
+impl InferenceSetup {
+    /// A randomly initialised model (timing does not depend on the weights).
+    pub fn new(kind: SolverChoice) -> Result<Self, AppError> {
+        let dev: Cpu = Default::default();
+        let arch = Arch { channels: 1, encoder: vec![], state_dim: 2, hidden: vec![32, 32], decoder: vec![], outputs: 1, window: STEPS };
+        let net = Net::new(&dev, &arch, kind, 1);
+        let cfg = solver_cfg(kind);
+        let samples: Vec<f32> = (0..STEPS).map(|n| (n as f32 * DT).sin()).collect();
+        let p = Problem {
+            name: "bench".into(),
+            task: TaskKind::Forecast,
+            channel_names: vec!["x".into()],
+            window: STEPS,
+            horizon: 1,
+            classes: vec![],
+            sample_dt: DT,
+            mean: vec![0.0],
+            std: vec![1.0],
+            train: Windows::default(),
+            val: Windows::default(),
+            test: Windows::default(),
+        };
+        let bytes = crate::export::to_bytes(&net, &cfg, &p)?;
+        let plan = plan(&cfg, &vec![DT; STEPS], 1, STEPS, 2, &dev).map_err(crate::train::TrainError::from)?;
+        let batch = Batch { x: dev.tensor_from_vec(samples.clone(), (STEPS, 1)), size: 1, plan };
+        Ok(InferenceSetup { bytes, net, cfg, batch, samples })
+    }
+
+    /// The dfdx forward pass (no tape) at batch 1.
+    pub fn dfdx(&self, how: FieldImpl) -> f32 {
+        match forward(&self.net, &self.cfg, &self.batch, NoneTape, None, how) {
+            Ok((out, _)) => out.as_vec()[0],
+            Err(_) => f32::NAN,
+        }
+    }
+}
+
+/// Options of `bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Timed iterations per solver (after 3 warm-up ones).
+    #[arg(long, default_value_t = 40)]
+    pub iters: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// `trainer bench`: a quick report (median of `iters`); the criterion
+/// benches (`cargo bench -p trainer`) give the careful figures.
+pub fn run(a: &BenchArgs) -> Result<(), AppError> {
+    println!("training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator (median of {} iterations)", a.iters);
+    println!("{:<10} {:>16} {:>20}", "solver", "fused field op", "plain dfdx ops");
+    for kind in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Midpoint, SolverChoice::Rk4] {
+        let mut row = Vec::new();
+        for how in [FieldImpl::Fused, FieldImpl::Ops] {
+            let mut s = IterationSetup::new(kind, how);
+            for _ in 0..3 {
+                s.iteration();
+            }
+            let times: Vec<f64> = (0..a.iters)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(s.iteration());
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            row.push(median(times) * 1e3);
+        }
+        println!("{:<10} {:>13.3} ms {:>17.3} ms", kind.name(), row[0], row[1]);
+    }
+    println!();
+    println!("inference, one 64-sample window at batch 1 (median of 200)");
+    println!("{:<10} {:>12} {:>14} {:>14} {:>10}", "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime");
+    for kind in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Rk4] {
+        let s = InferenceSetup::new(kind)?;
+        let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
+        let mut session: crate::host::HostSession<'_> = nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
+        let mut out = [0f32; 1];
+        let time = |f: &mut dyn FnMut()| {
+            median(
+                (0..200)
+                    .map(|_| {
+                        let t = Instant::now();
+                        f();
+                        t.elapsed().as_secs_f64()
+                    })
+                    .collect(),
+            )
+        };
+        let rt = time(&mut || {
+            let _ = std::hint::black_box(session.run_window(&s.samples, None, &mut out));
+        });
+        let fused = time(&mut || {
+            std::hint::black_box(s.dfdx(FieldImpl::Fused));
+        });
+        let ops = time(&mut || {
+            std::hint::black_box(s.dfdx(FieldImpl::Ops));
+        });
+        println!("{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>9.1}x", kind.name(), rt * 1e6, fused * 1e6, ops * 1e6, ops / rt);
+    }
+    Ok(())
+}

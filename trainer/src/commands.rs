@@ -1,0 +1,217 @@
+//! `inspect`, `predict` and `eval`: model files used through the runtime.
+
+use crate::app::AppError;
+use crate::data::{self, TaskKind, WindowSpec};
+use crate::export::write_atomic;
+use crate::host::{self, HostError, HostSession};
+use clap::Args;
+use nagode::format::{Activation, Layer, SolverKind, Startup, Task};
+use nagode::{Model, RunError, Session};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn read(path: &Path) -> Result<Vec<u8>, AppError> {
+    std::fs::read(path).map_err(|source| AppError::Io { file: path.display().to_string(), source })
+}
+
+fn load<'a>(path: &Path, bytes: &'a [u8]) -> Result<Model<'a>, AppError> {
+    Model::from_bytes(bytes).map_err(|e| AppError::Usage(format!("{}: {}", path.display(), HostError::from(e))))
+}
+
+fn layers(ls: &[Layer]) -> String {
+    if ls.is_empty() {
+        return "none".into();
+    }
+    ls.iter()
+        .map(|l| {
+            let a = match l.activation {
+                Activation::Identity => "",
+                Activation::Tanh => " tanh",
+                Activation::Relu => " relu",
+            };
+            format!("{}→{}{a}", l.inputs, l.outputs)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `trainer inspect FILE`.
+pub fn inspect(path: &Path) -> Result<(), AppError> {
+    let bytes = read(path)?;
+    let model = load(path, &bytes)?;
+    let h = model.header();
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: {} bytes, checksum OK, loads", path.display(), bytes.len());
+    let _ = match h.task {
+        Task::Forecast { horizon } => writeln!(s, "task        forecast the next {horizon} samples of every channel"),
+        Task::Classify { classes } => writeln!(s, "task        classify a window into {classes} classes"),
+    };
+    let _ = writeln!(s, "input       {} channels, window of {} samples, nominal gap {}", h.channels, h.window, h.sample_dt);
+    let _ = writeln!(s, "normalise   mean {:?}, std {:?}", h.mean.as_slice(), h.std.as_slice());
+    let _ = writeln!(s, "encoder     {}", layers(&h.encoder));
+    let _ = writeln!(s, "state       {} dimensions, diverged beyond |y| > {}", h.state_dim, h.state_bound);
+    let _ = writeln!(s, "field       {}", layers(&h.field));
+    let _ = writeln!(s, "decoder     {}", layers(&h.decoder));
+    let sv = &h.solver;
+    let kind = match sv.kind {
+        SolverKind::Euler => "Euler".to_string(),
+        SolverKind::Midpoint => "explicit midpoint".to_string(),
+        SolverKind::Rk4 => "classic RK4".to_string(),
+        SolverKind::Nag => format!(
+            "NAG, mu {}, {}, start-up {}",
+            sv.mu,
+            if sv.consistency_scaling { "consistency scaling h = (1-mu)H" } else { "no consistency scaling" },
+            match sv.startup {
+                Startup::ZeroVelocity => "zero velocity",
+                Startup::Euler => "Euler step",
+            }
+        ),
+    };
+    let _ = writeln!(s, "solver      {kind}; longest step {}", sv.max_step);
+    let weights = model.weight_bytes().len() / 4;
+    let _ = writeln!(s, "weights     {weights} f32 ({} bytes)", weights * 4);
+    let _ = writeln!(s, "cost        {} field evaluations per prediction (regular gaps)", model.evals_per_prediction());
+    let _ = writeln!(s, "session     needs STATE >= {}, WINDOW >= {}", model.state_capacity_needed(), model.window_capacity_needed());
+    print!("{s}");
+    Ok(())
+}
+
+/// Options of `predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// CSV with the model's channels (and optionally `t`, `id`).
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Channel columns, in the model's order (default: all but t, id, label).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// Write the predictions here (CSV, atomically) instead of printing them.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `trainer predict`: streams every series of the CSV through a session
+/// with the real gaps (`push(sample, dt)`); one output row per full window.
+pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
+    let bytes = read(&a.model)?;
+    let model = load(&a.model, &bytes)?;
+    let table = data::load_csv(&a.csv, a.columns.as_deref())?;
+    if table.channels.len() != model.channels() {
+        return Err(AppError::Usage(format!(
+            "{}: {} channel columns ({}), the model has {}",
+            a.csv.display(),
+            table.channels.len(),
+            table.channels.join(","),
+            model.channels()
+        )));
+    }
+    let h = model.header();
+    let mut out = String::from("series,t");
+    match h.task {
+        Task::Forecast { horizon } => {
+            for k in 1..=horizon {
+                for c in &table.channels {
+                    let _ = write!(out, ",{c}_plus{k}");
+                }
+            }
+        }
+        Task::Classify { classes } => {
+            for k in 0..classes {
+                let _ = write!(out, ",logit{k}");
+            }
+            out.push_str(",class");
+        }
+    }
+    out.push('\n');
+    let mut session: HostSession<'_> = Session::new(&model).map_err(HostError::from)?;
+    let mut values = vec![0f32; model.output_len()];
+    let run_err = |row: usize, source: RunError| AppError::Host(HostError::Run { window: row, source });
+    for s in &table.series {
+        session.clear();
+        for (n, sample) in s.values.iter().enumerate() {
+            let dt = if n == 0 { h.sample_dt } else { (s.times[n] - s.times[n - 1]) as f32 };
+            session.push(sample, dt).map_err(|e| run_err(n, e))?;
+            if session.is_ready() {
+                session.predict(&mut values).map_err(|e| run_err(n, e))?;
+                let _ = write!(out, "{},{}", s.name, s.times[n]);
+                for v in &values {
+                    let _ = write!(out, ",{v}");
+                }
+                if let Task::Classify { .. } = h.task {
+                    let best = values.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map_or(0, |x| x.0);
+                    let _ = write!(out, ",{best}");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    match &a.out {
+        Some(path) => {
+            write_atomic(path, out.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
+}
+
+/// Options of `eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// CSV to score (every window of it).
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Channel columns, in the model's order.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+}
+
+/// `trainer eval`: the runtime on every window of a CSV.
+pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
+    let bytes = read(&a.model)?;
+    let model = load(&a.model, &bytes)?;
+    let table = data::load_csv(&a.csv, a.columns.as_deref())?;
+    let h = model.header();
+    let (task, horizon) = match h.task {
+        Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
+        Task::Classify { .. } => (TaskKind::Classify, 0),
+    };
+    let spec = WindowSpec { task, window: model.window(), horizon, stride: 1, seed: 0 };
+    // The table as its own test part: the test windows are all its windows.
+    let p = data::make_problem(&table, Some(&table), spec)?;
+    if p.channels() != model.channels() || p.outputs() != model.output_len() {
+        return Err(AppError::Usage(format!(
+            "{}: {} channels / {} outputs, the model has {} / {}",
+            a.csv.display(),
+            p.channels(),
+            p.outputs(),
+            model.channels(),
+            model.output_len()
+        )));
+    }
+    let out = host::run_windows(&model, &p.test)?;
+    let w = &p.test;
+    match task {
+        TaskKind::Forecast => {
+            let n = out.len().max(1) as f64;
+            let mse = out.iter().zip(&w.y).map(|(o, y)| ((o - y) as f64).powi(2)).sum::<f64>() / n;
+            println!("{} windows: MSE {:.6}, naive last value {:.6}", w.len, mse, crate::train::naive(&p, w));
+        }
+        TaskKind::Classify => {
+            let k = p.outputs();
+            let right = out
+                .chunks(k)
+                .zip(&w.class)
+                .filter(|(o, &c)| o.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map(|x| x.0) == Some(c))
+                .count();
+            println!("{} windows: accuracy {:.4} (classes in sorted label order: {:?})", w.len, right as f64 / w.len.max(1) as f64, p.classes);
+        }
+    }
+    Ok(())
+}
