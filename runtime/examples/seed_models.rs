@@ -1,26 +1,159 @@
-//! Writes the small hand-built model files used as fuzzing seeds and in the
-//! bad-model corpus: `cargo run -p nagode --example seed_models -- DIR`.
+//! Writes the small hand-built model files used as fuzzing seeds, and the
+//! broken-model corpus of the integration tests:
+//! `cargo run -p nagode --example seed_models -- fuzz/seeds/models tests/tests/corpus/models`.
+//! Each broken file is named `<case>__<expected LoadError variant>.nagode`.
+//! Test-data generation: indexing into fixed test vectors is fine here.
+#![allow(clippy::indexing_slicing)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use nagode::format::SolverKind;
+use common::{encode, le_bytes, raw_file, rich_file, rich_header, scalar_header, weights};
+use nagode::format::{self, Activation, SolverKind, FORMAT_VERSION};
+use std::path::Path;
+
+/// Replaces the CRC after editing the message.
+fn reframe(file: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut body = file[..file.len().saturating_sub(4)].to_vec();
+    edit(&mut body);
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
+}
+
+fn broken() -> Vec<(&'static str, Vec<u8>)> {
+    let h = rich_header();
+    let w = weights(&h, 7, 0.5);
+    let raw = |h: &nagode::Header, w: &[f32]| raw_file(FORMAT_VERSION, h, &le_bytes(w));
+    let edited = |edit: fn(&mut nagode::Header)| {
+        let mut h = rich_header();
+        edit(&mut h);
+        let w = vec![0.25; format::weight_count(&h).unwrap_or(0)];
+        raw_file(FORMAT_VERSION, &h, &le_bytes(&w))
+    };
+    let valid = rich_file();
+    let mut nan = w.clone();
+    nan[20] = f32::NAN;
+    let mut inf = w.clone();
+    inf[3] = f32::INFINITY;
+    let mut absurd = rich_header();
+    for l in absurd.field.iter_mut() {
+        l.inputs = u16::MAX;
+        l.outputs = u16::MAX;
+    }
+    let mut wide = scalar_header(2, SolverKind::Euler);
+    wide.field[0] = common::layer(2, 1100, Activation::Tanh);
+    let _ = wide
+        .field
+        .push(common::layer(1100, 1, Activation::Identity));
+    let wide_w = vec![0.0; format::weight_count(&wide).unwrap_or(0)];
+    let mut flipped = valid.clone();
+    flipped[100] ^= 0x10;
+    vec![
+        ("empty__TooShort", Vec::new()),
+        ("three_bytes__TooShort", b"NAG".to_vec()),
+        (
+            "wrong_magic__BadMagic",
+            [b"NAGX".as_slice(), &valid[4..]].concat(),
+        ),
+        (
+            "png_header__BadMagic",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+        ),
+        ("bit_flip__CrcMismatch", flipped),
+        ("truncated__CrcMismatch", valid[..valid.len() / 2].to_vec()),
+        (
+            "future_version__NewerVersion",
+            raw_file(3, &h, &le_bytes(&w)),
+        ),
+        (
+            "version_zero__UnsupportedVersion",
+            raw_file(0, &h, &le_bytes(&w)),
+        ),
+        (
+            "garbage_header__Decode",
+            reframe(&[], |b| {
+                b.extend_from_slice(b"NAGO\x01\xff\xff\xff\xff\xff\xff\x07");
+            }),
+        ),
+        (
+            "trailing_bytes__TrailingBytes",
+            reframe(&valid, |b| b.push(0)),
+        ),
+        ("weights_missing__WeightBytes", raw(&h, &w[..w.len() - 1])),
+        (
+            "weights_extra__WeightBytes",
+            raw(&h, &[w.as_slice(), &[1.0]].concat()),
+        ),
+        ("absurd_dims__WeightBytes", raw(&absurd, &w)),
+        ("nan_weight__NonFiniteWeight", raw(&h, &nan)),
+        ("inf_weight__NonFiniteWeight", raw(&h, &inf)),
+        (
+            "layer_chain__LayerInputs",
+            edited(|h| h.field[1].inputs = 6),
+        ),
+        (
+            "decoder_outputs__BlockOutputs",
+            edited(|h| h.decoder[1].outputs = 5),
+        ),
+        ("empty_field__EmptyField", edited(|h| h.field.clear())),
+        ("zero_window__ZeroDimension", edited(|h| h.window = 0)),
+        (
+            "std_missing__NormalisationLength",
+            edited(|h| {
+                h.std.pop();
+            }),
+        ),
+        ("zero_std__BadNormalisation", edited(|h| h.std[1] = 0.0)),
+        ("mu_one__BadParameter", edited(|h| h.solver.mu = 1.0)),
+        (
+            "nan_max_step__BadParameter",
+            edited(|h| h.solver.max_step = f32::NAN),
+        ),
+        (
+            "huge_sample_dt__BadParameter",
+            edited(|h| h.sample_dt = 1e9),
+        ),
+        (
+            "negative_bound__BadParameter",
+            edited(|h| h.state_bound = -1.0),
+        ),
+        ("wide_layer__Limit", raw(&wide, &wide_w)),
+        ("valid_rich", valid),
+    ]
+}
+
+fn write(
+    dir: &Path,
+    files: Vec<(&'static str, Vec<u8>)>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
+    for (name, bytes) in files {
+        std::fs::write(dir.join(format!("{name}.nagode")), &bytes)?;
+        let status = match nagode::Model::from_bytes(&bytes) {
+            Ok(_) => "loads".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        println!("{name}: {} bytes: {status}", bytes.len());
+    }
+    Ok(())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: seed_models DIR")?);
-    std::fs::create_dir_all(&dir)?;
-    let scalar = common::scalar_header(8, SolverKind::Nag);
-    let files = [
-        ("rich.nagode", common::rich_file()),
-        (
-            "scalar_nag.nagode",
-            common::encode(&scalar, &[-0.5, 1.0, 0.0, 1.0, 0.0]),
-        ),
-    ];
-    for (name, bytes) in files {
-        nagode::Model::from_bytes(&bytes)?;
-        std::fs::write(dir.join(name), &bytes)?;
-        println!("{name}: {} bytes", bytes.len());
+    let mut args = std::env::args().skip(1);
+    let seeds = args
+        .next()
+        .ok_or("usage: seed_models SEED_DIR [CORPUS_DIR]")?;
+    let scalar = scalar_header(8, SolverKind::Nag);
+    write(
+        Path::new(&seeds),
+        vec![
+            ("rich", rich_file()),
+            ("scalar_nag", encode(&scalar, &[-0.5, 1.0, 0.0, 1.0, 0.0])),
+        ],
+    )?;
+    if let Some(corpus) = args.next() {
+        write(Path::new(&corpus), broken())?;
     }
     Ok(())
 }
