@@ -454,3 +454,51 @@ fn forecast_is_denormalised_per_channel() {
         .unwrap();
     assert_eq!(out, [3.0 * 2.0 + 10.0, 1.0 * 0.5 - 1.0]);
 }
+
+mod stream_property {
+    //! The stable twin of the `session_stream` fuzz target.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any f32 bit pattern, biased towards ordinary values.
+    fn value() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            3 => -10.0f32..10.0,
+            1 => any::<u32>().prop_map(f32::from_bits),
+            1 => Just(f32::NAN),
+            1 => Just(0.0f32),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_streams_never_panic_and_refusals_change_nothing(
+            ops in proptest::collection::vec((value(), value(), value(), any::<u8>()), 0..40)
+        ) {
+            let h = rich_header();
+            let bytes = encode(&h, &weights(&h, 5, 0.5));
+            let model = Model::from_bytes(&bytes).unwrap();
+            let mut s = Session::<8, 10>::new(&model).unwrap();
+            let mut out = [0.0f32; 6];
+            for (a, b, gap, op) in ops {
+                let len = s.len();
+                match s.push(&[a, b], gap) {
+                    Ok(()) => prop_assert_eq!(s.len(), (len + 1).min(5)),
+                    Err(_) => prop_assert_eq!(s.len(), len),
+                }
+                if op & 1 == 1 {
+                    match s.predict(&mut out) {
+                        Ok(n) => prop_assert!(out[..n].iter().all(|v| v.is_finite())),
+                        Err(RunError::NotReady { .. }) => prop_assert!(!s.is_ready()),
+                        Err(e) => prop_assert!(matches!(e, RunError::Diverged { .. } | RunError::NonFiniteOutput { .. }), "{}", e),
+                    }
+                }
+                if op & 6 == 6 {
+                    s.clear();
+                }
+            }
+        }
+    }
+}
