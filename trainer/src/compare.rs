@@ -33,8 +33,8 @@ pub struct CompareArgs {
     /// Markdown report.
     #[arg(long, default_value = "trainer/COMPARE.md")]
     pub markdown: PathBuf,
-    /// Folder for the PNG plots.
-    #[arg(long, default_value = "out/compare")]
+    /// Folder for the PNG plots (linked from the report by a path relative to it).
+    #[arg(long, default_value = "trainer/compare")]
     pub plots: PathBuf,
 }
 
@@ -42,9 +42,9 @@ pub struct CompareArgs {
 fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     let d = RunConfig::default();
     let (task, window, e, bpe, lr) = match data {
-        Builtin::Ecg => (TaskKind::Forecast, 48, 12, 40, 5e-3),
-        Builtin::Italy => (TaskKind::Classify, 0, 60, 0, 5e-3),
-        Builtin::Oscillator | Builtin::OscillatorIrregular => (TaskKind::Forecast, 24, 30, 0, 5e-3),
+        Builtin::Ecg => (TaskKind::Forecast, 48, 15, 40, 5e-3),
+        Builtin::Italy => (TaskKind::Classify, 0, 150, 0, 5e-3),
+        Builtin::Oscillator | Builtin::OscillatorIrregular => (TaskKind::Forecast, 24, 40, 0, 5e-3),
     };
     RunConfig {
         source: Source::Builtin(data),
@@ -183,7 +183,8 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
             std::fs::create_dir_all(&a.plots).map_err(|source| AppError::Io { file: a.plots.display().to_string(), source })?;
             let lines: Vec<Line<'_>> = series.iter().map(|(name, pts)| Line { label: name, points: pts.clone() }).collect();
             plot::lines(&file, &format!("{}: validation loss (mean of {} seeds)", p.name, a.seeds), x_label, "validation loss", &lines, true)?;
-            let _ = writeln!(md, "\n![{stem} loss vs {suffix}](../{})", file.display());
+            let rel = relative_to(&file, a.markdown.parent().unwrap_or(std::path::Path::new("")));
+            let _ = writeln!(md, "\n![{stem} loss vs {suffix}]({rel})");
         }
         let _ = writeln!(md);
     }
@@ -244,4 +245,16 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
     println!("{md}");
     println!("command: cargo run -p trainer -- irregular --seeds {} --epochs {}", a.seeds, a.epochs);
     Ok(())
+}
+
+/// `file` as a link from a document in `dir` (both relative to the current
+/// folder, or both absolute).
+fn relative_to(file: &std::path::Path, dir: &std::path::Path) -> String {
+    match file.strip_prefix(dir) {
+        Ok(rest) => rest.display().to_string(),
+        Err(_) => {
+            let ups = dir.components().count();
+            format!("{}{}", "../".repeat(ups), file.display())
+        }
+    }
 }

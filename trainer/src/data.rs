@@ -918,7 +918,12 @@ mod tests {
 
     #[test]
     fn windows_carry_real_gaps() {
-        let t = parse_csv("g.csv", b"t,a\n0,1\n1,2\n3,3\n4,4\n5,5\n6,6\n7,7\n8,8\n9,9\n10,10\n11,11\n12,12\n13,13\n14,14\n15,15\n16,16\n17,17\n18,18\n19,19\n20,20\n", None).expect("parses");
+        // t = 0, 1, 3, 4, 5, ...: the gap before the third sample is 2.
+        let mut text = String::from("t,a\n0,1\n");
+        for n in 1..40 {
+            text.push_str(&format!("{},{}\n", n + 1 - usize::from(n == 1), n + 1));
+        }
+        let t = parse_csv("g.csv", text.as_bytes(), None).expect("parses");
         let spec = WindowSpec { task: TaskKind::Forecast, window: 3, horizon: 1, stride: 1, seed: 0 };
         let p = make_problem(&t, None, spec).expect("problem");
         assert_eq!(p.sample_dt, 1.0);

@@ -362,7 +362,11 @@ pub enum FieldImpl {
 enum ReadyField<'a> {
     /// Biases pre-broadcast to the batch (one op each per forward pass
     /// instead of one per evaluation) and the input term for all samples.
-    Ops { f: &'a Field, biases: Vec<M>, ebias: M },
+    ///
+    /// `e_rows[n]` is sample n's slice of the input term, cut once: dfdx
+    /// 0.13's slice backward assigns instead of adding, so a slice taken
+    /// twice (several sub-steps of one gap) would lose gradient.
+    Ops { f: &'a Field, biases: Vec<M>, e_rows: Vec<M> },
     Fused(std::rc::Rc<crate::fused::FusedField>),
 }
 
@@ -377,7 +381,9 @@ impl<'a> ReadyField<'a> {
         match how {
             FieldImpl::Ops => {
                 let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
-                ReadyField::Ops { f, biases, ebias }
+                let samples = ebias.shape().0 / batch.max(1);
+                let e_rows = if samples == 1 { vec![ebias] } else { (0..samples).map(|n| tr.rows(&ebias, n * batch, (n + 1) * batch)).collect() };
+                ReadyField::Ops { f, biases, e_rows }
             }
             FieldImpl::Fused => ReadyField::Fused(std::rc::Rc::new(crate::fused::FusedField::new(f, ebias))),
         }
@@ -387,10 +393,10 @@ impl<'a> ReadyField<'a> {
     fn eval<T: Tape<f32, Cpu>>(&self, tr: &mut Tr<T>, y: &M, n: usize, batch: usize) -> M {
         match self {
             ReadyField::Fused(ff) => crate::fused::eval(ff, y, n * batch, &mut tr.tape),
-            ReadyField::Ops { f, biases, ebias } => {
-                let e_n = if ebias.shape().0 == batch { ebias.clone() } else { tr.rows(ebias, n * batch, (n + 1) * batch) };
+            ReadyField::Ops { f, biases, e_rows } => {
+                let _ = batch;
                 let a = tr.mm(y, &f.wy);
-                let a = tr.add(&a, &e_n);
+                let a = tr.add(&a, &e_rows[n]);
                 let mut h = tr.act(a, f.first.act);
                 for (d, b) in f.rest.iter().zip(biases) {
                     let a = tr.mm(&h, &d.wt);
@@ -559,6 +565,120 @@ fn combine<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, y: &M, h: &Coef, coefs: &[f32], ks
         Some(a) => {
             let ha = tr.coef(&a, h);
             tr.add(y, &ha)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solver::plan;
+
+    /// A tiny NAG model and batch: D = 2, one channel, field 3→5→2 tanh,
+    /// window 6, batch 3, with irregular gaps when `irregular`.
+    fn tiny(irregular: bool, kind: SolverChoice) -> (Net, SolverCfg, Batch, M) {
+        let dev: Cpu = Default::default();
+        let arch = Arch { channels: 1, encoder: vec![3], state_dim: 2, hidden: vec![5, 5], decoder: vec![], outputs: 2, window: 6 };
+        let net = Net::new(&dev, &arch, kind, 3);
+        let cfg = SolverCfg { kind, mu: 0.6, consistency: true, startup_euler: false, max_step: 1.0 };
+        let (b, w) = (3, 6);
+        let gaps: Vec<f32> = (0..b * w).map(|i| if irregular && i % 4 == 1 { 2.5 } else { 1.0 }).collect();
+        let x: Vec<f32> = (0..b * w).map(|i| (i as f32 * 0.7).sin()).collect();
+        let pl = plan(&cfg, &gaps, b, w, 2, &dev).expect("plan");
+        let batch = Batch { x: dev.tensor_from_vec(x, (w * b, 1)), size: b, plan: pl };
+        let target = dev.tensor_from_vec(vec![0.3, -0.2, 0.1, 0.5, -0.4, 0.2], (b, 2));
+        (net, cfg, batch, target)
+    }
+
+    fn loss_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, how: FieldImpl) -> (f32, Vec<Vec<f32>>) {
+        crate::train::loss_and_grads(net, cfg, batch, target, crate::data::TaskKind::Forecast, how)
+    }
+
+    fn loss_only(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M) -> f64 {
+        let (out, _) = forward(net, cfg, batch, NoneTape, None, FieldImpl::Fused).expect("no bound");
+        let (o, t) = (out.as_vec(), target.as_vec());
+        o.iter().zip(&t).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / o.len() as f64
+    }
+
+    /// Central finite differences through the whole unrolled solver (encoder,
+    /// field, NAG recurrence, decoder) agree with the backward pass.
+    fn gradient_check(irregular: bool, kind: SolverChoice) {
+        let (net, cfg, batch, target) = tiny(irregular, kind);
+        let (_, grads) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Fused);
+        let eps = 1e-2f32;
+        let mut checked = 0;
+        let mut worst = 0f64;
+        for (k, g) in grads.iter().enumerate() {
+            for i in 0..g.len() {
+                let values = net.params()[k].values();
+                let probe = |delta: f32| {
+                    let mut n2 = net.clone();
+                    let mut v = values.clone();
+                    v[i] += delta;
+                    n2.params_mut()[k].set(&v);
+                    loss_only(&n2, &cfg, &batch, &target)
+                };
+                let fd = (probe(eps) - probe(-eps)) / (2.0 * eps as f64);
+                let err = (fd - g[i] as f64).abs() / (fd.abs().max(g[i].abs() as f64) + 1e-3);
+                worst = worst.max(err);
+                assert!(err < 2e-2, "param {k}[{i}]: finite difference {fd:.6}, backward {:.6}", g[i]);
+                checked += 1;
+            }
+        }
+        assert!(checked > 80, "checked {checked} parameters");
+        eprintln!("{kind:?} irregular={irregular}: {checked} partial derivatives, worst relative error {worst:.2e}");
+    }
+
+    #[test]
+    fn gradient_through_unrolled_nag_matches_finite_differences() {
+        gradient_check(false, SolverChoice::Nag);
+    }
+
+    #[test]
+    fn gradient_with_irregular_gaps_matches_finite_differences() {
+        gradient_check(true, SolverChoice::Nag);
+        gradient_check(true, SolverChoice::Rk4);
+    }
+
+    /// The fused field op and the plain dfdx ops give the same loss and gradients.
+    #[test]
+    fn fused_field_matches_plain_dfdx_ops() {
+        for kind in [SolverChoice::Nag, SolverChoice::Midpoint, SolverChoice::Resnet] {
+            for irregular in [false, true] {
+                if kind == SolverChoice::Resnet && irregular {
+                    continue;
+                }
+                let (net, cfg, batch, target) = tiny(irregular, kind);
+                let (la, ga) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Fused);
+                let (lb, gb) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Ops);
+                assert!((la - lb).abs() <= 1e-5 * la.abs().max(1.0), "{kind:?}: loss {la} vs {lb}");
+                for (k, (pa, pb)) in ga.iter().zip(&gb).enumerate() {
+                    for (i, (a, b)) in pa.iter().zip(pb).enumerate() {
+                        assert!((a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1e-2), "{kind:?} irregular {irregular}: param {k}[{i}] grad {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// NAG with mu = 0 is Euler: same outputs from the two plans.
+    #[test]
+    fn nag_with_zero_momentum_is_euler() {
+        let (net, mut cfg, _, _) = tiny(true, SolverChoice::Nag);
+        cfg.mu = 0.0;
+        let dev: Cpu = Default::default();
+        let (b, w) = (3, 6);
+        let gaps: Vec<f32> = (0..b * w).map(|i| if i % 4 == 1 { 2.5 } else { 1.0 }).collect();
+        let x: Vec<f32> = (0..b * w).map(|i| (i as f32 * 0.3).cos()).collect();
+        let run = |cfg: &SolverCfg| {
+            let pl = plan(cfg, &gaps, b, w, 2, &dev).expect("plan");
+            let batch = Batch { x: dev.tensor_from_vec(x.clone(), (w * b, 1)), size: b, plan: pl };
+            forward(&net, cfg, &batch, NoneTape, None, FieldImpl::Fused).expect("finite").0.as_vec()
+        };
+        let nag = run(&cfg);
+        let euler = run(&SolverCfg { kind: SolverChoice::Euler, ..cfg });
+        for (a, e) in nag.iter().zip(&euler) {
+            assert!((a - e).abs() <= 1e-6 * e.abs().max(1.0), "{a} vs {e}");
         }
     }
 }
