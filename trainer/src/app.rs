@@ -31,9 +31,19 @@ pub enum AppError {
     /// A plot failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
-    /// Training diverged: nothing was written.
-    #[error("training diverged ({0}); no model file written")]
-    Diverged(String),
+    /// Training diverged: the model file was not written (an existing one
+    /// is untouched); the last good model went to `last_good`.
+    #[error("training diverged ({why}); {} not written{}", .out.display(), .last_good.as_ref().map(|p| format!("; the last good model (epoch {}) is in {}", .epoch, p.display())).unwrap_or_default())]
+    Diverged {
+        /// What diverged.
+        why: String,
+        /// The model file that was not written.
+        out: PathBuf,
+        /// Where the last good model was written.
+        last_good: Option<PathBuf>,
+        /// Its epoch.
+        epoch: usize,
+    },
     /// A file could not be read or written.
     #[error("{file}: {source}")]
     Io {
@@ -307,13 +317,21 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         solver,
         trained,
     };
-    if let Stop::Diverged(why) = &summary.trained.stop {
-        if cfg.verbose {
-            eprintln!("warning: training diverged ({why}); keeping the last good model (epoch {})", summary.trained.best_epoch);
-        }
-    }
     if let Some(out) = &cfg.out {
         let bytes = export::to_bytes(&summary.trained.net, &summary.solver, &summary.problem)?;
+        if let Stop::Diverged(why) = &summary.trained.stop {
+            // Keep the last good model beside, never in place of, the requested file.
+            let mut name = out.file_stem().unwrap_or_default().to_owned();
+            name.push(".last-good.nagode");
+            let last_good = out.with_file_name(name);
+            let written = export::write_atomic(&last_good, &bytes).is_ok();
+            return Err(AppError::Diverged {
+                why: why.clone(),
+                out: out.clone(),
+                last_good: written.then_some(last_good),
+                epoch: summary.trained.best_epoch,
+            });
+        }
         // Parity before writing: the file is only written when the runtime
         // accepts it and reproduces the training forward pass.
         let model = nagode::Model::from_bytes(&bytes).map_err(HostError::from)?;

@@ -14,3 +14,6 @@ pub mod net;
 pub mod plot;
 pub mod solver;
 pub mod train;
+
+/// The dfdx version the trainer is built on (for callers that need its types).
+pub use dfdx;
