@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")"
 mkdir -p corpus/load_and_run corpus/session_stream
-for f in seeds/models/*.nagode ../firmware/models/*.nagode ../tests/tests/corpus/models/*.nagode; do
+for f in seeds/models/*.nagode ../firmware/models/*.nagode ../tests/tests/corpus/models/*.nagode ../out/*.nagode; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .nagode)
     { printf '\000'; cat "$f"; } > "corpus/load_and_run/raw_$name"
