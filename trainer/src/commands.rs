@@ -1,7 +1,7 @@
 //! `inspect`, `predict` and `eval`: model files used through the runtime.
 
 use crate::app::AppError;
-use crate::data::{self, TaskKind, WindowSpec};
+use crate::data::{self, TaskKind};
 use crate::export::write_atomic;
 use crate::host::{self, HostError, HostSession};
 use clap::Args;
@@ -182,35 +182,44 @@ pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
         Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
         Task::Classify { .. } => (TaskKind::Classify, 0),
     };
-    let spec = WindowSpec { task, window: model.window(), horizon, stride: 1, seed: 0 };
-    // The table as its own test part: the test windows are all its windows.
-    let p = data::make_problem(&table, Some(&table), spec)?;
-    if p.channels() != model.channels() || p.outputs() != model.output_len() {
+    if table.channels.len() != model.channels() {
         return Err(AppError::Usage(format!(
-            "{}: {} channels / {} outputs, the model has {} / {}",
+            "{}: {} channel columns ({}), the model has {}",
             a.csv.display(),
-            p.channels(),
-            p.outputs(),
-            model.channels(),
-            model.output_len()
+            table.channels.len(),
+            table.channels.join(","),
+            model.channels()
         )));
     }
-    let out = host::run_windows(&model, &p.test)?;
-    let w = &p.test;
+    // Classes in the trainer's order: sorted labels (numerically when they are numbers).
+    let mut classes: Vec<String> = table.series.iter().flat_map(|s| s.labels.iter().flatten().cloned()).collect();
+    classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    classes.dedup();
+    let w = data::all_windows(&table, task, model.window(), horizon, h.sample_dt, &classes)?;
+    let out = host::run_windows(&model, &w)?;
     match task {
         TaskKind::Forecast => {
             let n = out.len().max(1) as f64;
             let mse = out.iter().zip(&w.y).map(|(o, y)| ((o - y) as f64).powi(2)).sum::<f64>() / n;
-            println!("{} windows: MSE {:.6}, naive last value {:.6}", w.len, mse, crate::train::naive(&p, w));
+            let (c, win) = (model.channels(), model.window());
+            let naive = (0..w.len)
+                .flat_map(|i| (0..horizon * c).map(move |j| (i, j)))
+                .map(|(i, j)| ((w.x[(i * win + win - 1) * c + j % c] - w.y[i * horizon * c + j]) as f64).powi(2))
+                .sum::<f64>()
+                / n;
+            println!("{} windows: MSE {:.6}, naive last value {:.6}", w.len, mse, naive);
         }
         TaskKind::Classify => {
-            let k = p.outputs();
+            let k = model.output_len();
             let right = out
                 .chunks(k)
                 .zip(&w.class)
                 .filter(|(o, &c)| o.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map(|x| x.0) == Some(c))
                 .count();
-            println!("{} windows: accuracy {:.4} (classes in sorted label order: {:?})", w.len, right as f64 / w.len.max(1) as f64, p.classes);
+            println!("{} windows: accuracy {:.4} (classes in sorted label order: {:?})", w.len, right as f64 / w.len.max(1) as f64, classes);
         }
     }
     Ok(())

@@ -219,6 +219,18 @@ pub enum DataError {
         /// Windows needed.
         need: usize,
     },
+    /// A split part without windows.
+    #[error("{file}: {train} train / {val} validation / {test} test windows; every part needs at least one (a longer series, or a shorter window)")]
+    EmptySplit {
+        /// The file.
+        file: String,
+        /// Train windows.
+        train: usize,
+        /// Validation windows.
+        val: usize,
+        /// Test windows.
+        test: usize,
+    },
     /// A channel is constant on the training part (its std is 0).
     #[error("{file}: channel `{name}` is constant on the training part; it cannot be normalised")]
     Constant {
@@ -735,35 +747,9 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
 
     let stride = spec.stride.max(1);
     // Cut one series' sample range [from, to) into windows.
-    let cut = |s: &Series, from: usize, to: usize, out: &mut Windows, source: &str| -> Result<(), DataError> {
-        let mut start = from;
-        while start + need <= to {
-            for n in 0..window {
-                out.x.extend_from_slice(&s.values[start + n]);
-                let gap = if n == 0 { sample_dt as f64 } else { s.times[start + n] - s.times[start + n - 1] };
-                out.gaps.push(gap as f32);
-            }
-            match spec.task {
-                TaskKind::Forecast => {
-                    for k in 0..horizon {
-                        out.y.extend_from_slice(&s.values[start + window + k]);
-                    }
-                }
-                TaskKind::Classify => {
-                    let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel { file: source.into() })?;
-                    let l = &labels[start + window - 1];
-                    let c = classes.iter().position(|x| x == l).ok_or_else(|| DataError::Mismatch {
-                        file: source.into(),
-                        message: format!("class `{l}` does not occur in the training data"),
-                    })?;
-                    out.class.push(c);
-                }
-            }
-            out.len += 1;
-            start += if long && spec.task == TaskKind::Classify { need.max(stride) } else { stride };
-        }
-        Ok(())
-    };
+    let step = if long && spec.task == TaskKind::Classify { need.max(stride) } else { stride };
+    let cutter = Cutter { task: spec.task, window, horizon, step, sample_dt, classes: &classes };
+    let cut = |s: &Series, from: usize, to: usize, out: &mut Windows, source: &str| cutter.cut(s, from, to, out, source);
 
     let (mut train, mut val, mut test_w) = (Windows::default(), Windows::default(), Windows::default());
     if long && spec.task == TaskKind::Classify {
@@ -811,10 +797,11 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
         }
     }
     if train.len == 0 || val.len == 0 || test_w.len == 0 {
-        return Err(DataError::TooFewWindows {
+        return Err(DataError::EmptySplit {
             file: file(),
-            windows: train.len + val.len + test_w.len,
-            need: 3,
+            train: train.len,
+            val: val.len,
+            test: test_w.len,
         });
     }
     if spec.task == TaskKind::Classify {
@@ -856,6 +843,65 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
         val,
         test: test_w,
     })
+}
+
+/// Cuts series into windows (see [`make_problem`]).
+struct Cutter<'a> {
+    task: TaskKind,
+    window: usize,
+    horizon: usize,
+    step: usize,
+    sample_dt: f32,
+    classes: &'a [String],
+}
+
+impl Cutter<'_> {
+    /// Windows of `s` whose samples (and targets) lie in `from..to`.
+    fn cut(&self, s: &Series, from: usize, to: usize, out: &mut Windows, source: &str) -> Result<(), DataError> {
+        let need = self.window + self.horizon;
+        let mut start = from;
+        while start + need <= to {
+            for n in 0..self.window {
+                out.x.extend_from_slice(&s.values[start + n]);
+                let gap = if n == 0 { self.sample_dt as f64 } else { s.times[start + n] - s.times[start + n - 1] };
+                out.gaps.push(gap as f32);
+            }
+            match self.task {
+                TaskKind::Forecast => {
+                    for k in 0..self.horizon {
+                        out.y.extend_from_slice(&s.values[start + self.window + k]);
+                    }
+                }
+                TaskKind::Classify => {
+                    let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel { file: source.into() })?;
+                    let l = &labels[start + self.window - 1];
+                    let c = self.classes.iter().position(|x| x == l).ok_or_else(|| DataError::Mismatch {
+                        file: source.into(),
+                        message: format!("class `{l}` does not occur in the training data"),
+                    })?;
+                    out.class.push(c);
+                }
+            }
+            out.len += 1;
+            start += self.step.max(1);
+        }
+        Ok(())
+    }
+}
+
+/// Every window (stride 1) of every series of `table`, for scoring a
+/// trained model: `classes` in the model's order, `sample_dt` the model's.
+pub fn all_windows(table: &Table, task: TaskKind, window: usize, horizon: usize, sample_dt: f32, classes: &[String]) -> Result<Windows, DataError> {
+    let horizon = if task == TaskKind::Forecast { horizon } else { 0 };
+    let cutter = Cutter { task, window, horizon, step: 1, sample_dt, classes };
+    let mut w = Windows::default();
+    for s in &table.series {
+        if s.values.len() < window + horizon {
+            return Err(DataError::TooShort { file: table.source.clone(), series: s.name.clone(), len: s.values.len(), need: window + horizon });
+        }
+        cutter.cut(s, 0, s.values.len(), &mut w, &table.source)?;
+    }
+    Ok(w)
 }
 
 #[cfg(test)]

@@ -1,0 +1,122 @@
+//! The `trainer` binary end to end: bad input gives a named error and a
+//! non-zero exit with no model file written; divergence leaves the requested
+//! file untouched and keeps the last good model; train -> inspect -> predict
+//! -> eval works on a small run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer")).args(args).output().expect("runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nagode-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir
+}
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests/corpus/csv")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn broken_csvs_exit_non_zero_and_write_nothing() {
+    let dir = tmp("bad");
+    let out = dir.join("m.nagode");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(corpus()).expect("corpus") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if !name.ends_with(".csv") || name.ends_with("_ok.csv") {
+            continue;
+        }
+        let task = if ["single_class", "id_not", "label_changes"].iter().any(|p| name.starts_with(p)) { "classify" } else { "forecast" };
+        let mut args = vec!["train", "--csv", path.to_str().expect("utf-8 path"), "--task", task, "--epochs", "1", "--no-plots"];
+        args.extend(["--out", out.to_str().expect("utf-8")]);
+        if name == "missing_column.csv" {
+            args.extend(["--columns", "zz"]);
+        }
+        let before = std::fs::read(&path).expect("read");
+        let o = trainer(&args);
+        let msg = text(&o);
+        assert!(!o.status.success(), "{name}: exit status {:?}\n{msg}", o.status);
+        assert!(msg.contains("error:") && msg.contains(&name), "{name}: {msg}");
+        assert!(!msg.contains("panicked"), "{name}: {msg}");
+        assert!(!out.exists(), "{name}: a model file was written");
+        assert_eq!(before, std::fs::read(&path).expect("read"), "{name}: input modified");
+        checked += 1;
+    }
+    assert!(checked >= 18, "only {checked} corpus files");
+}
+
+#[test]
+fn divergence_keeps_the_old_file_and_the_last_good_model() {
+    let dir = tmp("div");
+    let out = dir.join("m.nagode");
+    std::fs::write(&out, b"previous model").expect("write");
+    let o = trainer(&["train", "--data", "oscillator", "--lr", "1000", "--epochs", "3", "--no-plots", "--out", out.to_str().expect("utf-8")]);
+    let msg = text(&o);
+    assert!(!o.status.success(), "{msg}");
+    assert!(msg.contains("training diverged"), "{msg}");
+    assert_eq!(std::fs::read(&out).expect("still there"), b"previous model");
+    let last_good = dir.join("m.last-good.nagode");
+    let o = trainer(&["inspect", last_good.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn train_inspect_predict_eval() {
+    let dir = tmp("flow");
+    let model = dir.join("o.nagode");
+    let m = model.to_str().expect("utf-8");
+    let o = trainer(&["train", "--data", "oscillator", "--epochs", "2", "--no-plots", "--out", m]);
+    let msg = text(&o);
+    assert!(o.status.success(), "{msg}");
+    assert!(msg.contains("runtime parity"), "{msg}");
+
+    let o = trainer(&["inspect", m]);
+    let msg = text(&o);
+    assert!(o.status.success() && msg.contains("checksum OK") && msg.contains("NAG, mu 0.5"), "{msg}");
+
+    // An irregularly sampled CSV with the model's two channels.
+    let csv = dir.join("osc.csv");
+    let mut s = String::from("t,x,v\n");
+    let mut t = 0.0f64;
+    for n in 0..60 {
+        t += if n % 3 == 0 { 0.2 } else { 0.1 };
+        s.push_str(&format!("{t:.3},{:.5},{:.5}\n", t.cos(), -t.sin()));
+    }
+    std::fs::write(&csv, s).expect("write");
+    let c = csv.to_str().expect("utf-8");
+    let pred = dir.join("pred.csv");
+    let o = trainer(&["predict", "--model", m, "--csv", c, "--out", pred.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines = std::fs::read_to_string(&pred).expect("predictions");
+    // Header + one row per full window (60 - 24 + 1).
+    assert_eq!(lines.lines().count(), 1 + 60 - 24 + 1, "{lines}");
+    assert!(lines.starts_with("series,t,x_plus1,v_plus1"), "{lines}");
+
+    let o = trainer(&["eval", "--model", m, "--csv", c]);
+    let msg = text(&o);
+    assert!(o.status.success() && msg.contains("MSE"), "{msg}");
+}
+
+#[test]
+fn a_corrupt_model_file_is_refused_by_name() {
+    let dir = tmp("corrupt");
+    let f = dir.join("bad.nagode");
+    std::fs::write(&f, b"NAGO this is not a model").expect("write");
+    let o = trainer(&["inspect", f.to_str().expect("utf-8")]);
+    let msg = text(&o);
+    assert!(!o.status.success(), "{msg}");
+    assert!(msg.contains("bad.nagode") && msg.contains("CRC"), "{msg}");
+}
