@@ -6,9 +6,9 @@
 //! (the two sides differ only in f32 rounding order: dfdx/gemm vs the
 //! runtime's plain multiply-add loops).
 
-use trainer::dfdx::prelude::Cpu;
 use trainer::app::{self, RunConfig, Source};
 use trainer::data::{Builtin, TaskKind};
+use trainer::dfdx::prelude::Cpu;
 use trainer::net::Net;
 use trainer::solver::SolverChoice;
 use trainer::train::{self, TrainCfg};
@@ -17,7 +17,13 @@ const TOLERANCE: f32 = 1e-5;
 
 /// Trains briefly (so the weights are not the initial ones), exports,
 /// reloads with the runtime and compares on the test windows.
-fn parity(data: Builtin, task: TaskKind, solver: SolverChoice, startup_euler: bool, consistency: bool) -> f32 {
+fn parity(
+    data: Builtin,
+    task: TaskKind,
+    solver: SolverChoice,
+    startup_euler: bool,
+    consistency: bool,
+) -> f32 {
     let dev: Cpu = Default::default();
     let cfg = RunConfig {
         source: Source::Builtin(data),
@@ -32,7 +38,11 @@ fn parity(data: Builtin, task: TaskKind, solver: SolverChoice, startup_euler: bo
         state_dim: 4,
         hidden: vec![16, 16],
         encoder: vec![3],
-        train: TrainCfg { epochs: 1, batches_per_epoch: 4, ..RunConfig::default().train },
+        train: TrainCfg {
+            epochs: 1,
+            batches_per_epoch: 4,
+            ..RunConfig::default().train
+        },
         out: None,
         plots: None,
         verbose: false,
@@ -54,7 +64,12 @@ fn parity(data: Builtin, task: TaskKind, solver: SolverChoice, startup_euler: bo
 
 #[test]
 fn every_solver_matches_the_runtime_on_regular_windows() {
-    for solver in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Midpoint, SolverChoice::Rk4] {
+    for solver in [
+        SolverChoice::Nag,
+        SolverChoice::Euler,
+        SolverChoice::Midpoint,
+        SolverChoice::Rk4,
+    ] {
         let rel = parity(Builtin::Oscillator, TaskKind::Forecast, solver, false, true);
         assert!(rel <= TOLERANCE, "{solver:?}: relative difference {rel:e}");
     }
@@ -63,8 +78,17 @@ fn every_solver_matches_the_runtime_on_regular_windows() {
 #[test]
 fn nag_options_match_the_runtime() {
     for (startup_euler, consistency) in [(true, true), (false, false), (true, false)] {
-        let rel = parity(Builtin::Oscillator, TaskKind::Forecast, SolverChoice::Nag, startup_euler, consistency);
-        assert!(rel <= TOLERANCE, "startup_euler={startup_euler} consistency={consistency}: {rel:e}");
+        let rel = parity(
+            Builtin::Oscillator,
+            TaskKind::Forecast,
+            SolverChoice::Nag,
+            startup_euler,
+            consistency,
+        );
+        assert!(
+            rel <= TOLERANCE,
+            "startup_euler={startup_euler} consistency={consistency}: {rel:e}"
+        );
     }
 }
 
@@ -73,13 +97,25 @@ fn irregular_gaps_match_the_runtime() {
     // Real gaps of 0.1..0.5 with max step 0.1: 1..5 sub-steps per gap,
     // velocity rescaling whenever the sub-step size changes.
     for solver in [SolverChoice::Nag, SolverChoice::Rk4] {
-        let rel = parity(Builtin::OscillatorIrregular, TaskKind::Forecast, solver, false, true);
+        let rel = parity(
+            Builtin::OscillatorIrregular,
+            TaskKind::Forecast,
+            solver,
+            false,
+            true,
+        );
         assert!(rel <= TOLERANCE, "{solver:?}: relative difference {rel:e}");
     }
 }
 
 #[test]
 fn classifier_logits_match_the_runtime() {
-    let rel = parity(Builtin::Italy, TaskKind::Classify, SolverChoice::Nag, false, true);
+    let rel = parity(
+        Builtin::Italy,
+        TaskKind::Classify,
+        SolverChoice::Nag,
+        false,
+        true,
+    );
     assert!(rel <= TOLERANCE, "relative difference {rel:e}");
 }

@@ -150,13 +150,26 @@ impl Default for RunConfig {
 pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
     let (table, test) = match &cfg.source {
         Source::Builtin(b) => data::builtin(*b, cfg.train.seed)?,
-        Source::Csv { path, test, columns } => {
+        Source::Csv {
+            path,
+            test,
+            columns,
+        } => {
             let t = data::load_csv(path, columns.as_deref())?;
-            let test = test.as_ref().map(|p| data::load_csv(p, columns.as_deref())).transpose()?;
+            let test = test
+                .as_ref()
+                .map(|p| data::load_csv(p, columns.as_deref()))
+                .transpose()?;
             (t, test)
         }
     };
-    let spec = WindowSpec { task: cfg.task, window: cfg.window, horizon: cfg.horizon, stride: cfg.stride, seed: cfg.train.seed };
+    let spec = WindowSpec {
+        task: cfg.task,
+        window: cfg.window,
+        horizon: cfg.horizon,
+        stride: cfg.stride,
+        seed: cfg.train.seed,
+    };
     Ok(data::make_problem(&table, test.as_ref(), spec)?)
 }
 
@@ -228,26 +241,37 @@ impl Progress {
         let bar = (verbose && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::new(epochs as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] epoch {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed:>4} [{bar:30}] epoch {pos}/{len} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             b
         });
-        Progress { bar, verbose, every: 10 }
+        Progress {
+            bar,
+            verbose,
+            every: 10,
+        }
     }
     fn epoch(&self, l: &EpochLog, task: TaskKind) {
         let metric = match task {
             TaskKind::Forecast => format!("val MSE {:.5}", l.val_metric),
             TaskKind::Classify => format!("val acc {:.3}", l.val_metric),
         };
-        let msg = format!("train loss {:.4}, val loss {:.4}, {metric}, {:.1}s", l.train_loss, l.val_loss, l.seconds);
+        let msg = format!(
+            "train loss {:.4}, val loss {:.4}, {metric}, {:.1}s",
+            l.train_loss, l.val_loss, l.seconds
+        );
         match &self.bar {
             Some(b) => {
                 b.set_position(l.epoch as u64);
                 b.set_message(msg);
             }
-            None if self.verbose && (l.epoch == 1 || l.epoch % self.every == 0) => eprintln!("epoch {:>4}: {msg}", l.epoch),
+            None if self.verbose && (l.epoch == 1 || l.epoch.is_multiple_of(self.every)) => {
+                eprintln!("epoch {:>4}: {msg}", l.epoch)
+            }
             None => {}
         }
     }
@@ -265,7 +289,9 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     let p = load_problem(cfg)?;
     let solver = solver_cfg(cfg, &p);
     if cfg.out.is_some() && solver.kind == SolverChoice::Resnet {
-        return Err(AppError::Usage("the ResNet baseline has no model file; use `--no-export` (or `compare`)".into()));
+        return Err(AppError::Usage(
+            "the ResNet baseline has no model file; use `--no-export` (or `compare`)".into(),
+        ));
     }
     let arch = arch(cfg, &p);
     let net = Net::new(&dev, &arch, solver.kind, cfg.train.seed);
@@ -296,11 +322,21 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     }
     let progress = Progress::new(cfg.train.epochs, cfg.verbose);
     let task = p.task;
-    let trained = train::train(net, &solver, &p, &cfg.train, &dev, |l| progress.epoch(l, task))?;
+    let trained = train::train(net, &solver, &p, &cfg.train, &dev, |l| {
+        progress.epoch(l, task)
+    })?;
     progress.finish();
     let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
     let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
-    let evals = crate::solver::plan(&solver, &p.test.gaps[..p.window], 1, p.window, arch.state_dim, &dev).map_or(0, |pl| pl.evals);
+    let evals = crate::solver::plan(
+        &solver,
+        &p.test.gaps[..p.window],
+        1,
+        p.window,
+        arch.state_dim,
+        &dev,
+    )
+    .map_or(0, |pl| pl.evals);
     let mut summary = Summary {
         naive_test: train::naive(&p, &p.test),
         naive_train: train::naive(&p, &p.train),
@@ -339,7 +375,10 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         summary.parity = Some(host::max_difference(&rt, &summary.test_outputs));
         export::write_atomic(out, &bytes)?;
         // Reload from disk: what a user (or the firmware build) will read.
-        let on_disk = std::fs::read(out).map_err(|source| AppError::Io { file: out.display().to_string(), source })?;
+        let on_disk = std::fs::read(out).map_err(|source| AppError::Io {
+            file: out.display().to_string(),
+            source,
+        })?;
         nagode::Model::from_bytes(&on_disk).map_err(HostError::from)?;
         summary.model_file = Some(out.clone());
     }
@@ -351,7 +390,10 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
 }
 
 fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
-    std::fs::create_dir_all(dir).map_err(|source| AppError::Io { file: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
+        file: dir.display().to_string(),
+        source,
+    })?;
     let mut written = Vec::new();
     let h = &s.trained.history;
     let loss = dir.join("loss.png");
@@ -361,8 +403,20 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
         "epoch",
         "loss",
         &[
-            Line { label: "train loss", points: h.iter().map(|l| (l.epoch as f64, l.train_loss as f64)).collect() },
-            Line { label: "validation loss", points: h.iter().map(|l| (l.epoch as f64, l.val_loss as f64)).collect() },
+            Line {
+                label: "train loss",
+                points: h
+                    .iter()
+                    .map(|l| (l.epoch as f64, l.train_loss as f64))
+                    .collect(),
+            },
+            Line {
+                label: "validation loss",
+                points: h
+                    .iter()
+                    .map(|l| (l.epoch as f64, l.val_loss as f64))
+                    .collect(),
+            },
         ],
         true,
     )?;
@@ -385,13 +439,25 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
         let fc = dir.join("forecast.png");
         plot::lines(
             &fc,
-            &format!("{}: next-sample forecast on the test windows ({k}-step horizon model)", p.channel_names[0]),
+            &format!(
+                "{}: next-sample forecast on the test windows ({k}-step horizon model)",
+                p.channel_names[0]
+            ),
             "test window",
             &p.channel_names[0],
             &[
-                Line { label: "truth", points: truth },
-                Line { label: "model (dfdx)", points: pred },
-                Line { label: "naive (last value)", points: naive },
+                Line {
+                    label: "truth",
+                    points: truth,
+                },
+                Line {
+                    label: "model (dfdx)",
+                    points: pred,
+                },
+                Line {
+                    label: "naive (last value)",
+                    points: naive,
+                },
             ],
             false,
         )?;
@@ -405,28 +471,55 @@ pub fn print_summary(s: &Summary) {
     let p = &s.problem;
     let t = &s.trained;
     println!();
-    println!("== nagode trainer: {} ({}) ==", p.name, s.solver.kind.name());
+    println!(
+        "== nagode trainer: {} ({}) ==",
+        p.name,
+        s.solver.kind.name()
+    );
     let stop = match &t.stop {
         Stop::Epochs => "all epochs ran".to_string(),
         Stop::EarlyStop => "early stop on validation".to_string(),
         Stop::Budget => "time budget reached".to_string(),
         Stop::Diverged(w) => format!("DIVERGED ({w}); last good model kept"),
     };
-    println!("epochs             {} (best {}; {stop})", t.history.len(), t.best_epoch);
-    println!("iterations         {} ({:.2} ms each)", t.iterations, 1e3 * t.seconds / t.iterations.max(1) as f64);
+    println!(
+        "epochs             {} (best {}; {stop})",
+        t.history.len(),
+        t.best_epoch
+    );
+    println!(
+        "iterations         {} ({:.2} ms each)",
+        t.iterations,
+        1e3 * t.seconds / t.iterations.max(1) as f64
+    );
     println!("parameters         {}", s.params);
     println!("f evaluations      {} per prediction", s.evals);
     match p.task {
         TaskKind::Forecast => {
             println!("{:<18} {:>12} {:>12}", "MSE (data units)", "train", "test");
-            println!("{:<18} {:>12.6} {:>12.6}", "model", s.train_metric, s.test_metric);
-            println!("{:<18} {:>12.6} {:>12.6}", "naive last value", s.naive_train, s.naive_test);
-            println!("test MSE / naive   {:.3}", s.test_metric / s.naive_test.max(f32::MIN_POSITIVE));
+            println!(
+                "{:<18} {:>12.6} {:>12.6}",
+                "model", s.train_metric, s.test_metric
+            );
+            println!(
+                "{:<18} {:>12.6} {:>12.6}",
+                "naive last value", s.naive_train, s.naive_test
+            );
+            println!(
+                "test MSE / naive   {:.3}",
+                s.test_metric / s.naive_test.max(f32::MIN_POSITIVE)
+            );
         }
         TaskKind::Classify => {
             println!("{:<18} {:>12} {:>12}", "accuracy", "train", "test");
-            println!("{:<18} {:>12.4} {:>12.4}", "model", s.train_metric, s.test_metric);
-            println!("{:<18} {:>12.4} {:>12.4}", "majority class", s.naive_train, s.naive_test);
+            println!(
+                "{:<18} {:>12.4} {:>12.4}",
+                "model", s.train_metric, s.test_metric
+            );
+            println!(
+                "{:<18} {:>12.4} {:>12.4}",
+                "majority class", s.naive_train, s.naive_test
+            );
         }
     }
     if let Some((abs, rel)) = s.parity {

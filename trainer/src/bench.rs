@@ -42,7 +42,13 @@ pub struct IterationSetup {
 }
 
 fn solver_cfg(kind: SolverChoice) -> SolverCfg {
-    SolverCfg { kind, mu: 0.5, consistency: true, startup_euler: false, max_step: DT }
+    SolverCfg {
+        kind,
+        mu: 0.5,
+        consistency: true,
+        startup_euler: false,
+        max_step: DT,
+    }
 }
 
 impl IterationSetup {
@@ -72,23 +78,60 @@ impl IterationSetup {
         let batch: Vec<usize> = (0..BATCH).collect();
         let y0: Vec<f32> = batch.iter().flat_map(|&i| traj[i * (STEPS + 1)]).collect();
         let truth = (1..=STEPS)
-            .map(|n| dev.tensor_from_vec(batch.iter().flat_map(|&i| traj[i * (STEPS + 1) + n]).collect(), (BATCH, 2)))
+            .map(|n| {
+                dev.tensor_from_vec(
+                    batch
+                        .iter()
+                        .flat_map(|&i| traj[i * (STEPS + 1) + n])
+                        .collect(),
+                    (BATCH, 2),
+                )
+            })
             .collect();
-        let arch = Arch { channels: 1, encoder: vec![], state_dim: 2, hidden: vec![32, 32], decoder: vec![], outputs: 1, window: STEPS };
+        let arch = Arch {
+            channels: 1,
+            encoder: vec![],
+            state_dim: 2,
+            hidden: vec![32, 32],
+            decoder: vec![],
+            outputs: 1,
+            window: STEPS,
+        };
         let net = Net::new(&dev, &arch, kind, 0);
         let cfg = solver_cfg(kind);
         let gaps = vec![DT; BATCH * STEPS];
         let plan = plan(&cfg, &gaps, BATCH, STEPS, 2, &dev).unwrap_or_default();
         let adam = Adam::new(&net, 1e-2);
-        IterationSetup { net, cfg, plan, y0: dev.tensor_from_vec(y0, (BATCH, 2)), truth, adam, how }
+        IterationSetup {
+            net,
+            cfg,
+            plan,
+            y0: dev.tensor_from_vec(y0, (BATCH, 2)),
+            truth,
+            adam,
+            how,
+        }
     }
 
     /// One iteration: forward, backward, Adam step. Returns the loss.
     pub fn iteration(&mut self) -> f32 {
-        let loss = trajectory_loss(&self.net.fields[0], &self.cfg, &self.plan, &self.y0, &self.truth, OwnedTape::<f32, Cpu>::default(), self.how);
+        let loss = trajectory_loss(
+            &self.net.fields[0],
+            &self.cfg,
+            &self.plan,
+            &self.y0,
+            &self.truth,
+            OwnedTape::<f32, Cpu>::default(),
+            self.how,
+        );
         let value = loss.array();
         let mut grads = loss.backward();
-        let g = self.net.params().iter().map(|p| p.grad(&mut grads)).collect();
+        let g = self
+            .net
+            .params()
+            .iter()
+            .map(|p| p.grad(&mut grads))
+            .collect();
         self.adam.step(&mut self.net, g, f32::INFINITY);
         value
     }
@@ -110,7 +153,15 @@ impl InferenceSetup {
     /// A randomly initialised model (timing does not depend on the weights).
     pub fn new(kind: SolverChoice) -> Result<Self, AppError> {
         let dev: Cpu = Default::default();
-        let arch = Arch { channels: 1, encoder: vec![], state_dim: 2, hidden: vec![32, 32], decoder: vec![], outputs: 1, window: STEPS };
+        let arch = Arch {
+            channels: 1,
+            encoder: vec![],
+            state_dim: 2,
+            hidden: vec![32, 32],
+            decoder: vec![],
+            outputs: 1,
+            window: STEPS,
+        };
         let net = Net::new(&dev, &arch, kind, 1);
         let cfg = solver_cfg(kind);
         let samples: Vec<f32> = (0..STEPS).map(|n| (n as f32 * DT).sin()).collect();
@@ -129,9 +180,20 @@ impl InferenceSetup {
             test: Windows::default(),
         };
         let bytes = crate::export::to_bytes(&net, &cfg, &p)?;
-        let plan = plan(&cfg, &vec![DT; STEPS], 1, STEPS, 2, &dev).map_err(crate::train::TrainError::from)?;
-        let batch = Batch { x: dev.tensor_from_vec(samples.clone(), (STEPS, 1)), size: 1, plan };
-        Ok(InferenceSetup { bytes, net, cfg, batch, samples })
+        let plan = plan(&cfg, &vec![DT; STEPS], 1, STEPS, 2, &dev)
+            .map_err(crate::train::TrainError::from)?;
+        let batch = Batch {
+            x: dev.tensor_from_vec(samples.clone(), (STEPS, 1)),
+            size: 1,
+            plan,
+        };
+        Ok(InferenceSetup {
+            bytes,
+            net,
+            cfg,
+            batch,
+            samples,
+        })
     }
 
     /// The dfdx forward pass (no tape) at batch 1.
@@ -160,8 +222,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// benches (`cargo bench -p trainer`) give the careful figures.
 pub fn run(a: &BenchArgs) -> Result<(), AppError> {
     println!("training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator (median of {} iterations)", a.iters);
-    println!("{:<10} {:>16} {:>20}", "solver", "fused field op", "plain dfdx ops");
-    for kind in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Midpoint, SolverChoice::Rk4] {
+    println!(
+        "{:<10} {:>16} {:>20}",
+        "solver", "fused field op", "plain dfdx ops"
+    );
+    for kind in [
+        SolverChoice::Nag,
+        SolverChoice::Euler,
+        SolverChoice::Midpoint,
+        SolverChoice::Rk4,
+    ] {
         let mut row = Vec::new();
         for how in [FieldImpl::Fused, FieldImpl::Ops] {
             let mut s = IterationSetup::new(kind, how);
@@ -177,15 +247,24 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
                 .collect();
             row.push(median(times) * 1e3);
         }
-        println!("{:<10} {:>13.3} ms {:>17.3} ms", kind.name(), row[0], row[1]);
+        println!(
+            "{:<10} {:>13.3} ms {:>17.3} ms",
+            kind.name(),
+            row[0],
+            row[1]
+        );
     }
     println!();
     println!("inference, one 64-sample window at batch 1 (median of 200)");
-    println!("{:<10} {:>12} {:>14} {:>14} {:>10}", "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime");
+    println!(
+        "{:<10} {:>12} {:>14} {:>14} {:>10}",
+        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime"
+    );
     for kind in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Rk4] {
         let s = InferenceSetup::new(kind)?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
-        let mut session: crate::host::HostSession<'_> = nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
+        let mut session: crate::host::HostSession<'_> =
+            nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
         let mut out = [0f32; 1];
         let time = |f: &mut dyn FnMut()| {
             median(
@@ -207,7 +286,14 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         let ops = time(&mut || {
             std::hint::black_box(s.dfdx(FieldImpl::Ops));
         });
-        println!("{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>9.1}x", kind.name(), rt * 1e6, fused * 1e6, ops * 1e6, ops / rt);
+        println!(
+            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>9.1}x",
+            kind.name(),
+            rt * 1e6,
+            fused * 1e6,
+            ops * 1e6,
+            ops / rt
+        );
     }
     Ok(())
 }

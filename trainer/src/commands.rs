@@ -11,11 +11,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn read(path: &Path) -> Result<Vec<u8>, AppError> {
-    std::fs::read(path).map_err(|source| AppError::Io { file: path.display().to_string(), source })
+    std::fs::read(path).map_err(|source| AppError::Io {
+        file: path.display().to_string(),
+        source,
+    })
 }
 
 fn load<'a>(path: &Path, bytes: &'a [u8]) -> Result<Model<'a>, AppError> {
-    Model::from_bytes(bytes).map_err(|e| AppError::Usage(format!("{}: {}", path.display(), HostError::from(e))))
+    Model::from_bytes(bytes)
+        .map_err(|e| AppError::Usage(format!("{}: {}", path.display(), HostError::from(e))))
 }
 
 fn layers(ls: &[Layer]) -> String {
@@ -41,15 +45,38 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
     let model = load(path, &bytes)?;
     let h = model.header();
     let mut s = String::new();
-    let _ = writeln!(s, "{}: {} bytes, checksum OK, loads", path.display(), bytes.len());
+    let _ = writeln!(
+        s,
+        "{}: {} bytes, checksum OK, loads",
+        path.display(),
+        bytes.len()
+    );
     let _ = match h.task {
-        Task::Forecast { horizon } => writeln!(s, "task        forecast the next {horizon} samples of every channel"),
-        Task::Classify { classes } => writeln!(s, "task        classify a window into {classes} classes"),
+        Task::Forecast { horizon } => writeln!(
+            s,
+            "task        forecast the next {horizon} samples of every channel"
+        ),
+        Task::Classify { classes } => {
+            writeln!(s, "task        classify a window into {classes} classes")
+        }
     };
-    let _ = writeln!(s, "input       {} channels, window of {} samples, nominal gap {}", h.channels, h.window, h.sample_dt);
-    let _ = writeln!(s, "normalise   mean {:?}, std {:?}", h.mean.as_slice(), h.std.as_slice());
+    let _ = writeln!(
+        s,
+        "input       {} channels, window of {} samples, nominal gap {}",
+        h.channels, h.window, h.sample_dt
+    );
+    let _ = writeln!(
+        s,
+        "normalise   mean {:?}, std {:?}",
+        h.mean.as_slice(),
+        h.std.as_slice()
+    );
     let _ = writeln!(s, "encoder     {}", layers(&h.encoder));
-    let _ = writeln!(s, "state       {} dimensions, diverged beyond |y| > {}", h.state_dim, h.state_bound);
+    let _ = writeln!(
+        s,
+        "state       {} dimensions, diverged beyond |y| > {}",
+        h.state_dim, h.state_bound
+    );
     let _ = writeln!(s, "field       {}", layers(&h.field));
     let _ = writeln!(s, "decoder     {}", layers(&h.decoder));
     let sv = &h.solver;
@@ -60,7 +87,11 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
         SolverKind::Nag => format!(
             "NAG, mu {}, {}, start-up {}",
             sv.mu,
-            if sv.consistency_scaling { "consistency scaling h = (1-mu)H" } else { "no consistency scaling" },
+            if sv.consistency_scaling {
+                "consistency scaling h = (1-mu)H"
+            } else {
+                "no consistency scaling"
+            },
             match sv.startup {
                 Startup::ZeroVelocity => "zero velocity",
                 Startup::Euler => "Euler step",
@@ -70,8 +101,17 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
     let _ = writeln!(s, "solver      {kind}; longest step {}", sv.max_step);
     let weights = model.weight_bytes().len() / 4;
     let _ = writeln!(s, "weights     {weights} f32 ({} bytes)", weights * 4);
-    let _ = writeln!(s, "cost        {} field evaluations per prediction (regular gaps)", model.evals_per_prediction());
-    let _ = writeln!(s, "session     needs STATE >= {}, WINDOW >= {}", model.state_capacity_needed(), model.window_capacity_needed());
+    let _ = writeln!(
+        s,
+        "cost        {} field evaluations per prediction (regular gaps)",
+        model.evals_per_prediction()
+    );
+    let _ = writeln!(
+        s,
+        "session     needs STATE >= {}, WINDOW >= {}",
+        model.state_capacity_needed(),
+        model.window_capacity_needed()
+    );
     print!("{s}");
     Ok(())
 }
@@ -128,11 +168,20 @@ pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
     out.push('\n');
     let mut session: HostSession<'_> = Session::new(&model).map_err(HostError::from)?;
     let mut values = vec![0f32; model.output_len()];
-    let run_err = |row: usize, source: RunError| AppError::Host(HostError::Run { window: row, source });
+    let run_err = |row: usize, source: RunError| {
+        AppError::Host(HostError::Run {
+            window: row,
+            source,
+        })
+    };
     for s in &table.series {
         session.clear();
         for (n, sample) in s.values.iter().enumerate() {
-            let dt = if n == 0 { h.sample_dt } else { (s.times[n] - s.times[n - 1]) as f32 };
+            let dt = if n == 0 {
+                h.sample_dt
+            } else {
+                (s.times[n] - s.times[n - 1]) as f32
+            };
             session.push(sample, dt).map_err(|e| run_err(n, e))?;
             if session.is_ready() {
                 session.predict(&mut values).map_err(|e| run_err(n, e))?;
@@ -141,7 +190,11 @@ pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
                     let _ = write!(out, ",{v}");
                 }
                 if let Task::Classify { .. } = h.task {
-                    let best = values.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map_or(0, |x| x.0);
+                    let best = values
+                        .iter()
+                        .enumerate()
+                        .max_by(|x, y| x.1.total_cmp(y.1))
+                        .map_or(0, |x| x.0);
                     let _ = write!(out, ",{best}");
                 }
                 out.push('\n');
@@ -192,7 +245,11 @@ pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
         )));
     }
     // Classes in the trainer's order: sorted labels (numerically when they are numbers).
-    let mut classes: Vec<String> = table.series.iter().flat_map(|s| s.labels.iter().flatten().cloned()).collect();
+    let mut classes: Vec<String> = table
+        .series
+        .iter()
+        .flat_map(|s| s.labels.iter().flatten().cloned())
+        .collect();
     classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
         (Ok(x), Ok(y)) => x.total_cmp(&y),
         _ => a.cmp(b),
@@ -203,23 +260,45 @@ pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
     match task {
         TaskKind::Forecast => {
             let n = out.len().max(1) as f64;
-            let mse = out.iter().zip(&w.y).map(|(o, y)| ((o - y) as f64).powi(2)).sum::<f64>() / n;
+            let mse = out
+                .iter()
+                .zip(&w.y)
+                .map(|(o, y)| ((o - y) as f64).powi(2))
+                .sum::<f64>()
+                / n;
             let (c, win) = (model.channels(), model.window());
             let naive = (0..w.len)
                 .flat_map(|i| (0..horizon * c).map(move |j| (i, j)))
-                .map(|(i, j)| ((w.x[(i * win + win - 1) * c + j % c] - w.y[i * horizon * c + j]) as f64).powi(2))
+                .map(|(i, j)| {
+                    ((w.x[(i * win + win - 1) * c + j % c] - w.y[i * horizon * c + j]) as f64)
+                        .powi(2)
+                })
                 .sum::<f64>()
                 / n;
-            println!("{} windows: MSE {:.6}, naive last value {:.6}", w.len, mse, naive);
+            println!(
+                "{} windows: MSE {:.6}, naive last value {:.6}",
+                w.len, mse, naive
+            );
         }
         TaskKind::Classify => {
             let k = model.output_len();
             let right = out
                 .chunks(k)
                 .zip(&w.class)
-                .filter(|(o, &c)| o.iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1)).map(|x| x.0) == Some(c))
+                .filter(|(o, &c)| {
+                    o.iter()
+                        .enumerate()
+                        .max_by(|x, y| x.1.total_cmp(y.1))
+                        .map(|x| x.0)
+                        == Some(c)
+                })
                 .count();
-            println!("{} windows: accuracy {:.4} (classes in sorted label order: {:?})", w.len, right as f64 / w.len.max(1) as f64, classes);
+            println!(
+                "{} windows: accuracy {:.4} (classes in sorted label order: {:?})",
+                w.len,
+                right as f64 / w.len.max(1) as f64,
+                classes
+            );
         }
     }
     Ok(())

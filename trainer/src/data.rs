@@ -172,7 +172,9 @@ pub enum DataError {
         need: usize,
     },
     /// Classification with only one class present.
-    #[error("{file}: only one class (`{class}`) in column `label`; classification needs at least two")]
+    #[error(
+        "{file}: only one class (`{class}`) in column `label`; classification needs at least two"
+    )]
     SingleClass {
         /// The file.
         file: String,
@@ -210,7 +212,9 @@ pub enum DataError {
         message: String,
     },
     /// Too few windows to split into train / validation / test.
-    #[error("{file}: only {windows} windows; need at least {need} to split into train/validation/test")]
+    #[error(
+        "{file}: only {windows} windows; need at least {need} to split into train/validation/test"
+    )]
     TooFewWindows {
         /// The file.
         file: String,
@@ -497,10 +501,21 @@ const ITALY_TEST_CSV: &str = include_str!("../../data/ItalyPowerDemand_test.csv"
 pub fn builtin(which: Builtin, seed: u64) -> Result<(Table, Option<Table>), DataError> {
     let ecg_cols = ["ecg".to_string()];
     match which {
-        Builtin::Ecg => Ok((parse_csv("ecg_mitdb.csv", ECG_CSV.as_bytes(), Some(&ecg_cols))?, None)),
+        Builtin::Ecg => Ok((
+            parse_csv("ecg_mitdb.csv", ECG_CSV.as_bytes(), Some(&ecg_cols))?,
+            None,
+        )),
         Builtin::Italy => Ok((
-            parse_csv("ItalyPowerDemand_train.csv", ITALY_TRAIN_CSV.as_bytes(), None)?,
-            Some(parse_csv("ItalyPowerDemand_test.csv", ITALY_TEST_CSV.as_bytes(), None)?),
+            parse_csv(
+                "ItalyPowerDemand_train.csv",
+                ITALY_TRAIN_CSV.as_bytes(),
+                None,
+            )?,
+            Some(parse_csv(
+                "ItalyPowerDemand_test.csv",
+                ITALY_TEST_CSV.as_bytes(),
+                None,
+            )?),
         )),
         Builtin::Oscillator => Ok((oscillators(seed, 0.0), None)),
         Builtin::OscillatorIrregular => Ok((oscillators(seed, 0.35), None)),
@@ -595,7 +610,8 @@ impl Windows {
         let mut w = Windows::default();
         for &i in idx {
             w.x.extend_from_slice(&self.x[i * window * channels..(i + 1) * window * channels]);
-            w.gaps.extend_from_slice(&self.gaps[i * window..(i + 1) * window]);
+            w.gaps
+                .extend_from_slice(&self.gaps[i * window..(i + 1) * window]);
             if !self.y.is_empty() {
                 w.y.extend_from_slice(&self.y[i * outputs..(i + 1) * outputs]);
             }
@@ -672,26 +688,42 @@ pub struct WindowSpec {
 /// test table is given (then 85 % / 15 % train / validation). Classification
 /// of long-layout data splits series at random (seeded); wide-layout
 /// classification labels each window with the label of its last sample.
-pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Result<Problem, DataError> {
+pub fn make_problem(
+    table: &Table,
+    test: Option<&Table>,
+    spec: WindowSpec,
+) -> Result<Problem, DataError> {
     let file = || table.source.clone();
     let channels = table.channels.len();
     if let Some(t) = test {
         if t.channels != table.channels {
             return Err(DataError::Mismatch {
                 file: t.source.clone(),
-                message: format!("channels {:?} differ from the training file's {:?}", t.channels, table.channels),
+                message: format!(
+                    "channels {:?} differ from the training file's {:?}",
+                    t.channels, table.channels
+                ),
             });
         }
     }
     let long = table.series.len() > 1 || table.series.first().is_some_and(|s| !s.name.is_empty());
     let mut window = spec.window;
     if spec.task == TaskKind::Classify && long && window == 0 {
-        window = table.series.iter().map(|s| s.values.len()).min().unwrap_or(0);
+        window = table
+            .series
+            .iter()
+            .map(|s| s.values.len())
+            .min()
+            .unwrap_or(0);
     }
     if window < 1 {
         return Err(DataError::Setting("window must be at least 1".into()));
     }
-    let horizon = if spec.task == TaskKind::Forecast { spec.horizon } else { 0 };
+    let horizon = if spec.task == TaskKind::Forecast {
+        spec.horizon
+    } else {
+        0
+    };
     if spec.task == TaskKind::Forecast && horizon < 1 {
         return Err(DataError::Setting("horizon must be at least 1".into()));
     }
@@ -701,7 +733,11 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
             if s.values.len() < need {
                 return Err(DataError::TooShort {
                     file: t.source.clone(),
-                    series: if s.name.is_empty() { "(the only one)".into() } else { s.name.clone() },
+                    series: if s.name.is_empty() {
+                        "(the only one)".into()
+                    } else {
+                        s.name.clone()
+                    },
                     len: s.values.len(),
                     need,
                 });
@@ -717,7 +753,9 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
     gaps.sort_by(f64::total_cmp);
     let sample_dt = gaps.get(gaps.len() / 2).copied().unwrap_or(1.0) as f32;
     if !(sample_dt.is_finite() && sample_dt > 0.0) {
-        return Err(DataError::Setting(format!("time step {sample_dt} is not a positive f32")));
+        return Err(DataError::Setting(format!(
+            "time step {sample_dt} is not a positive f32"
+        )));
     }
 
     // Classes.
@@ -725,7 +763,9 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
     if spec.task == TaskKind::Classify {
         for t in std::iter::once(table) {
             for s in &t.series {
-                let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel { file: t.source.clone() })?;
+                let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel {
+                    file: t.source.clone(),
+                })?;
                 for l in labels {
                     if !classes.contains(l) {
                         classes.push(l.clone());
@@ -747,22 +787,50 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
 
     let stride = spec.stride.max(1);
     // Cut one series' sample range [from, to) into windows.
-    let step = if long && spec.task == TaskKind::Classify { need.max(stride) } else { stride };
-    let cutter = Cutter { task: spec.task, window, horizon, step, sample_dt, classes: &classes };
-    let cut = |s: &Series, from: usize, to: usize, out: &mut Windows, source: &str| cutter.cut(s, from, to, out, source);
+    let step = if long && spec.task == TaskKind::Classify {
+        need.max(stride)
+    } else {
+        stride
+    };
+    let cutter = Cutter {
+        task: spec.task,
+        window,
+        horizon,
+        step,
+        sample_dt,
+        classes: &classes,
+    };
+    let cut = |s: &Series, from: usize, to: usize, out: &mut Windows, source: &str| {
+        cutter.cut(s, from, to, out, source)
+    };
 
-    let (mut train, mut val, mut test_w) = (Windows::default(), Windows::default(), Windows::default());
+    let (mut train, mut val, mut test_w) =
+        (Windows::default(), Windows::default(), Windows::default());
     if long && spec.task == TaskKind::Classify {
         let mut order: Vec<usize> = (0..table.series.len()).collect();
         order.shuffle(&mut StdRng::seed_from_u64(spec.seed));
         let n = order.len();
-        let (n_val, n_test) = if test.is_some() { ((n / 5).max(1), 0) } else { ((n * 15 / 100).max(1), (n * 15 / 100).max(1)) };
+        let (n_val, n_test) = if test.is_some() {
+            ((n / 5).max(1), 0)
+        } else {
+            ((n * 15 / 100).max(1), (n * 15 / 100).max(1))
+        };
         if n < n_val + n_test + 1 {
-            return Err(DataError::TooFewWindows { file: file(), windows: n, need: n_val + n_test + 1 });
+            return Err(DataError::TooFewWindows {
+                file: file(),
+                windows: n,
+                need: n_val + n_test + 1,
+            });
         }
         for (k, &i) in order.iter().enumerate() {
             let s = &table.series[i];
-            let dst = if k < n_val { &mut val } else if k < n_val + n_test { &mut test_w } else { &mut train };
+            let dst = if k < n_val {
+                &mut val
+            } else if k < n_val + n_test {
+                &mut test_w
+            } else {
+                &mut train
+            };
             cut(s, 0, s.values.len(), dst, &table.source)?;
         }
     } else {
@@ -772,7 +840,11 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
                 // Many series: split by series so no window straddles two parts.
                 continue;
             }
-            let (a, b) = if test.is_some() { (len * 85 / 100, len) } else { (len * 70 / 100, len * 85 / 100) };
+            let (a, b) = if test.is_some() {
+                (len * 85 / 100, len)
+            } else {
+                (len * 70 / 100, len * 85 / 100)
+            };
             cut(s, 0, a, &mut train, &table.source)?;
             cut(s, a, b, &mut val, &table.source)?;
             if test.is_none() {
@@ -781,12 +853,26 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
         }
         if long {
             let n = table.series.len();
-            let (n_val, n_test) = if test.is_some() { ((n * 15 / 100).max(1), 0) } else { ((n * 15 / 100).max(1), (n * 15 / 100).max(1)) };
+            let (n_val, n_test) = if test.is_some() {
+                ((n * 15 / 100).max(1), 0)
+            } else {
+                ((n * 15 / 100).max(1), (n * 15 / 100).max(1))
+            };
             if n < n_val + n_test + 1 {
-                return Err(DataError::TooFewWindows { file: file(), windows: n, need: n_val + n_test + 1 });
+                return Err(DataError::TooFewWindows {
+                    file: file(),
+                    windows: n,
+                    need: n_val + n_test + 1,
+                });
             }
             for (k, s) in table.series.iter().enumerate() {
-                let dst = if k < n - n_val - n_test { &mut train } else if k < n - n_test { &mut val } else { &mut test_w };
+                let dst = if k < n - n_val - n_test {
+                    &mut train
+                } else if k < n - n_test {
+                    &mut val
+                } else {
+                    &mut test_w
+                };
                 cut(s, 0, s.values.len(), dst, &table.source)?;
             }
         }
@@ -807,7 +893,10 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
     if spec.task == TaskKind::Classify {
         let first = train.class[0];
         if train.class.iter().all(|&c| c == first) {
-            return Err(DataError::SingleClass { file: file(), class: classes[first].clone() });
+            return Err(DataError::SingleClass {
+                file: file(),
+                class: classes[first].clone(),
+            });
         }
     }
     // Normalisation statistics from the training windows' inputs.
@@ -826,7 +915,10 @@ pub fn make_problem(table: &Table, test: Option<&Table>, spec: WindowSpec) -> Re
         let var = (sq[c] / count - mean[c] * mean[c]).max(0.0);
         std[c] = var.sqrt() as f32;
         if !(std[c] > 1e-12 && std[c].is_finite()) {
-            return Err(DataError::Constant { file: file(), name: table.channels[c].clone() });
+            return Err(DataError::Constant {
+                file: file(),
+                name: table.channels[c].clone(),
+            });
         }
     }
     Ok(Problem {
@@ -857,13 +949,24 @@ struct Cutter<'a> {
 
 impl Cutter<'_> {
     /// Windows of `s` whose samples (and targets) lie in `from..to`.
-    fn cut(&self, s: &Series, from: usize, to: usize, out: &mut Windows, source: &str) -> Result<(), DataError> {
+    fn cut(
+        &self,
+        s: &Series,
+        from: usize,
+        to: usize,
+        out: &mut Windows,
+        source: &str,
+    ) -> Result<(), DataError> {
         let need = self.window + self.horizon;
         let mut start = from;
         while start + need <= to {
             for n in 0..self.window {
                 out.x.extend_from_slice(&s.values[start + n]);
-                let gap = if n == 0 { self.sample_dt as f64 } else { s.times[start + n] - s.times[start + n - 1] };
+                let gap = if n == 0 {
+                    self.sample_dt as f64
+                } else {
+                    s.times[start + n] - s.times[start + n - 1]
+                };
                 out.gaps.push(gap as f32);
             }
             match self.task {
@@ -873,11 +976,15 @@ impl Cutter<'_> {
                     }
                 }
                 TaskKind::Classify => {
-                    let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel { file: source.into() })?;
-                    let l = &labels[start + self.window - 1];
-                    let c = self.classes.iter().position(|x| x == l).ok_or_else(|| DataError::Mismatch {
+                    let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel {
                         file: source.into(),
-                        message: format!("class `{l}` does not occur in the training data"),
+                    })?;
+                    let l = &labels[start + self.window - 1];
+                    let c = self.classes.iter().position(|x| x == l).ok_or_else(|| {
+                        DataError::Mismatch {
+                            file: source.into(),
+                            message: format!("class `{l}` does not occur in the training data"),
+                        }
                     })?;
                     out.class.push(c);
                 }
@@ -891,13 +998,36 @@ impl Cutter<'_> {
 
 /// Every window (stride 1) of every series of `table`, for scoring a
 /// trained model: `classes` in the model's order, `sample_dt` the model's.
-pub fn all_windows(table: &Table, task: TaskKind, window: usize, horizon: usize, sample_dt: f32, classes: &[String]) -> Result<Windows, DataError> {
-    let horizon = if task == TaskKind::Forecast { horizon } else { 0 };
-    let cutter = Cutter { task, window, horizon, step: 1, sample_dt, classes };
+pub fn all_windows(
+    table: &Table,
+    task: TaskKind,
+    window: usize,
+    horizon: usize,
+    sample_dt: f32,
+    classes: &[String],
+) -> Result<Windows, DataError> {
+    let horizon = if task == TaskKind::Forecast {
+        horizon
+    } else {
+        0
+    };
+    let cutter = Cutter {
+        task,
+        window,
+        horizon,
+        step: 1,
+        sample_dt,
+        classes,
+    };
     let mut w = Windows::default();
     for s in &table.series {
         if s.values.len() < window + horizon {
-            return Err(DataError::TooShort { file: table.source.clone(), series: s.name.clone(), len: s.values.len(), need: window + horizon });
+            return Err(DataError::TooShort {
+                file: table.source.clone(),
+                series: s.name.clone(),
+                len: s.values.len(),
+                need: window + horizon,
+            });
         }
         cutter.cut(s, 0, s.values.len(), &mut w, &table.source)?;
     }
@@ -923,21 +1053,88 @@ mod tests {
     #[test]
     fn malformed_cells_name_line_and_column() {
         let e = err("a,b\n1,2\n3,x\n");
-        assert!(matches!(e, DataError::NotNumeric { line: 3, column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::NotNumeric {
+                    line: 3,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = err("a,b\n1,2\n3,\n");
-        assert!(matches!(e, DataError::EmptyField { line: 3, column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::EmptyField {
+                    line: 3,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = err("a,b\n1,NaN\n");
-        assert!(matches!(e, DataError::NonFinite { line: 2, column: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::NonFinite {
+                    line: 2,
+                    column: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = err("a\n1e39\n");
-        assert!(matches!(e, DataError::NonFinite { line: 2, column: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::NonFinite {
+                    line: 2,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = err("t,a\n0,1\n1,2\n1,3\n");
-        assert!(matches!(e, DataError::TimeNotIncreasing { line: 4, column: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::TimeNotIncreasing {
+                    line: 4,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = err("a,b\n1,2\n3\n");
-        assert!(matches!(e, DataError::FieldCount { line: 3, expected: 2, found: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::FieldCount {
+                    line: 3,
+                    expected: 2,
+                    found: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(matches!(err(""), DataError::Empty { .. }));
         assert!(matches!(err("a,b\n"), DataError::HeaderOnly { .. }));
-        assert!(matches!(err("a,a\n1,2\n"), DataError::DuplicateColumn { column: 2, .. }));
-        assert!(matches!(err("t,label\n1,2\n"), DataError::NoChannels { .. }));
+        assert!(matches!(
+            err("a,a\n1,2\n"),
+            DataError::DuplicateColumn { column: 2, .. }
+        ));
+        assert!(matches!(
+            err("t,label\n1,2\n"),
+            DataError::NoChannels { .. }
+        ));
         let e = parse_csv("bad.csv", b"a\n1\n", Some(&["zz".to_string()])).expect_err("missing");
         assert!(matches!(e, DataError::MissingColumn { .. }), "{e}");
         assert!(e.to_string().contains("bad.csv"));
@@ -945,7 +1142,12 @@ mod tests {
 
     #[test]
     fn bom_crlf_and_quotes_are_accepted() {
-        let t = parse_csv("ok.csv", "\u{feff}a,\"b\"\r\n1,\"2.5\"\r\n".as_bytes(), None).expect("parses");
+        let t = parse_csv(
+            "ok.csv",
+            "\u{feff}a,\"b\"\r\n1,\"2.5\"\r\n".as_bytes(),
+            None,
+        )
+        .expect("parses");
         assert_eq!(t.channels, ["a", "b"]);
         assert_eq!(t.series[0].values[0], [1.0, 2.5]);
     }
@@ -953,11 +1155,33 @@ mod tests {
     #[test]
     fn short_series_and_single_class_are_refused() {
         let t = parse_csv("s.csv", b"a\n1\n2\n3\n", None).expect("parses");
-        let spec = WindowSpec { task: TaskKind::Forecast, window: 3, horizon: 1, stride: 1, seed: 0 };
+        let spec = WindowSpec {
+            task: TaskKind::Forecast,
+            window: 3,
+            horizon: 1,
+            stride: 1,
+            seed: 0,
+        };
         let e = make_problem(&t, None, spec).expect_err("too short");
-        assert!(matches!(e, DataError::TooShort { len: 3, need: 4, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::TooShort {
+                    len: 3,
+                    need: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let t = parse_csv("c.csv", b"a,label\n1,x\n2,x\n3,x\n4,x\n", None).expect("parses");
-        let spec = WindowSpec { task: TaskKind::Classify, window: 1, horizon: 0, stride: 1, seed: 0 };
+        let spec = WindowSpec {
+            task: TaskKind::Classify,
+            window: 1,
+            horizon: 0,
+            stride: 1,
+            seed: 0,
+        };
         let e = make_problem(&t, None, spec).expect_err("one class");
         assert!(matches!(e, DataError::SingleClass { .. }), "{e}");
     }
@@ -970,7 +1194,13 @@ mod tests {
             text.push_str(&format!("{},{}\n", n + 1 - usize::from(n == 1), n + 1));
         }
         let t = parse_csv("g.csv", text.as_bytes(), None).expect("parses");
-        let spec = WindowSpec { task: TaskKind::Forecast, window: 3, horizon: 1, stride: 1, seed: 0 };
+        let spec = WindowSpec {
+            task: TaskKind::Forecast,
+            window: 3,
+            horizon: 1,
+            stride: 1,
+            seed: 0,
+        };
         let p = make_problem(&t, None, spec).expect("problem");
         assert_eq!(p.sample_dt, 1.0);
         // First window: samples at t = 0, 1, 3: gaps sample_dt, 1, 2.

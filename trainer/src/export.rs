@@ -30,16 +30,28 @@ pub enum ExportError {
 }
 
 fn small(v: usize, what: &str) -> Result<u16, ExportError> {
-    u16::try_from(v).map_err(|_| ExportError::Shape(format!("{what} = {v} does not fit in 16 bits")))
+    u16::try_from(v)
+        .map_err(|_| ExportError::Shape(format!("{what} = {v} does not fit in 16 bits")))
 }
 
 fn layer(d: &Dense, inputs: usize) -> Result<Layer, ExportError> {
-    Ok(Layer { inputs: small(inputs, "layer inputs")?, outputs: small(d.outputs(), "layer outputs")?, activation: d.act })
+    Ok(Layer {
+        inputs: small(inputs, "layer inputs")?,
+        outputs: small(d.outputs(), "layer outputs")?,
+        activation: d.act,
+    })
 }
 
-fn heapless_layers(v: Vec<Layer>, block: &str) -> Result<heapless::Vec<Layer, MAX_LAYERS>, ExportError> {
+fn heapless_layers(
+    v: Vec<Layer>,
+    block: &str,
+) -> Result<heapless::Vec<Layer, MAX_LAYERS>, ExportError> {
     let n = v.len();
-    heapless::Vec::from_slice(&v).map_err(|_| ExportError::Shape(format!("{block} has {n} layers, the format holds {MAX_LAYERS}")))
+    heapless::Vec::from_slice(&v).map_err(|_| {
+        ExportError::Shape(format!(
+            "{block} has {n} layers, the format holds {MAX_LAYERS}"
+        ))
+    })
 }
 
 /// Appends a layer as `W[out][in]` row-major then `b` (the format's order)
@@ -54,7 +66,11 @@ fn push_dense(out: &mut Vec<f32>, d: &Dense) {
 }
 
 /// The header and the flat weights of `net`.
-pub fn to_header(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<(Header, Vec<f32>), ExportError> {
+pub fn to_header(
+    net: &Net,
+    solver: &SolverCfg,
+    p: &Problem,
+) -> Result<(Header, Vec<f32>), ExportError> {
     let spec = solver.spec().ok_or(ExportError::Resnet)?;
     let field = net.fields.first().ok_or(ExportError::Resnet)?;
     if net.fields.len() != 1 {
@@ -79,7 +95,11 @@ pub fn to_header(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<(Header, 
         weights.extend((0..e).map(|k| we[k * h1 + r]));
     }
     weights.extend(field.first.b.as_vec());
-    let mut fl = vec![Layer { inputs: small(d + e, "field inputs")?, outputs: small(h1, "field width")?, activation: field.first.act }];
+    let mut fl = vec![Layer {
+        inputs: small(d + e, "field inputs")?,
+        outputs: small(h1, "field width")?,
+        activation: field.first.act,
+    }];
     let mut width = h1;
     for l in &field.rest {
         fl.push(layer(l, width)?);
@@ -95,16 +115,22 @@ pub fn to_header(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<(Header, 
         width = l.outputs();
     }
     let task = match p.task {
-        TaskKind::Forecast => Task::Forecast { horizon: small(p.horizon, "horizon")? },
-        TaskKind::Classify => Task::Classify { classes: small(p.classes.len(), "classes")? },
+        TaskKind::Forecast => Task::Forecast {
+            horizon: small(p.horizon, "horizon")?,
+        },
+        TaskKind::Classify => Task::Classify {
+            classes: small(p.classes.len(), "classes")?,
+        },
     };
     let header = Header {
         task,
         channels: small(p.channels(), "channels")?,
         window: small(p.window, "window")?,
         sample_dt: p.sample_dt,
-        mean: heapless::Vec::from_slice(&p.mean).map_err(|_| ExportError::Shape("too many channels".into()))?,
-        std: heapless::Vec::from_slice(&p.std).map_err(|_| ExportError::Shape("too many channels".into()))?,
+        mean: heapless::Vec::from_slice(&p.mean)
+            .map_err(|_| ExportError::Shape("too many channels".into()))?,
+        std: heapless::Vec::from_slice(&p.std)
+            .map_err(|_| ExportError::Shape("too many channels".into()))?,
         state_dim: small(d, "state_dim")?,
         encoder: heapless_layers(enc, "encoder")?,
         field: heapless_layers(fl, "field")?,
@@ -125,7 +151,10 @@ pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, E
 /// synced, then renamed over the target, so a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     use std::io::Write;
-    let io = |source| ExportError::Io { file: path.display().to_string(), source };
+    let io = |source| ExportError::Io {
+        file: path.display().to_string(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }

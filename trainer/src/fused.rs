@@ -97,7 +97,11 @@ fn axpy_rows(out: &mut [f32], coefs: &[f32], rows: &[f32], stride: usize) {
 
 /// `out[b][o] += sum_i x[b][i] * wt[i][o]`.
 fn matmul_acc(x: &[f32], wt: &[f32], rows: usize, inputs: usize, outputs: usize, out: &mut [f32]) {
-    for (xs, o) in x.chunks_exact(inputs).zip(out.chunks_exact_mut(outputs)).take(rows) {
+    for (xs, o) in x
+        .chunks_exact(inputs)
+        .zip(out.chunks_exact_mut(outputs))
+        .take(rows)
+    {
         axpy_rows(o, xs, wt, outputs);
     }
 }
@@ -139,7 +143,16 @@ impl FusedField {
             .map(|l| {
                 let wt = l.wt.as_vec();
                 let (i, o) = (l.inputs(), l.outputs());
-                LayerData { w: transpose(&wt, i, o), wt, b: l.b.as_vec(), inputs: i, outputs: o, act: l.act, wt_t: l.wt.clone(), b_t: l.b.clone() }
+                LayerData {
+                    w: transpose(&wt, i, o),
+                    wt,
+                    b: l.b.as_vec(),
+                    inputs: i,
+                    outputs: o,
+                    act: l.act,
+                    wt_t: l.wt.clone(),
+                    b_t: l.b.clone(),
+                }
             })
             .collect();
         FusedField {
@@ -172,7 +185,14 @@ impl FusedField {
             for _ in 0..rows {
                 a.extend_from_slice(&l.b);
             }
-            matmul_acc(hs.last().map_or(&[][..], |h| &h[..]), &l.wt, rows, l.inputs, l.outputs, &mut a);
+            matmul_acc(
+                hs.last().map_or(&[][..], |h| &h[..]),
+                &l.wt,
+                rows,
+                l.inputs,
+                l.outputs,
+                &mut a,
+            );
             activate(l.act, &mut a);
             hs.push(a);
         }
@@ -187,7 +207,9 @@ pub fn eval<T: Tape<f32, Cpu>>(field: &Rc<FusedField>, z: &M, row0: usize, tape:
     let zv = z.as_vec();
     let mut hs = field.run(&zv, rows, row0);
     let out_data = hs.pop().unwrap_or_default();
-    let out: M = z.device().tensor_from_vec(out_data.clone(), (rows, field.out_dim()));
+    let out: M = z
+        .device()
+        .tensor_from_vec(out_data.clone(), (rows, field.out_dim()));
     if T::OWNS_TAPE {
         hs.push(out_data);
         let field = Rc::clone(field);

@@ -38,7 +38,11 @@ pub fn run_windows(model: &Model<'_>, w: &Windows) -> Result<Vec<f32>, HostError
         let samples = &w.x[i * win * c..(i + 1) * win * c];
         let gaps = &w.gaps[i * win..(i + 1) * win];
         session
-            .run_window(samples, Some(gaps), &mut outputs[i * out_len..(i + 1) * out_len])
+            .run_window(
+                samples,
+                Some(gaps),
+                &mut outputs[i * out_len..(i + 1) * out_len],
+            )
             .map_err(|source| HostError::Run { window: i, source })?;
     }
     Ok(outputs)
@@ -46,7 +50,15 @@ pub fn run_windows(model: &Model<'_>, w: &Windows) -> Result<Vec<f32>, HostError
 
 /// Largest absolute difference, and that relative to the largest |reference|.
 pub fn max_difference(a: &[f32], reference: &[f32]) -> (f32, f32) {
-    let abs = a.iter().zip(reference).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-    let scale = reference.iter().map(|y| y.abs()).fold(0f32, f32::max).max(f32::MIN_POSITIVE);
+    let abs = a
+        .iter()
+        .zip(reference)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    let scale = reference
+        .iter()
+        .map(|y| y.abs())
+        .fold(0f32, f32::max)
+        .max(f32::MIN_POSITIVE);
     (abs, abs / scale)
 }

@@ -137,7 +137,11 @@ impl TrainArgs {
     fn config(self) -> RunConfig {
         let d = RunConfig::default();
         let source = match self.csv {
-            Some(path) => Source::Csv { path, test: self.test, columns: self.columns },
+            Some(path) => Source::Csv {
+                path,
+                test: self.test,
+                columns: self.columns,
+            },
             None => Source::Builtin(self.data),
         };
         let task = self.task.unwrap_or(match source {

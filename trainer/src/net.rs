@@ -9,7 +9,7 @@
 //! and keeps the op count per solver step minimal, which is what costs time
 //! at these sizes.
 
-use crate::solver::{Coef, Plan, SolverChoice, SolverCfg, Stage};
+use crate::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
 use dfdx::prelude::*;
 use nagode::format::Activation;
 use rand::rngs::StdRng;
@@ -33,11 +33,20 @@ pub struct Dense {
 }
 
 impl Dense {
-    fn new(dev: &Cpu, rng: &mut StdRng, inputs: usize, outputs: usize, act: Activation, gain: f32) -> Self {
+    fn new(
+        dev: &Cpu,
+        rng: &mut StdRng,
+        inputs: usize,
+        outputs: usize,
+        act: Activation,
+        gain: f32,
+    ) -> Self {
         // Glorot-uniform, scaled by `gain` (small for the last field layer so
         // the initial dynamics are gentle).
         let limit = gain * (6.0 / (inputs + outputs) as f32).sqrt();
-        let w: Vec<f32> = (0..inputs * outputs).map(|_| rng.gen_range(-limit..limit)).collect();
+        let w: Vec<f32> = (0..inputs * outputs)
+            .map(|_| rng.gen_range(-limit..limit))
+            .collect();
         Dense {
             wt: dev.tensor_from_vec(w, (inputs, outputs)),
             b: dev.tensor_from_vec(vec![0.0; outputs], (outputs,)),
@@ -116,13 +125,28 @@ impl Net {
             encoder.push(Dense::new(dev, &mut rng, width, w, Activation::Tanh, 1.0));
             width = w;
         }
-        let copies = if solver == SolverChoice::Resnet { arch.window } else { 1 };
+        let copies = if solver == SolverChoice::Resnet {
+            arch.window
+        } else {
+            1
+        };
         let fields = (0..copies)
             .map(|_| {
                 let d = arch.state_dim;
                 let h1 = arch.hidden.first().copied().unwrap_or(d);
-                let first_act = if arch.hidden.is_empty() { Activation::Identity } else { Activation::Tanh };
-                let whole = Dense::new(dev, &mut rng, d + width, h1, first_act, if arch.hidden.is_empty() { 0.1 } else { 1.0 });
+                let first_act = if arch.hidden.is_empty() {
+                    Activation::Identity
+                } else {
+                    Activation::Tanh
+                };
+                let whole = Dense::new(
+                    dev,
+                    &mut rng,
+                    d + width,
+                    h1,
+                    first_act,
+                    if arch.hidden.is_empty() { 0.1 } else { 1.0 },
+                );
                 let all = whole.wt.as_vec();
                 let wy = dev.tensor_from_vec(all[..d * h1].to_vec(), (d, h1));
                 let first = Dense {
@@ -148,8 +172,20 @@ impl Net {
             decoder.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
             w = h;
         }
-        decoder.push(Dense::new(dev, &mut rng, w, arch.outputs, Activation::Identity, 1.0));
-        Net { arch: arch.clone(), encoder, fields, decoder }
+        decoder.push(Dense::new(
+            dev,
+            &mut rng,
+            w,
+            arch.outputs,
+            Activation::Identity,
+            1.0,
+        ));
+        Net {
+            arch: arch.clone(),
+            encoder,
+            fields,
+            decoder,
+        }
     }
 
     /// Every parameter tensor, in a fixed order (the optimiser's order).
@@ -336,7 +372,11 @@ impl<T: Tape<f32, Cpu>> Tr<T> {
     pub fn bcast(&mut self, b: &V, rows: usize) -> M {
         let t = self.take();
         let n = b.shape().0;
-        self.keep(b.clone().put_tape(t).broadcast_like::<_, Axis<0>>(&(rows, n)))
+        self.keep(
+            b.clone()
+                .put_tape(t)
+                .broadcast_like::<_, Axis<0>>(&(rows, n)),
+        )
     }
     /// A dense layer on `x` (rows = batch).
     pub fn dense(&mut self, x: &M, d: &Dense) -> M {
@@ -366,12 +406,22 @@ enum ReadyField<'a> {
     /// `e_rows[n]` is sample n's slice of the input term, cut once: dfdx
     /// 0.13's slice backward assigns instead of adding, so a slice taken
     /// twice (several sub-steps of one gap) would lose gradient.
-    Ops { f: &'a Field, biases: Vec<M>, e_rows: Vec<M> },
+    Ops {
+        f: &'a Field,
+        biases: Vec<M>,
+        e_rows: Vec<M>,
+    },
     Fused(std::rc::Rc<crate::fused::FusedField>),
 }
 
 impl<'a> ReadyField<'a> {
-    fn new<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, f: &'a Field, e_all: &M, batch: usize, how: FieldImpl) -> Self {
+    fn new<T: Tape<f32, Cpu>>(
+        tr: &mut Tr<T>,
+        f: &'a Field,
+        e_all: &M,
+        batch: usize,
+        how: FieldImpl,
+    ) -> Self {
         // `e W_e + b_1` for every sample at once.
         let ebias = {
             let ew = tr.mm(e_all, &f.first.wt);
@@ -382,10 +432,18 @@ impl<'a> ReadyField<'a> {
             FieldImpl::Ops => {
                 let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
                 let samples = ebias.shape().0 / batch.max(1);
-                let e_rows = if samples == 1 { vec![ebias] } else { (0..samples).map(|n| tr.rows(&ebias, n * batch, (n + 1) * batch)).collect() };
+                let e_rows = if samples == 1 {
+                    vec![ebias]
+                } else {
+                    (0..samples)
+                        .map(|n| tr.rows(&ebias, n * batch, (n + 1) * batch))
+                        .collect()
+                };
                 ReadyField::Ops { f, biases, e_rows }
             }
-            FieldImpl::Fused => ReadyField::Fused(std::rc::Rc::new(crate::fused::FusedField::new(f, ebias))),
+            FieldImpl::Fused => {
+                ReadyField::Fused(std::rc::Rc::new(crate::fused::FusedField::new(f, ebias)))
+            }
         }
     }
 
@@ -425,7 +483,14 @@ pub struct Batch {
 /// `bound`: when `Some`, the state is read back after every sample and the
 /// pass stops with `Err(step)` if any component exceeds it or is not finite
 /// (the runtime's divergence rule; only used without gradients).
-pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tape: T, bound: Option<f32>, how: FieldImpl) -> Result<(M, Tr<T>), usize> {
+pub fn forward<T: Tape<f32, Cpu>>(
+    net: &Net,
+    cfg: &SolverCfg,
+    batch: &Batch,
+    tape: T,
+    bound: Option<f32>,
+    how: FieldImpl,
+) -> Result<(M, Tr<T>), usize> {
     let dev = batch.x.device().clone();
     let mut tr = Tr::new(tape);
     let b = batch.size;
@@ -436,16 +501,33 @@ pub fn forward<T: Tape<f32, Cpu>>(net: &Net, cfg: &SolverCfg, batch: &Batch, tap
     }
     let window = batch.x.shape().0 / b;
     let mut st = OdeState::new(dev.zeros_like(&(b, d)));
-    let ready: Vec<ReadyField> = net.fields.iter().map(|f| ReadyField::new(&mut tr, f, &e, b, how)).collect();
+    let ready: Vec<ReadyField> = net
+        .fields
+        .iter()
+        .map(|f| ReadyField::new(&mut tr, f, &e, b, how))
+        .collect();
     for n in 0..window {
         if cfg.kind == SolverChoice::Resnet {
             let f = ready[n].eval(&mut tr, &st.y, n, b);
             st.y = tr.add(&st.y, &f);
         } else {
-            integrate(&mut tr, cfg, &ready[0], &mut st, &batch.plan.samples[n], n, b);
+            integrate(
+                &mut tr,
+                cfg,
+                &ready[0],
+                &mut st,
+                &batch.plan.samples[n],
+                n,
+                b,
+            );
         }
         if let Some(bound) = bound {
-            if st.y.as_vec().iter().any(|x| !x.is_finite() || x.abs() > bound) {
+            if st
+                .y
+                .as_vec()
+                .iter()
+                .any(|x| !x.is_finite() || x.abs() > bound)
+            {
                 return Err(n);
             }
         }
@@ -468,16 +550,33 @@ struct OdeState {
 impl OdeState {
     fn new(y0: M) -> Self {
         let v = y0.device().zeros_like(y0.shape());
-        OdeState { y: y0, v, first: true }
+        OdeState {
+            y: y0,
+            v,
+            first: true,
+        }
     }
 }
 
 /// Integrates over one sample gap: the plan's steps for sample `n`.
 #[allow(clippy::too_many_arguments)]
-fn integrate<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, cfg: &SolverCfg, field: &ReadyField, st: &mut OdeState, stages: &[Stage], n: usize, b: usize) {
+fn integrate<T: Tape<f32, Cpu>>(
+    tr: &mut Tr<T>,
+    cfg: &SolverCfg,
+    field: &ReadyField,
+    st: &mut OdeState,
+    stages: &[Stage],
+    n: usize,
+    b: usize,
+) {
     for step in stages {
         match step {
-            Stage::Nag { rescale, vcoef, h, active } => {
+            Stage::Nag {
+                rescale,
+                vcoef,
+                h,
+                active,
+            } => {
                 if let Some(r) = rescale {
                     st.v = tr.coef(&st.v, r);
                 }
@@ -524,7 +623,15 @@ fn integrate<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, cfg: &SolverCfg, field: &ReadyFi
 /// one): from the initial states `y0` `(B, D)`, integrate the field with no
 /// input over the plan's samples and return the mean squared error against
 /// `truth[n]` `(B, D)` over the whole trajectory, on the tape.
-pub fn trajectory_loss<T: Tape<f32, Cpu>>(field: &Field, cfg: &SolverCfg, plan: &crate::solver::Plan, y0: &M, truth: &[M], tape: T, how: FieldImpl) -> Tensor<(), f32, Cpu, T> {
+pub fn trajectory_loss<T: Tape<f32, Cpu>>(
+    field: &Field,
+    cfg: &SolverCfg,
+    plan: &crate::solver::Plan,
+    y0: &M,
+    truth: &[M],
+    tape: T,
+    how: FieldImpl,
+) -> Tensor<(), f32, Cpu, T> {
     let dev = y0.device().clone();
     let mut tr = Tr::new(tape);
     let (b, d) = *y0.shape();
@@ -578,26 +685,64 @@ mod tests {
     /// window 6, batch 3, with irregular gaps when `irregular`.
     fn tiny(irregular: bool, kind: SolverChoice) -> (Net, SolverCfg, Batch, M) {
         let dev: Cpu = Default::default();
-        let arch = Arch { channels: 1, encoder: vec![3], state_dim: 2, hidden: vec![5, 5], decoder: vec![], outputs: 2, window: 6 };
+        let arch = Arch {
+            channels: 1,
+            encoder: vec![3],
+            state_dim: 2,
+            hidden: vec![5, 5],
+            decoder: vec![],
+            outputs: 2,
+            window: 6,
+        };
         let net = Net::new(&dev, &arch, kind, 3);
-        let cfg = SolverCfg { kind, mu: 0.6, consistency: true, startup_euler: false, max_step: 1.0 };
+        let cfg = SolverCfg {
+            kind,
+            mu: 0.6,
+            consistency: true,
+            startup_euler: false,
+            max_step: 1.0,
+        };
         let (b, w) = (3, 6);
-        let gaps: Vec<f32> = (0..b * w).map(|i| if irregular && i % 4 == 1 { 2.5 } else { 1.0 }).collect();
+        let gaps: Vec<f32> = (0..b * w)
+            .map(|i| if irregular && i % 4 == 1 { 2.5 } else { 1.0 })
+            .collect();
         let x: Vec<f32> = (0..b * w).map(|i| (i as f32 * 0.7).sin()).collect();
         let pl = plan(&cfg, &gaps, b, w, 2, &dev).expect("plan");
-        let batch = Batch { x: dev.tensor_from_vec(x, (w * b, 1)), size: b, plan: pl };
+        let batch = Batch {
+            x: dev.tensor_from_vec(x, (w * b, 1)),
+            size: b,
+            plan: pl,
+        };
         let target = dev.tensor_from_vec(vec![0.3, -0.2, 0.1, 0.5, -0.4, 0.2], (b, 2));
         (net, cfg, batch, target)
     }
 
-    fn loss_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, how: FieldImpl) -> (f32, Vec<Vec<f32>>) {
-        crate::train::loss_and_grads(net, cfg, batch, target, crate::data::TaskKind::Forecast, how)
+    fn loss_grads(
+        net: &Net,
+        cfg: &SolverCfg,
+        batch: &Batch,
+        target: &M,
+        how: FieldImpl,
+    ) -> (f32, Vec<Vec<f32>>) {
+        crate::train::loss_and_grads(
+            net,
+            cfg,
+            batch,
+            target,
+            crate::data::TaskKind::Forecast,
+            how,
+        )
     }
 
     fn loss_only(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M) -> f64 {
-        let (out, _) = forward(net, cfg, batch, NoneTape, None, FieldImpl::Fused).expect("no bound");
+        let (out, _) =
+            forward(net, cfg, batch, NoneTape, None, FieldImpl::Fused).expect("no bound");
         let (o, t) = (out.as_vec(), target.as_vec());
-        o.iter().zip(&t).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / o.len() as f64
+        o.iter()
+            .zip(&t)
+            .map(|(a, b)| ((a - b) as f64).powi(2))
+            .sum::<f64>()
+            / o.len() as f64
     }
 
     /// Central finite differences through the whole unrolled solver (encoder,
@@ -621,7 +766,11 @@ mod tests {
                 let fd = (probe(eps) - probe(-eps)) / (2.0 * eps as f64);
                 let err = (fd - g[i] as f64).abs() / (fd.abs().max(g[i].abs() as f64) + 1e-3);
                 worst = worst.max(err);
-                assert!(err < 2e-2, "param {k}[{i}]: finite difference {fd:.6}, backward {:.6}", g[i]);
+                assert!(
+                    err < 2e-2,
+                    "param {k}[{i}]: finite difference {fd:.6}, backward {:.6}",
+                    g[i]
+                );
                 checked += 1;
             }
         }
@@ -643,7 +792,11 @@ mod tests {
     /// The fused field op and the plain dfdx ops give the same loss and gradients.
     #[test]
     fn fused_field_matches_plain_dfdx_ops() {
-        for kind in [SolverChoice::Nag, SolverChoice::Midpoint, SolverChoice::Resnet] {
+        for kind in [
+            SolverChoice::Nag,
+            SolverChoice::Midpoint,
+            SolverChoice::Resnet,
+        ] {
             for irregular in [false, true] {
                 if kind == SolverChoice::Resnet && irregular {
                     continue;
@@ -651,10 +804,16 @@ mod tests {
                 let (net, cfg, batch, target) = tiny(irregular, kind);
                 let (la, ga) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Fused);
                 let (lb, gb) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Ops);
-                assert!((la - lb).abs() <= 1e-5 * la.abs().max(1.0), "{kind:?}: loss {la} vs {lb}");
+                assert!(
+                    (la - lb).abs() <= 1e-5 * la.abs().max(1.0),
+                    "{kind:?}: loss {la} vs {lb}"
+                );
                 for (k, (pa, pb)) in ga.iter().zip(&gb).enumerate() {
                     for (i, (a, b)) in pa.iter().zip(pb).enumerate() {
-                        assert!((a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1e-2), "{kind:?} irregular {irregular}: param {k}[{i}] grad {a} vs {b}");
+                        assert!(
+                            (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1e-2),
+                            "{kind:?} irregular {irregular}: param {k}[{i}] grad {a} vs {b}"
+                        );
                     }
                 }
             }
@@ -668,15 +827,27 @@ mod tests {
         cfg.mu = 0.0;
         let dev: Cpu = Default::default();
         let (b, w) = (3, 6);
-        let gaps: Vec<f32> = (0..b * w).map(|i| if i % 4 == 1 { 2.5 } else { 1.0 }).collect();
+        let gaps: Vec<f32> = (0..b * w)
+            .map(|i| if i % 4 == 1 { 2.5 } else { 1.0 })
+            .collect();
         let x: Vec<f32> = (0..b * w).map(|i| (i as f32 * 0.3).cos()).collect();
         let run = |cfg: &SolverCfg| {
             let pl = plan(cfg, &gaps, b, w, 2, &dev).expect("plan");
-            let batch = Batch { x: dev.tensor_from_vec(x.clone(), (w * b, 1)), size: b, plan: pl };
-            forward(&net, cfg, &batch, NoneTape, None, FieldImpl::Fused).expect("finite").0.as_vec()
+            let batch = Batch {
+                x: dev.tensor_from_vec(x.clone(), (w * b, 1)),
+                size: b,
+                plan: pl,
+            };
+            forward(&net, cfg, &batch, NoneTape, None, FieldImpl::Fused)
+                .expect("finite")
+                .0
+                .as_vec()
         };
         let nag = run(&cfg);
-        let euler = run(&SolverCfg { kind: SolverChoice::Euler, ..cfg });
+        let euler = run(&SolverCfg {
+            kind: SolverChoice::Euler,
+            ..cfg
+        });
         for (a, e) in nag.iter().zip(&euler) {
             assert!((a - e).abs() <= 1e-6 * e.abs().max(1.0), "{a} vs {e}");
         }

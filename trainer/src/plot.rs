@@ -45,11 +45,26 @@ const COLOURS: [RGBColor; 6] = [
 ];
 
 /// Draws `lines` into a PNG at `path`; `log_y` plots log10 of y.
-pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, lines: &[Line<'_>], log_y: bool) -> Result<(), PlotError> {
+pub fn lines(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    lines: &[Line<'_>],
+    log_y: bool,
+) -> Result<(), PlotError> {
     font();
-    let err = |e: &dyn std::fmt::Display| PlotError { file: path.display().to_string(), message: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| PlotError {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    };
     let tf = |y: f64| if log_y { y.max(1e-12).log10() } else { y };
-    let pts = || lines.iter().flat_map(|l| l.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
+    let pts = || {
+        lines
+            .iter()
+            .flat_map(|l| l.points.iter())
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+    };
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts() {
         x0 = x0.min(x);
@@ -73,7 +88,11 @@ pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, lines: &[Li
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(|e| err(&e))?;
-    let y_desc = if log_y { format!("log10 {y_label}") } else { y_label.to_string() };
+    let y_desc = if log_y {
+        format!("log10 {y_label}")
+    } else {
+        y_label.to_string()
+    };
     chart
         .configure_mesh()
         .x_desc(x_label)
@@ -83,12 +102,19 @@ pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, lines: &[Li
         .map_err(|e| err(&e))?;
     for (k, l) in lines.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
-        let data: Vec<(f64, f64)> = l.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&(x, y)| (x, tf(y))).collect();
+        let data: Vec<(f64, f64)> = l
+            .points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .map(|&(x, y)| (x, tf(y)))
+            .collect();
         chart
             .draw_series(LineSeries::new(data, colour.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label(l.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()

@@ -76,7 +76,11 @@ impl SolverCfg {
             kind: self.kind.kind()?,
             mu: self.mu,
             consistency_scaling: self.consistency,
-            startup: if self.startup_euler { Startup::Euler } else { Startup::ZeroVelocity },
+            startup: if self.startup_euler {
+                Startup::Euler
+            } else {
+                Startup::ZeroVelocity
+            },
             max_step: self.max_step,
         })
     }
@@ -175,7 +179,14 @@ pub enum PlanError {
 
 /// Builds the plan for `batch` windows of `window` samples with gaps
 /// `gaps[b][n]` (row-major), state dimension `d`.
-pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize, dev: &Cpu) -> Result<Plan, PlanError> {
+pub fn plan(
+    cfg: &SolverCfg,
+    gaps: &[f32],
+    batch: usize,
+    window: usize,
+    d: usize,
+    dev: &Cpu,
+) -> Result<Plan, PlanError> {
     let mut out = Plan::default();
     if cfg.kind == SolverChoice::Resnet {
         out.samples = vec![Vec::new(); window];
@@ -200,7 +211,11 @@ pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize
         let mut sizes = Vec::with_capacity(batch);
         for b in 0..batch {
             let g = gaps[b * window + n];
-            let (m, h) = rules::substeps(g, cfg.max_step).map_err(|reason| PlanError::Gap { sample: n, gap: g, reason })?;
+            let (m, h) = rules::substeps(g, cfg.max_step).map_err(|reason| PlanError::Gap {
+                sample: n,
+                gap: g,
+                reason,
+            })?;
             counts.push(m);
             sizes.push(h);
         }
@@ -209,9 +224,14 @@ pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize
         for j in 0..steps {
             let active: Vec<bool> = counts.iter().map(|&m| j < m).collect();
             let all_active = active.iter().all(|&a| a);
-            let hs: Vec<f32> = (0..batch).map(|b| if active[b] { sizes[b] } else { 0.0 }).collect();
+            let hs: Vec<f32> = (0..batch)
+                .map(|b| if active[b] { sizes[b] } else { 0.0 })
+                .collect();
             match tableau(cfg.kind) {
-                Some(t) => stages.push(Stage::Rk { tableau: t, h: rows(&hs) }),
+                Some(t) => stages.push(Stage::Rk {
+                    tableau: t,
+                    h: rows(&hs),
+                }),
                 None => {
                     let startup = first && cfg.startup_euler;
                     let factors: Vec<f32> = (0..batch)
@@ -220,22 +240,43 @@ pub fn plan(cfg: &SolverCfg, gaps: &[f32], batch: usize, window: usize, d: usize
                             _ => 1.0,
                         })
                         .collect();
-                    let rescale = if factors.iter().all(|&f| f == 1.0) { None } else { Some(rows(&factors)) };
+                    let rescale = if factors.iter().all(|&f| f == 1.0) {
+                        None
+                    } else {
+                        Some(rows(&factors))
+                    };
                     let gh: Vec<f32> = (0..batch)
-                        .map(|b| if !active[b] { 0.0 } else if startup { sizes[b] } else { rules::nag_h(cfg.mu, cfg.consistency, sizes[b]) })
+                        .map(|b| {
+                            if !active[b] {
+                                0.0
+                            } else if startup {
+                                sizes[b]
+                            } else {
+                                rules::nag_h(cfg.mu, cfg.consistency, sizes[b])
+                            }
+                        })
                         .collect();
                     let (vcoef, mask) = if all_active {
                         (None, None)
                     } else {
-                        let vc: Vec<f32> = active.iter().map(|&a| if a { cfg.mu } else { 1.0 }).collect();
-                        let mk: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+                        let vc: Vec<f32> = active
+                            .iter()
+                            .map(|&a| if a { cfg.mu } else { 1.0 })
+                            .collect();
+                        let mk: Vec<f32> =
+                            active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
                         let mut mask = Vec::with_capacity(batch * d);
                         for v in mk {
                             mask.extend(std::iter::repeat_n(v, d));
                         }
                         (Some(rows(&vc)), Some(dev.tensor_from_vec(mask, (batch, d))))
                     };
-                    stages.push(Stage::Nag { rescale, vcoef, h: rows(&gh), active: mask });
+                    stages.push(Stage::Nag {
+                        rescale,
+                        vcoef,
+                        h: rows(&gh),
+                        active: mask,
+                    });
                 }
             }
             for b in 0..batch {

@@ -126,7 +126,14 @@ pub enum TrainError {
 }
 
 /// Builds the batch tensors for windows `idx` of `w`: normalised, sample-major.
-pub fn make_batch(p: &Problem, cfg: &SolverCfg, w: &Windows, idx: &[usize], dev: &Cpu, d: usize) -> Result<(Batch, M), TrainError> {
+pub fn make_batch(
+    p: &Problem,
+    cfg: &SolverCfg,
+    w: &Windows,
+    idx: &[usize],
+    dev: &Cpu,
+    d: usize,
+) -> Result<(Batch, M), TrainError> {
     let (c, win, out) = (p.channels(), p.window, p.outputs());
     let b = idx.len();
     let mut x = vec![0f32; win * b * c];
@@ -154,13 +161,21 @@ pub fn make_batch(p: &Problem, cfg: &SolverCfg, w: &Windows, idx: &[usize], dev:
     }
     let plan = plan(cfg, &gaps, b, win, d, dev)?;
     Ok((
-        Batch { x: dev.tensor_from_vec(x, (win * b, c)), size: b, plan },
+        Batch {
+            x: dev.tensor_from_vec(x, (win * b, c)),
+            size: b,
+            plan,
+        },
         dev.tensor_from_vec(target, (b, out)),
     ))
 }
 
 /// The loss of outputs against targets, on the tape.
-fn loss<T: Tape<f32, Cpu>>(task: TaskKind, out: Tensor<(usize, usize), f32, Cpu, T>, target: M) -> Tensor<(), f32, Cpu, T> {
+fn loss<T: Tape<f32, Cpu>>(
+    task: TaskKind,
+    out: Tensor<(usize, usize), f32, Cpu, T>,
+    target: M,
+) -> Tensor<(), f32, Cpu, T> {
     match task {
         TaskKind::Forecast => mse_loss(out, target),
         TaskKind::Classify => cross_entropy_with_logits_loss(out, target),
@@ -169,7 +184,13 @@ fn loss<T: Tape<f32, Cpu>>(task: TaskKind, out: Tensor<(usize, usize), f32, Cpu,
 
 /// Evaluates `net` on all windows of `w` (chunks of 256), with the runtime's
 /// divergence rule.
-pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu) -> Result<Eval, TrainError> {
+pub fn evaluate(
+    net: &Net,
+    cfg: &SolverCfg,
+    p: &Problem,
+    w: &Windows,
+    dev: &Cpu,
+) -> Result<Eval, TrainError> {
     let out_len = p.outputs();
     let mut outputs = Vec::with_capacity(w.len * out_len);
     let mut loss_sum = 0f64;
@@ -177,7 +198,18 @@ pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu)
     let all: Vec<usize> = (0..w.len).collect();
     for idx in all.chunks(256) {
         let (batch, target) = make_batch(p, cfg, w, idx, dev, net.arch.state_dim)?;
-        let (out, _) = forward(net, cfg, &batch, NoneTape, Some(STATE_BOUND), FieldImpl::Fused).map_err(|sample| TrainError::StateDiverged { sample, bound: STATE_BOUND })?;
+        let (out, _) = forward(
+            net,
+            cfg,
+            &batch,
+            NoneTape,
+            Some(STATE_BOUND),
+            FieldImpl::Fused,
+        )
+        .map_err(|sample| TrainError::StateDiverged {
+            sample,
+            bound: STATE_BOUND,
+        })?;
         loss_sum += loss(p.task, out.clone(), target).array() as f64 * idx.len() as f64;
         let o = out.as_vec();
         for (r, &i) in idx.iter().enumerate() {
@@ -193,7 +225,11 @@ pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu)
                     }
                 }
                 TaskKind::Classify => {
-                    let best = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k);
+                    let best = row
+                        .iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1))
+                        .map_or(0, |(k, _)| k);
                     if best == w.class[i] {
                         metric_sum += 1.0;
                     }
@@ -203,7 +239,11 @@ pub fn evaluate(net: &Net, cfg: &SolverCfg, p: &Problem, w: &Windows, dev: &Cpu)
         }
     }
     let n = w.len.max(1) as f64;
-    Ok(Eval { loss: (loss_sum / n) as f32, metric: (metric_sum / n) as f32, outputs })
+    Ok(Eval {
+        loss: (loss_sum / n) as f32,
+        metric: (metric_sum / n) as f32,
+        outputs,
+    })
 }
 
 /// The naive forecast (last value repeated) MSE in data units, or the
@@ -227,7 +267,11 @@ pub fn naive(p: &Problem, w: &Windows) -> f32 {
             for (k, count) in counts.iter_mut().enumerate() {
                 *count = p.train.class.iter().filter(|&&c| c == k).count();
             }
-            let major = counts.iter().enumerate().max_by_key(|x| x.1).map_or(0, |x| x.0);
+            let major = counts
+                .iter()
+                .enumerate()
+                .max_by_key(|x| x.1)
+                .map_or(0, |x| x.0);
             w.class.iter().filter(|&&c| c == major).count() as f32 / w.len.max(1) as f32
         }
     }
@@ -238,7 +282,8 @@ pub struct Adam {
     m: Vec<Vec<f32>>,
     v: Vec<Vec<f32>>,
     t: i32,
-    lr: f32,
+    /// Learning rate (the loop lowers it on plateaus).
+    pub lr: f32,
 }
 
 impl Adam {
@@ -279,7 +324,14 @@ impl Adam {
 }
 
 /// Loss and gradients of one batch.
-pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, task: TaskKind, how: FieldImpl) -> (f32, Vec<Vec<f32>>) {
+pub fn loss_and_grads(
+    net: &Net,
+    cfg: &SolverCfg,
+    batch: &Batch,
+    target: &M,
+    task: TaskKind,
+    how: FieldImpl,
+) -> (f32, Vec<Vec<f32>>) {
     let tape = OwnedTape::<f32, Cpu>::default();
     let Ok((out, mut tr)) = forward(net, cfg, batch, tape, None, how) else {
         unreachable!("no bound given")
@@ -292,35 +344,56 @@ pub fn loss_and_grads(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M, tas
 }
 
 /// Trains `net` on `p`; `on_epoch` sees each epoch's log (progress display).
-pub fn train(mut net: Net, solver: &SolverCfg, p: &Problem, cfg: &TrainCfg, dev: &Cpu, mut on_epoch: impl FnMut(&EpochLog)) -> Result<Trained, TrainError> {
+pub fn train(
+    mut net: Net,
+    solver: &SolverCfg,
+    p: &Problem,
+    cfg: &TrainCfg,
+    dev: &Cpu,
+    mut on_epoch: impl FnMut(&EpochLog),
+) -> Result<Trained, TrainError> {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let mut adam = Adam::new(&net, cfg.lr);
     let d = net.arch.state_dim;
     let start = Instant::now();
     let mut eval_time = Duration::ZERO;
     let first = evaluate(&net, solver, p, &p.val, dev);
-    let mut best = (first.as_ref().map_or(f32::INFINITY, |e| e.loss), net.clone(), 0usize);
+    let mut best = (
+        first.as_ref().map_or(f32::INFINITY, |e| e.loss),
+        net.clone(),
+        0usize,
+    );
     let mut history = Vec::new();
     let mut stop = Stop::Epochs;
     let mut iterations = 0;
+    let mut last_decay = 0;
     let mut order: Vec<usize> = (0..p.train.len).collect();
     'epochs: for epoch in 1..=cfg.epochs {
         order.shuffle(&mut rng);
         let mut sum = 0f64;
         let mut count = 0usize;
-        let limit = if cfg.batches_per_epoch == 0 { usize::MAX } else { cfg.batches_per_epoch };
+        let limit = if cfg.batches_per_epoch == 0 {
+            usize::MAX
+        } else {
+            cfg.batches_per_epoch
+        };
         for idx in order.chunks(cfg.batch).take(limit) {
             let (batch, target) = make_batch(p, solver, &p.train, idx, dev, d)?;
             let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task, FieldImpl::Fused);
             iterations += 1;
             if !l.is_finite() || g.iter().flatten().any(|x| !x.is_finite()) {
-                stop = Stop::Diverged(format!("non-finite training loss at epoch {epoch}, iteration {iterations}"));
+                stop = Stop::Diverged(format!(
+                    "non-finite training loss at epoch {epoch}, iteration {iterations}"
+                ));
                 break 'epochs;
             }
             sum += l as f64;
             count += 1;
             adam.step(&mut net, g, cfg.clip);
-            if cfg.time_budget.is_some_and(|b| start.elapsed() - eval_time > b) {
+            if cfg
+                .time_budget
+                .is_some_and(|b| start.elapsed() - eval_time > b)
+            {
                 stop = Stop::Budget;
                 break;
             }
@@ -348,6 +421,13 @@ pub fn train(mut net: Net, solver: &SolverCfg, p: &Problem, cfg: &TrainCfg, dev:
         on_epoch(&log);
         if log.val_loss < best.0 {
             best = (log.val_loss, net.clone(), epoch);
+        }
+        // Reduce on plateau: halve the learning rate after a third of the
+        // patience without improvement (at most once per such stretch).
+        let plateau = (cfg.patience / 3).max(2);
+        if epoch - best.2.max(last_decay) >= plateau {
+            adam.lr *= 0.5;
+            last_decay = epoch;
         }
         history.push(log);
         if stop == Stop::Budget {

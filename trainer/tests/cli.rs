@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -22,7 +25,11 @@ fn corpus() -> PathBuf {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -32,12 +39,32 @@ fn broken_csvs_exit_non_zero_and_write_nothing() {
     let mut checked = 0;
     for entry in std::fs::read_dir(corpus()).expect("corpus") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if !name.ends_with(".csv") || name.ends_with("_ok.csv") {
             continue;
         }
-        let task = if ["single_class", "id_not", "label_changes"].iter().any(|p| name.starts_with(p)) { "classify" } else { "forecast" };
-        let mut args = vec!["train", "--csv", path.to_str().expect("utf-8 path"), "--task", task, "--epochs", "1", "--no-plots"];
+        let task = if ["single_class", "id_not", "label_changes"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            "classify"
+        } else {
+            "forecast"
+        };
+        let mut args = vec![
+            "train",
+            "--csv",
+            path.to_str().expect("utf-8 path"),
+            "--task",
+            task,
+            "--epochs",
+            "1",
+            "--no-plots",
+        ];
         args.extend(["--out", out.to_str().expect("utf-8")]);
         if name == "missing_column.csv" {
             args.extend(["--columns", "zz"]);
@@ -45,11 +72,22 @@ fn broken_csvs_exit_non_zero_and_write_nothing() {
         let before = std::fs::read(&path).expect("read");
         let o = trainer(&args);
         let msg = text(&o);
-        assert!(!o.status.success(), "{name}: exit status {:?}\n{msg}", o.status);
-        assert!(msg.contains("error:") && msg.contains(&name), "{name}: {msg}");
+        assert!(
+            !o.status.success(),
+            "{name}: exit status {:?}\n{msg}",
+            o.status
+        );
+        assert!(
+            msg.contains("error:") && msg.contains(&name),
+            "{name}: {msg}"
+        );
         assert!(!msg.contains("panicked"), "{name}: {msg}");
         assert!(!out.exists(), "{name}: a model file was written");
-        assert_eq!(before, std::fs::read(&path).expect("read"), "{name}: input modified");
+        assert_eq!(
+            before,
+            std::fs::read(&path).expect("read"),
+            "{name}: input modified"
+        );
         checked += 1;
     }
     assert!(checked >= 18, "only {checked} corpus files");
@@ -60,7 +98,18 @@ fn divergence_keeps_the_old_file_and_the_last_good_model() {
     let dir = tmp("div");
     let out = dir.join("m.nagode");
     std::fs::write(&out, b"previous model").expect("write");
-    let o = trainer(&["train", "--data", "oscillator", "--lr", "1000", "--epochs", "3", "--no-plots", "--out", out.to_str().expect("utf-8")]);
+    let o = trainer(&[
+        "train",
+        "--data",
+        "oscillator",
+        "--lr",
+        "1000",
+        "--epochs",
+        "3",
+        "--no-plots",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
     let msg = text(&o);
     assert!(!o.status.success(), "{msg}");
     assert!(msg.contains("training diverged"), "{msg}");
@@ -69,7 +118,11 @@ fn divergence_keeps_the_old_file_and_the_last_good_model() {
     let o = trainer(&["inspect", last_good.to_str().expect("utf-8")]);
     assert!(o.status.success(), "{}", text(&o));
     // No temporary file is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -78,14 +131,26 @@ fn train_inspect_predict_eval() {
     let dir = tmp("flow");
     let model = dir.join("o.nagode");
     let m = model.to_str().expect("utf-8");
-    let o = trainer(&["train", "--data", "oscillator", "--epochs", "2", "--no-plots", "--out", m]);
+    let o = trainer(&[
+        "train",
+        "--data",
+        "oscillator",
+        "--epochs",
+        "2",
+        "--no-plots",
+        "--out",
+        m,
+    ]);
     let msg = text(&o);
     assert!(o.status.success(), "{msg}");
     assert!(msg.contains("runtime parity"), "{msg}");
 
     let o = trainer(&["inspect", m]);
     let msg = text(&o);
-    assert!(o.status.success() && msg.contains("checksum OK") && msg.contains("NAG, mu 0.5"), "{msg}");
+    assert!(
+        o.status.success() && msg.contains("checksum OK") && msg.contains("NAG, mu 0.5"),
+        "{msg}"
+    );
 
     // An irregularly sampled CSV with the model's two channels.
     let csv = dir.join("osc.csv");
@@ -98,7 +163,15 @@ fn train_inspect_predict_eval() {
     std::fs::write(&csv, s).expect("write");
     let c = csv.to_str().expect("utf-8");
     let pred = dir.join("pred.csv");
-    let o = trainer(&["predict", "--model", m, "--csv", c, "--out", pred.to_str().expect("utf-8")]);
+    let o = trainer(&[
+        "predict",
+        "--model",
+        m,
+        "--csv",
+        c,
+        "--out",
+        pred.to_str().expect("utf-8"),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let lines = std::fs::read_to_string(&pred).expect("predictions");
     // Header + one row per full window (60 - 24 + 1).
