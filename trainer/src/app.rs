@@ -494,33 +494,22 @@ pub fn print_summary(s: &Summary) {
     );
     println!("parameters         {}", s.params);
     println!("f evaluations      {} per prediction", s.evals);
-    match p.task {
-        TaskKind::Forecast => {
-            println!("{:<18} {:>12} {:>12}", "MSE (data units)", "train", "test");
-            println!(
-                "{:<18} {:>12.6} {:>12.6}",
-                "model", s.train_metric, s.test_metric
-            );
-            println!(
-                "{:<18} {:>12.6} {:>12.6}",
-                "naive last value", s.naive_train, s.naive_test
-            );
-            println!(
-                "test MSE / naive   {:.3}",
-                s.test_metric / s.naive_test.max(f32::MIN_POSITIVE)
-            );
-        }
-        TaskKind::Classify => {
-            println!("{:<18} {:>12} {:>12}", "accuracy", "train", "test");
-            println!(
-                "{:<18} {:>12.4} {:>12.4}",
-                "model", s.train_metric, s.test_metric
-            );
-            println!(
-                "{:<18} {:>12.4} {:>12.4}",
-                "majority class", s.naive_train, s.naive_test
-            );
-        }
+    let (what, baseline) = match p.task {
+        TaskKind::Forecast => ("MSE (data units)", "naive last value"),
+        TaskKind::Classify => ("accuracy", "majority class"),
+    };
+    println!("{what:<18} {:>12} {:>12}", "train", "test");
+    for (name, train, test) in [
+        ("model", s.train_metric, s.test_metric),
+        (baseline, s.naive_train, s.naive_test),
+    ] {
+        println!("{name:<18} {train:>12.6} {test:>12.6}");
+    }
+    if p.task == TaskKind::Forecast {
+        println!(
+            "test MSE / naive   {:.3}",
+            s.test_metric / s.naive_test.max(f32::MIN_POSITIVE)
+        );
     }
     if let Some((abs, rel)) = s.parity {
         println!("runtime parity     max |nagode - dfdx| = {abs:.3e} ({rel:.3e} relative) over {} test windows", p.test.len);

@@ -41,6 +41,19 @@ pub struct IterationSetup {
     how: FieldImpl,
 }
 
+/// State 2, field (2 + 1 input)→32→32→2 tanh, one output, window [`STEPS`].
+fn bench_arch() -> Arch {
+    Arch {
+        channels: 1,
+        encoder: vec![],
+        state_dim: 2,
+        hidden: vec![32, 32],
+        decoder: vec![],
+        outputs: 1,
+        window: STEPS,
+    }
+}
+
 fn solver_cfg(kind: SolverChoice) -> SolverCfg {
     SolverCfg {
         kind,
@@ -88,15 +101,7 @@ impl IterationSetup {
                 )
             })
             .collect();
-        let arch = Arch {
-            channels: 1,
-            encoder: vec![],
-            state_dim: 2,
-            hidden: vec![32, 32],
-            decoder: vec![],
-            outputs: 1,
-            window: STEPS,
-        };
+        let arch = bench_arch();
         let net = Net::new(&dev, &arch, kind, 0);
         let cfg = solver_cfg(kind);
         let gaps = vec![DT; BATCH * STEPS];
@@ -153,15 +158,7 @@ impl InferenceSetup {
     /// A randomly initialised model (timing does not depend on the weights).
     pub fn new(kind: SolverChoice) -> Result<Self, AppError> {
         let dev: Cpu = Default::default();
-        let arch = Arch {
-            channels: 1,
-            encoder: vec![],
-            state_dim: 2,
-            hidden: vec![32, 32],
-            decoder: vec![],
-            outputs: 1,
-            window: STEPS,
-        };
+        let arch = bench_arch();
         let net = Net::new(&dev, &arch, kind, 1);
         let cfg = solver_cfg(kind);
         let samples: Vec<f32> = (0..STEPS).map(|n| (n as f32 * DT).sin()).collect();

@@ -39,6 +39,20 @@ fn layers(ls: &[Layer]) -> String {
         .join(", ")
 }
 
+/// The CSV must have exactly the model's channel count.
+fn check_channels(csv: &Path, table: &data::Table, model: &Model<'_>) -> Result<(), AppError> {
+    if table.channels.len() == model.channels() {
+        return Ok(());
+    }
+    Err(AppError::Usage(format!(
+        "{}: {} channel columns ({}), the model has {}",
+        csv.display(),
+        table.channels.len(),
+        table.channels.join(","),
+        model.channels()
+    )))
+}
+
 /// `trainer inspect FILE`.
 pub fn inspect(path: &Path) -> Result<(), AppError> {
     let bytes = read(path)?;
@@ -116,18 +130,25 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Options of `predict`.
+/// A model file and a CSV to run it on.
 #[derive(Args, Debug)]
-pub struct PredictArgs {
+pub struct ModelCsv {
     /// The model file.
     #[arg(long)]
     pub model: PathBuf,
-    /// CSV with the model's channels (and optionally `t`, `id`).
+    /// CSV with the model's channels (optionally `t`, `id`, `label`).
     #[arg(long)]
     pub csv: PathBuf,
     /// Channel columns, in the model's order (default: all but t, id, label).
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
+}
+
+/// Options of `predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    io: ModelCsv,
     /// Write the predictions here (CSV, atomically) instead of printing them.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -135,19 +156,12 @@ pub struct PredictArgs {
 
 /// `trainer predict`: streams every series of the CSV through a session
 /// with the real gaps (`push(sample, dt)`); one output row per full window.
-pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
+pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
+    let a = &args.io;
     let bytes = read(&a.model)?;
     let model = load(&a.model, &bytes)?;
     let table = data::load_csv(&a.csv, a.columns.as_deref())?;
-    if table.channels.len() != model.channels() {
-        return Err(AppError::Usage(format!(
-            "{}: {} channel columns ({}), the model has {}",
-            a.csv.display(),
-            table.channels.len(),
-            table.channels.join(","),
-            model.channels()
-        )));
-    }
+    check_channels(&a.csv, &table, &model)?;
     let h = model.header();
     let mut out = String::from("series,t");
     match h.task {
@@ -201,7 +215,7 @@ pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
             }
         }
     }
-    match &a.out {
+    match &args.out {
         Some(path) => {
             write_atomic(path, out.as_bytes())?;
             eprintln!("wrote {}", path.display());
@@ -211,22 +225,16 @@ pub fn predict(a: &PredictArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Options of `eval`.
+/// Options of `eval` (every window of the CSV is scored).
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The model file.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// CSV to score (every window of it).
-    #[arg(long)]
-    pub csv: PathBuf,
-    /// Channel columns, in the model's order.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Option<Vec<String>>,
+    #[command(flatten)]
+    io: ModelCsv,
 }
 
 /// `trainer eval`: the runtime on every window of a CSV.
-pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
+pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
+    let a = &args.io;
     let bytes = read(&a.model)?;
     let model = load(&a.model, &bytes)?;
     let table = data::load_csv(&a.csv, a.columns.as_deref())?;
@@ -235,15 +243,7 @@ pub fn eval(a: &EvalArgs) -> Result<(), AppError> {
         Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
         Task::Classify { .. } => (TaskKind::Classify, 0),
     };
-    if table.channels.len() != model.channels() {
-        return Err(AppError::Usage(format!(
-            "{}: {} channel columns ({}), the model has {}",
-            a.csv.display(),
-            table.channels.len(),
-            table.channels.join(","),
-            model.channels()
-        )));
-    }
+    check_channels(&a.csv, &table, &model)?;
     // Classes in the trainer's order: sorted labels (numerically when they are numbers).
     let mut classes: Vec<String> = table
         .series

@@ -50,7 +50,6 @@ pub struct CompareArgs {
 
 /// One data set's settings for the comparison.
 fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
-    let d = RunConfig::default();
     let (task, window, e, bpe, lr) = match data {
         Builtin::Ecg => (TaskKind::Forecast, 48, 15, 40, 5e-3),
         Builtin::Italy => (TaskKind::Classify, 0, 150, 0, 5e-3),
@@ -62,17 +61,31 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
         window,
         stride: if data == Builtin::Ecg { 4 } else { 2 },
         train: TrainCfg {
-            epochs: epochs.unwrap_or(e),
             batches_per_epoch: bpe,
             lr,
-            patience: usize::MAX,
-            time_budget: None,
-            ..d.train
+            ..budget(epochs.unwrap_or(e))
         },
+        ..quiet()
+    }
+}
+
+/// A fixed epoch budget: no early stopping, no time limit.
+fn budget(epochs: usize) -> TrainCfg {
+    TrainCfg {
+        epochs,
+        patience: usize::MAX,
+        time_budget: None,
+        ..RunConfig::default().train
+    }
+}
+
+/// The default run without export, plots or printing.
+fn quiet() -> RunConfig {
+    RunConfig {
         out: None,
         plots: None,
         verbose: false,
-        ..d
+        ..RunConfig::default()
     }
 }
 
@@ -345,21 +358,12 @@ pub struct IrregularArgs {
 /// window; regular sampling vs 35 % of the samples dropped (real gaps given
 /// to the solver) vs the same dropped data with the gaps ignored.
 pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
-    let d = RunConfig::default();
     let base = RunConfig {
         task: TaskKind::Classify,
         window: 32,
         stride: 32,
-        train: TrainCfg {
-            epochs: a.epochs,
-            patience: usize::MAX,
-            time_budget: None,
-            ..d.train
-        },
-        out: None,
-        plots: None,
-        verbose: false,
-        ..d
+        train: budget(a.epochs),
+        ..quiet()
     };
     let mut md = String::from("| data | gaps | test accuracy (mean ± std) |\n|---|---|---|\n");
     for (name, data, ignore_gaps) in [

@@ -806,15 +806,16 @@ pub fn make_problem(
 
     let (mut train, mut val, mut test_w) =
         (Windows::default(), Windows::default(), Windows::default());
-    if long && spec.task == TaskKind::Classify {
-        let mut order: Vec<usize> = (0..table.series.len()).collect();
-        order.shuffle(&mut StdRng::seed_from_u64(spec.seed));
-        let n = order.len();
-        let (n_val, n_test) = if test.is_some() {
-            ((n / 5).max(1), 0)
-        } else {
-            ((n * 15 / 100).max(1), (n * 15 / 100).max(1))
-        };
+    if long {
+        // Many series: split by series so no window straddles two parts;
+        // shuffled (seeded) for classification, in file order for forecasting.
+        let n = table.series.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        if spec.task == TaskKind::Classify {
+            order.shuffle(&mut StdRng::seed_from_u64(spec.seed));
+        }
+        let n_val = (n * 15 / 100).max(1);
+        let n_test = if test.is_some() { 0 } else { n_val };
         if n < n_val + n_test + 1 {
             return Err(DataError::TooFewWindows {
                 file: file(),
@@ -822,24 +823,21 @@ pub fn make_problem(
                 need: n_val + n_test + 1,
             });
         }
+        let n_train = n - n_val - n_test;
         for (k, &i) in order.iter().enumerate() {
             let s = &table.series[i];
-            let dst = if k < n_val {
-                &mut val
-            } else if k < n_val + n_test {
-                &mut test_w
-            } else {
+            let dst = if k < n_train {
                 &mut train
+            } else if k < n_train + n_val {
+                &mut val
+            } else {
+                &mut test_w
             };
             cut(s, 0, s.values.len(), dst, &table.source)?;
         }
     } else {
         for s in &table.series {
             let len = s.values.len();
-            if long {
-                // Many series: split by series so no window straddles two parts.
-                continue;
-            }
             let (a, b) = if test.is_some() {
                 (len * 85 / 100, len)
             } else {
@@ -849,31 +847,6 @@ pub fn make_problem(
             cut(s, a, b, &mut val, &table.source)?;
             if test.is_none() {
                 cut(s, b, len, &mut test_w, &table.source)?;
-            }
-        }
-        if long {
-            let n = table.series.len();
-            let (n_val, n_test) = if test.is_some() {
-                ((n * 15 / 100).max(1), 0)
-            } else {
-                ((n * 15 / 100).max(1), (n * 15 / 100).max(1))
-            };
-            if n < n_val + n_test + 1 {
-                return Err(DataError::TooFewWindows {
-                    file: file(),
-                    windows: n,
-                    need: n_val + n_test + 1,
-                });
-            }
-            for (k, s) in table.series.iter().enumerate() {
-                let dst = if k < n - n_val - n_test {
-                    &mut train
-                } else if k < n - n_test {
-                    &mut val
-                } else {
-                    &mut test_w
-                };
-                cut(s, 0, s.values.len(), dst, &table.source)?;
             }
         }
     }
@@ -1038,6 +1011,16 @@ pub fn all_windows(
 mod tests {
     use super::*;
 
+    fn spec(task: TaskKind, window: usize, horizon: usize) -> WindowSpec {
+        WindowSpec {
+            task,
+            window,
+            horizon,
+            stride: 1,
+            seed: 0,
+        }
+    }
+
     fn err(text: &str) -> DataError {
         parse_csv("bad.csv", text.as_bytes(), None).expect_err("must fail")
     }
@@ -1052,66 +1035,34 @@ mod tests {
 
     #[test]
     fn malformed_cells_name_line_and_column() {
-        let e = err("a,b\n1,2\n3,x\n");
-        assert!(
-            matches!(
-                e,
-                DataError::NotNumeric {
-                    line: 3,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = err("a,b\n1,2\n3,\n");
-        assert!(
-            matches!(
-                e,
-                DataError::EmptyField {
-                    line: 3,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = err("a,b\n1,NaN\n");
-        assert!(
-            matches!(
-                e,
-                DataError::NonFinite {
-                    line: 2,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = err("a\n1e39\n");
-        assert!(
-            matches!(
-                e,
-                DataError::NonFinite {
-                    line: 2,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = err("t,a\n0,1\n1,2\n1,3\n");
-        assert!(
-            matches!(
-                e,
-                DataError::TimeNotIncreasing {
-                    line: 4,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        // (csv, line, column) of the bad cell.
+        type Case = (&'static str, u64, usize, fn(&DataError) -> bool);
+        let cases: [Case; 5] = [
+            ("a,b\n1,2\n3,x\n", 3, 2, |e| {
+                matches!(e, DataError::NotNumeric { .. })
+            }),
+            ("a,b\n1,2\n3,\n", 3, 2, |e| {
+                matches!(e, DataError::EmptyField { .. })
+            }),
+            ("a,b\n1,NaN\n", 2, 2, |e| {
+                matches!(e, DataError::NonFinite { .. })
+            }),
+            ("a\n1e39\n", 2, 1, |e| {
+                matches!(e, DataError::NonFinite { .. })
+            }),
+            ("t,a\n0,1\n1,2\n1,3\n", 4, 1, |e| {
+                matches!(e, DataError::TimeNotIncreasing { .. })
+            }),
+        ];
+        for (csv, line, column, kind) in cases {
+            let e = err(csv);
+            assert!(kind(&e), "{csv:?}: {e:?}");
+            assert!(
+                e.to_string()
+                    .contains(&format!("bad.csv: line {line}, column {column}")),
+                "{e}"
+            );
+        }
         let e = err("a,b\n1,2\n3\n");
         assert!(
             matches!(
@@ -1155,14 +1106,8 @@ mod tests {
     #[test]
     fn short_series_and_single_class_are_refused() {
         let t = parse_csv("s.csv", b"a\n1\n2\n3\n", None).expect("parses");
-        let spec = WindowSpec {
-            task: TaskKind::Forecast,
-            window: 3,
-            horizon: 1,
-            stride: 1,
-            seed: 0,
-        };
-        let e = make_problem(&t, None, spec).expect_err("too short");
+        let sp = spec(TaskKind::Forecast, 3, 1);
+        let e = make_problem(&t, None, sp).expect_err("too short");
         assert!(
             matches!(
                 e,
@@ -1175,14 +1120,8 @@ mod tests {
             "{e}"
         );
         let t = parse_csv("c.csv", b"a,label\n1,x\n2,x\n3,x\n4,x\n", None).expect("parses");
-        let spec = WindowSpec {
-            task: TaskKind::Classify,
-            window: 1,
-            horizon: 0,
-            stride: 1,
-            seed: 0,
-        };
-        let e = make_problem(&t, None, spec).expect_err("one class");
+        let sp = spec(TaskKind::Classify, 1, 0);
+        let e = make_problem(&t, None, sp).expect_err("one class");
         assert!(matches!(e, DataError::SingleClass { .. }), "{e}");
     }
 
@@ -1194,14 +1133,8 @@ mod tests {
             text.push_str(&format!("{},{}\n", n + 1 - usize::from(n == 1), n + 1));
         }
         let t = parse_csv("g.csv", text.as_bytes(), None).expect("parses");
-        let spec = WindowSpec {
-            task: TaskKind::Forecast,
-            window: 3,
-            horizon: 1,
-            stride: 1,
-            seed: 0,
-        };
-        let p = make_problem(&t, None, spec).expect("problem");
+        let sp = spec(TaskKind::Forecast, 3, 1);
+        let p = make_problem(&t, None, sp).expect("problem");
         assert_eq!(p.sample_dt, 1.0);
         // First window: samples at t = 0, 1, 3: gaps sample_dt, 1, 2.
         assert_eq!(&p.train.gaps[..3], &[1.0, 1.0, 2.0]);
