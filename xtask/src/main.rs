@@ -26,7 +26,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("measure") => provision_qemu().and_then(|()| measure::measure(&args[1..])),
+        Some("measure") => provision_targets(FIRMWARE_TARGETS)
+            .and_then(|()| provision_qemu())
+            .and_then(|()| measure::measure(&args[1..])),
         _ => {
             eprintln!("usage: cargo xtask test | measure [MODEL_FILE...]\n\n  test      provision targets and QEMU, then fmt, clippy, tests (QEMU ones too) and cross builds\n  measure   flash, RAM and instructions of the firmware on every QEMU core (Markdown table),\n            for the default and the 1-16-16-1 models plus any MODEL_FILE");
             return ExitCode::from(2);
