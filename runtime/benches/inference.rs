@@ -1,0 +1,83 @@
+//! Host cost of the runtime: model loading, one prediction of a
+//! 2 -> 32 -> 32 -> 2 tanh field over 64 steps for each solver, and one
+//! window of the rich test model. `cargo bench -p nagode --bench inference`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{encode, layer, rich_file, weights};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use nagode::format::{Activation, Header, SolverKind, SolverSpec, Startup, Task};
+use nagode::{Model, Session};
+
+/// Two channels, no encoder, `D = 2`, field `[y, e] (4) -> 32 tanh -> 32
+/// tanh -> 2`, one sample whose gap is cut into exactly 64 steps.
+fn field_model(kind: SolverKind) -> Vec<u8> {
+    let h = Header {
+        task: Task::Forecast { horizon: 1 },
+        channels: 2,
+        window: 1,
+        sample_dt: 6.4,
+        mean: heapless::Vec::from_slice(&[0.0, 0.0]).unwrap(),
+        std: heapless::Vec::from_slice(&[1.0, 1.0]).unwrap(),
+        state_dim: 2,
+        encoder: heapless::Vec::new(),
+        field: heapless::Vec::from_slice(&[
+            layer(4, 32, Activation::Tanh),
+            layer(32, 32, Activation::Tanh),
+            layer(32, 2, Activation::Identity),
+        ])
+        .unwrap(),
+        decoder: heapless::Vec::from_slice(&[layer(2, 2, Activation::Identity)]).unwrap(),
+        solver: SolverSpec {
+            kind,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::Euler,
+            max_step: 0.1,
+        },
+        state_bound: 1e6,
+    };
+    encode(&h, &weights(&h, 3, 0.3))
+}
+
+fn benches(c: &mut Criterion) {
+    let rich = rich_file();
+    c.bench_function("load rich model (751 B)", |b| {
+        b.iter(|| Model::from_bytes(black_box(&rich)).unwrap().output_len())
+    });
+    for kind in [
+        SolverKind::Nag,
+        SolverKind::Euler,
+        SolverKind::Midpoint,
+        SolverKind::Rk4,
+    ] {
+        let bytes = field_model(kind);
+        let model = Model::from_bytes(&bytes).unwrap();
+        let mut session = Session::<32, 2>::new(&model).unwrap();
+        let mut out = [0.0f32; 2];
+        c.bench_function(&format!("2-32-32-2 tanh field, 64 {kind:?} steps"), |b| {
+            b.iter(|| {
+                session
+                    .run_window(black_box(&[0.3, -0.2]), None, &mut out)
+                    .unwrap()
+            })
+        });
+    }
+    let model = Model::from_bytes(&rich).unwrap();
+    let mut session = Session::<8, 10>::new(&model).unwrap();
+    let x = [0.1f32; 10];
+    let mut out = [0.0f32; 6];
+    c.bench_function("rich model window (5 samples x 3 NAG steps)", |b| {
+        b.iter(|| session.run_window(black_box(&x), None, &mut out).unwrap())
+    });
+}
+
+criterion_group!(runtime, benches);
+criterion_main!(runtime);
