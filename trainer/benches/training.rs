@@ -1,1 +1,74 @@
-fn main() {}
+//! Criterion benches: one training iteration per solver (batch 32, 64 steps,
+//! field 2→32→32→2 tanh, damped oscillator), and one 64-sample window of
+//! inference through the `nagode` runtime vs the dfdx forward pass of the
+//! same model at batch 1, plus model loading.
+//!
+//! `cargo bench -p trainer --bench training`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+use trainer::bench::{InferenceSetup, IterationSetup};
+use trainer::host::HostSession;
+use trainer::net::FieldImpl;
+use trainer::solver::SolverChoice;
+
+fn iteration(c: &mut Criterion) {
+    let mut g = c.benchmark_group("training_iteration");
+    for kind in [
+        SolverChoice::Nag,
+        SolverChoice::Euler,
+        SolverChoice::Midpoint,
+        SolverChoice::Rk4,
+    ] {
+        for (how, name) in [(FieldImpl::Fused, "fused"), (FieldImpl::Ops, "dfdx_ops")] {
+            let mut s = IterationSetup::new(kind, how);
+            g.bench_function(BenchmarkId::new(kind.name(), name), |b| {
+                b.iter(|| black_box(s.iteration()))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn inference(c: &mut Criterion) {
+    let mut g = c.benchmark_group("inference_window64");
+    for kind in [
+        SolverChoice::Nag,
+        SolverChoice::Euler,
+        SolverChoice::Midpoint,
+        SolverChoice::Rk4,
+    ] {
+        let Ok(s) = InferenceSetup::new(kind) else {
+            continue;
+        };
+        let Ok(model) = nagode::Model::from_bytes(&s.bytes) else {
+            continue;
+        };
+        let Ok(mut session) = HostSession::new(&model) else {
+            continue;
+        };
+        let mut out = [0f32; 1];
+        g.bench_function(BenchmarkId::new(kind.name(), "runtime"), |b| {
+            b.iter(|| black_box(session.run_window(black_box(&s.samples), None, &mut out)))
+        });
+        g.bench_function(BenchmarkId::new(kind.name(), "dfdx_fused"), |b| {
+            b.iter(|| black_box(s.dfdx(FieldImpl::Fused)))
+        });
+        g.bench_function(BenchmarkId::new(kind.name(), "dfdx_ops"), |b| {
+            b.iter(|| black_box(s.dfdx(FieldImpl::Ops)))
+        });
+    }
+    g.finish();
+    if let Ok(s) = InferenceSetup::new(SolverChoice::Nag) {
+        c.bench_function("model_load", |b| {
+            b.iter(|| black_box(nagode::Model::from_bytes(black_box(&s.bytes)).is_ok()))
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3)).warm_up_time(std::time::Duration::from_secs(1));
+    targets = iteration, inference
+}
+criterion_main!(benches);
