@@ -501,14 +501,24 @@ pub fn forward<T: Tape<f32, Cpu>>(
     }
     let window = batch.x.shape().0 / b;
     let mut st = OdeState::new(dev.zeros_like(&(b, d)));
-    let ready: Vec<ReadyField> = net
-        .fields
-        .iter()
-        .map(|f| ReadyField::new(&mut tr, f, &e, b, how))
-        .collect();
+    let ready: Vec<ReadyField> = if cfg.kind == SolverChoice::Resnet && window > 1 {
+        // One field per sample: each needs only its own sample's input rows.
+        let fields = net.fields.iter().enumerate();
+        fields
+            .map(|(n, f)| {
+                let e_n = tr.rows(&e, n * b, (n + 1) * b);
+                ReadyField::new(&mut tr, f, &e_n, b, how)
+            })
+            .collect()
+    } else {
+        net.fields
+            .iter()
+            .map(|f| ReadyField::new(&mut tr, f, &e, b, how))
+            .collect()
+    };
     for n in 0..window {
         if cfg.kind == SolverChoice::Resnet {
-            let f = ready[n].eval(&mut tr, &st.y, n, b);
+            let f = ready[n].eval(&mut tr, &st.y, 0, b);
             st.y = tr.add(&st.y, &f);
         } else {
             integrate(
@@ -781,6 +791,7 @@ mod tests {
     #[test]
     fn gradient_through_unrolled_nag_matches_finite_differences() {
         gradient_check(false, SolverChoice::Nag);
+        gradient_check(false, SolverChoice::Resnet);
     }
 
     #[test]
