@@ -37,7 +37,8 @@ where
     let model: &Model<'_> = session.model();
     let window = model.window();
     let mut sample = [0.0f32; nagode::format::MAX_CHANNELS];
-    let sample = &mut sample[..model.channels()];
+    let channels = model.channels().min(sample.len());
+    let sample = sample.get_mut(..channels).unwrap_or_default();
     let mut summary = Summary {
         samples: 0,
         predictions: 0,
@@ -47,7 +48,7 @@ where
         summary.samples += 1;
         if schedule(summary.samples, window) {
             let written = session.predict(out).map_err(AppError::Run)?;
-            report(summary.samples - 1, &out[..written]);
+            report(summary.samples - 1, out.get(..written).unwrap_or(out));
             summary.predictions += 1;
         }
     }

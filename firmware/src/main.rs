@@ -247,7 +247,12 @@ fn kernel_bench(model: &Model<'_>, ticks: &Ticks, console: &mut Console) {
     let weights = model.weight_bytes();
     let start = ticks.now();
     for _ in 0..REPEATS {
-        nagode::field::mat_vec_acc(weights, cols, &x[..cols], &mut acc[..rows]);
+        nagode::field::mat_vec_acc(
+            weights,
+            cols,
+            x.get(..cols).unwrap_or(&x),
+            acc.get_mut(..rows).unwrap_or_default(),
+        );
     }
     let spent = ticks.since(start);
     // Keeps the results alive so the loop is not optimised away.

@@ -54,18 +54,21 @@ impl Console {
 
     /// Writes `value` in decimal.
     pub fn dec(&mut self, value: u32) -> &mut Self {
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
+        let mut digits = [b'0'; 10];
         let mut rest = value;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
+        let mut len = 0;
+        // Fills from the right; no indexing, so no bounds-check panic path
+        // (which would pull `core::fmt` number formatting into the image).
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
             rest /= 10;
+            len += 1;
             if rest == 0 {
                 break;
             }
         }
-        self.bytes(&digits[at..])
+        let start = digits.len() - len;
+        self.bytes(digits.get(start..).unwrap_or(&digits))
     }
 
     /// Writes `value` as 8 lower-case hex digits.
@@ -105,10 +108,8 @@ impl Console {
         let scaled = (magnitude * 10_000.0 + 0.5) as u32;
         self.dec(scaled / 10_000).str(".");
         let frac = scaled % 10_000;
-        for div in [1000, 100, 10, 1] {
-            self.bytes(&[b'0' + ((frac / div) % 10) as u8]);
-        }
-        self
+        let digits = [frac / 1000, frac / 100 % 10, frac / 10 % 10, frac % 10];
+        self.bytes(&digits.map(|d| b'0' + d as u8))
     }
 
     /// Ends a line.
