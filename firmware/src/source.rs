@@ -43,12 +43,12 @@ impl<I: I2c, D: DelayNs> SampleSource for I2cSensor<I, D> {
 
     fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Self::Error> {
         self.delay.delay_ns(self.period_ns);
-        let mut raw = [0u8; 2 * nagode::format::MAX_CHANNELS];
-        let len = (2 * out.len()).min(raw.len());
+        let mut raw = [[0u8; 2]; nagode::format::MAX_CHANNELS];
+        let raw = raw.get_mut(..out.len()).unwrap_or_default();
         self.i2c
-            .write_read(self.address, &[self.register], &mut raw[..len])?;
-        for (value, bytes) in out.iter_mut().zip(raw[..len].chunks_exact(2)) {
-            *value = f32::from(i16::from_be_bytes([bytes[0], bytes[1]])) * self.scale;
+            .write_read(self.address, &[self.register], raw.as_flattened_mut())?;
+        for (value, bytes) in out.iter_mut().zip(raw.iter()) {
+            *value = f32::from(i16::from_be_bytes(*bytes)) * self.scale;
         }
         Ok(Some(self.gap))
     }
@@ -85,11 +85,12 @@ impl<D: DelayNs> SampleSource for Replay<D> {
     type Error = Never;
 
     fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Never> {
-        let Some(bytes) = self.samples.get(4 * self.at..4 * self.at + 4) else {
+        let (chunks, _) = self.samples.as_chunks::<4>();
+        let Some(bytes) = chunks.get(self.at) else {
             return Ok(None);
         };
         self.delay.delay_ns(self.period_ns);
-        let value = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let value = f32::from_le_bytes(*bytes);
         out.iter_mut().for_each(|o| *o = value);
         self.at += 1;
         Ok(Some(self.gap))
