@@ -517,13 +517,18 @@ pub fn builtin(which: Builtin, seed: u64) -> Result<(Table, Option<Table>), Data
                 None,
             )?),
         )),
-        Builtin::Oscillator => Ok((oscillators(seed, 0.0), None)),
-        Builtin::OscillatorIrregular => Ok((oscillators(seed, 0.35), None)),
+        Builtin::Oscillator => Ok((oscillators(seed, 0.0, OSC_SERIES), None)),
+        Builtin::OscillatorIrregular => Ok((oscillators(seed, OSC_DROP, OSC_SERIES), None)),
     }
 }
 
 /// Angular frequency separating the oscillators' classes `slow` and `fast`.
 pub const OSC_SPLIT: f64 = 1.2;
+
+/// Series in the built-in oscillator set.
+pub const OSC_SERIES: usize = 48;
+/// Fraction of samples the irregular oscillator set drops.
+pub const OSC_DROP: f64 = 0.35;
 
 /// Nominal sampling interval of the synthetic oscillators.
 pub const OSC_DT: f64 = 0.1;
@@ -534,10 +539,9 @@ pub const OSC_DT: f64 = 0.1;
 /// irregular times. Each series is labelled `slow` or `fast` (frequency
 /// below or above [`OSC_SPLIT`]) for the classification task. Deterministic
 /// in `seed`: the oscillators are the same for every `drop`.
-pub fn oscillators(seed: u64, drop: f64) -> Table {
+pub fn oscillators(seed: u64, drop: f64, n_series: usize) -> Table {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x05C1_11A7);
     let mut drop_rng = StdRng::seed_from_u64(seed ^ 0xD209);
-    let n_series = 48;
     let len = 160;
     let series = (0..n_series)
         .map(|i| {

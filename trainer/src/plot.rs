@@ -79,7 +79,7 @@ pub fn lines(
         x1 = x0 + 1.0;
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
-    let root = BitMapBackend::new(path, (900, 540)).into_drawing_area();
+    let root = BitMapBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 24))
