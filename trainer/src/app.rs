@@ -426,7 +426,7 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
         // `horizon`-th window its forecast, channel 0.
         let p = &s.problem;
         let (c, win, k, out) = (p.channels(), p.window, p.horizon, p.outputs());
-        let n_win = p.test.len.min(400);
+        let n_win = p.test.len.min(250);
         let mut truth = Vec::new();
         let mut pred = Vec::new();
         let mut naive = Vec::new();
