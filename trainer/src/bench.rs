@@ -210,6 +210,22 @@ pub struct BenchArgs {
     pub iters: usize,
 }
 
+/// Runs each closure `n` times, round-robin after 3 warm-up rounds; the
+/// median time of each.
+fn interleaved<F: FnMut()>(n: usize, fs: &mut [F]) -> Vec<f64> {
+    let mut times = vec![Vec::with_capacity(n); fs.len()];
+    for round in 0..n + 3 {
+        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
+            let start = Instant::now();
+            f();
+            if round >= 3 {
+                t.push(start.elapsed().as_secs_f64());
+            }
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -218,10 +234,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// `trainer bench`: a quick report (median of `iters`); the criterion
 /// benches (`cargo bench -p trainer`) give the careful figures.
 pub fn run(a: &BenchArgs) -> Result<(), AppError> {
-    println!("training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator (median of {} iterations)", a.iters);
+    // The variants of one row are timed interleaved (A B A B ...), so a
+    // busy shared machine slows them alike and the ratios stay meaningful.
     println!(
-        "{:<10} {:>16} {:>20}",
-        "solver", "fused field op", "plain dfdx ops"
+        "training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator"
+    );
+    println!("(median of {} interleaved iterations)", a.iters);
+    println!(
+        "{:<10} {:>16} {:>18} {:>8}",
+        "solver", "fused field op", "plain dfdx ops", "ratio"
     );
     for kind in [
         SolverChoice::Nag,
@@ -229,68 +250,83 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         SolverChoice::Midpoint,
         SolverChoice::Rk4,
     ] {
-        let mut row = Vec::new();
-        for how in [FieldImpl::Fused, FieldImpl::Ops] {
-            let mut s = IterationSetup::new(kind, how);
-            for _ in 0..3 {
-                s.iteration();
-            }
-            let times: Vec<f64> = (0..a.iters)
-                .map(|_| {
-                    let t = Instant::now();
-                    std::hint::black_box(s.iteration());
-                    t.elapsed().as_secs_f64()
+        let mut setups = [
+            IterationSetup::new(kind, FieldImpl::Fused),
+            IterationSetup::new(kind, FieldImpl::Ops),
+        ];
+        let times = interleaved(
+            a.iters,
+            &mut setups
+                .iter_mut()
+                .map(|s| {
+                    move || {
+                        std::hint::black_box(s.iteration());
+                    }
                 })
-                .collect();
-            row.push(median(times) * 1e3);
-        }
+                .collect::<Vec<_>>(),
+        );
         println!(
-            "{:<10} {:>13.3} ms {:>17.3} ms",
+            "{:<10} {:>13.3} ms {:>15.3} ms {:>7.1}x",
             kind.name(),
-            row[0],
-            row[1]
+            times[0] * 1e3,
+            times[1] * 1e3,
+            times[1] / times[0]
         );
     }
     println!();
-    println!("inference, one 64-sample window at batch 1 (median of 200)");
     println!(
-        "{:<10} {:>12} {:>14} {:>14} {:>10}",
-        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime"
+        "inference, one 64-sample window at batch 1 (median of {} interleaved runs)",
+        a.iters * 10
     );
-    for kind in [SolverChoice::Nag, SolverChoice::Euler, SolverChoice::Rk4] {
+    println!(
+        "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
+        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
+    );
+    for kind in [
+        SolverChoice::Nag,
+        SolverChoice::Euler,
+        SolverChoice::Midpoint,
+        SolverChoice::Rk4,
+    ] {
         let s = InferenceSetup::new(kind)?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
         let mut session: crate::host::HostSession<'_> =
             nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
         let mut out = [0f32; 1];
-        let time = |f: &mut dyn FnMut()| {
-            median(
-                (0..200)
-                    .map(|_| {
-                        let t = Instant::now();
-                        f();
-                        t.elapsed().as_secs_f64()
-                    })
-                    .collect(),
-            )
-        };
-        let rt = time(&mut || {
+        let mut runtime = || {
             let _ = std::hint::black_box(session.run_window(&s.samples, None, &mut out));
-        });
-        let fused = time(&mut || {
+        };
+        let mut fused = || {
             std::hint::black_box(s.dfdx(FieldImpl::Fused));
-        });
-        let ops = time(&mut || {
+        };
+        let mut ops = || {
             std::hint::black_box(s.dfdx(FieldImpl::Ops));
-        });
+        };
+        let t = interleaved(
+            a.iters * 10,
+            &mut [&mut runtime as &mut dyn FnMut(), &mut fused, &mut ops],
+        );
         println!(
-            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>9.1}x",
+            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>11.1}x {:>9.2} µs",
             kind.name(),
-            rt * 1e6,
-            fused * 1e6,
-            ops * 1e6,
-            ops / rt
+            t[0] * 1e6,
+            t[1] * 1e6,
+            t[2] * 1e6,
+            t[2] / t[0],
+            t[0] * 1e6 / STEPS as f64
         );
     }
+    let s = InferenceSetup::new(SolverChoice::Nag)?;
+    let load = interleaved(
+        a.iters * 10,
+        &mut [|| {
+            std::hint::black_box(nagode::Model::from_bytes(&s.bytes).is_ok());
+        }],
+    );
+    println!(
+        "\nmodel load (Model::from_bytes, {} bytes, CRC + validation): {:.2} µs",
+        s.bytes.len(),
+        load[0] * 1e6
+    );
     Ok(())
 }
