@@ -95,22 +95,68 @@ fn axpy_rows(out: &mut [f32], coefs: &[f32], rows: &[f32], stride: usize) {
     }
 }
 
-/// `out[b][o] += sum_i x[b][i] * wt[i][o]`.
-fn matmul_acc(x: &[f32], wt: &[f32], rows: usize, inputs: usize, outputs: usize, out: &mut [f32]) {
-    for (xs, o) in x
+/// Outputs narrower than this use dot products instead of row updates.
+const NARROW: usize = 8;
+
+/// `sum_k a[k] b[k]` with eight independent partial sums (vectorises).
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `out[b][o] += sum_i x[b][i] * W[o][i]`, given the weight in both
+/// layouts: `wt` `[in][out]` (row updates, for wide outputs) and `w`
+/// `[out][in]` (dot products, for narrow ones).
+#[allow(clippy::too_many_arguments)]
+fn matmul_acc(
+    x: &[f32],
+    wt: &[f32],
+    w: &[f32],
+    rows: usize,
+    inputs: usize,
+    outputs: usize,
+    out: &mut [f32],
+) {
+    let rows_of = x
         .chunks_exact(inputs)
         .zip(out.chunks_exact_mut(outputs))
-        .take(rows)
-    {
-        axpy_rows(o, xs, wt, outputs);
+        .take(rows);
+    if outputs >= NARROW {
+        for (xs, o) in rows_of {
+            axpy_rows(o, xs, wt, outputs);
+        }
+    } else {
+        for (xs, o) in rows_of {
+            for (ov, w_row) in o.iter_mut().zip(w.chunks_exact(inputs)) {
+                *ov += dot(xs, w_row);
+            }
+        }
     }
 }
 
-/// `dw[i][o] += sum_b x[b][i] * g[b][o]` (via the transpose of `x`).
+/// `dw[i][o] += sum_b x[b][i] * g[b][o]` (via the transposes).
 fn outer_acc(x: &[f32], g: &[f32], rows: usize, inputs: usize, outputs: usize, dw: &mut [f32]) {
     let xt = transpose(&x[..rows * inputs], rows, inputs);
-    for (xs, d) in xt.chunks_exact(rows).zip(dw.chunks_exact_mut(outputs)) {
-        axpy_rows(d, xs, g, outputs);
+    if outputs >= NARROW {
+        for (xs, d) in xt.chunks_exact(rows).zip(dw.chunks_exact_mut(outputs)) {
+            axpy_rows(d, xs, g, outputs);
+        }
+    } else {
+        let gt = transpose(&g[..rows * outputs], rows, outputs);
+        for (xs, d) in xt.chunks_exact(rows).zip(dw.chunks_exact_mut(outputs)) {
+            for (dv, gs) in d.iter_mut().zip(gt.chunks_exact(rows)) {
+                *dv += dot(xs, gs);
+            }
+        }
     }
 }
 
@@ -177,7 +223,7 @@ impl FusedField {
     /// Forward through all layers; returns every layer's output (post-activation).
     fn run(&self, z: &[f32], rows: usize, row0: usize) -> Vec<Vec<f32>> {
         let mut a = self.ebias[row0 * self.h1..(row0 + rows) * self.h1].to_vec();
-        matmul_acc(z, &self.wy, rows, self.d, self.h1, &mut a);
+        matmul_acc(z, &self.wy, &self.wy_rows, rows, self.d, self.h1, &mut a);
         activate(self.first_act, &mut a);
         let mut hs = vec![a];
         for l in &self.layers {
@@ -188,6 +234,7 @@ impl FusedField {
             matmul_acc(
                 hs.last().map_or(&[][..], |h| &h[..]),
                 &l.wt,
+                &l.w,
                 rows,
                 l.inputs,
                 l.outputs,
@@ -234,7 +281,7 @@ pub fn eval<T: Tape<f32, Cpu>>(field: &Rc<FusedField>, z: &M, row0: usize, tape:
                     }
                 }
                 let mut gp = vec![0.0; rows * l.inputs];
-                matmul_acc(&g, &l.w, rows, l.outputs, l.inputs, &mut gp);
+                matmul_acc(&g, &l.w, &l.wt, rows, l.outputs, l.inputs, &mut gp);
                 g = gp;
             }
             act_backward(f.first_act, &hs[0], &mut g);
@@ -246,7 +293,7 @@ pub fn eval<T: Tape<f32, Cpu>>(field: &Rc<FusedField>, z: &M, row0: usize, tape:
             }
             outer_acc(&zv, &g, rows, f.d, f.h1, grads.get_or_alloc_mut(&f.wy_t)?);
             let dz = grads.get_or_alloc_mut(&z_t)?;
-            matmul_acc(&g, &f.wy_rows, rows, f.h1, f.d, dz);
+            matmul_acc(&g, &f.wy_rows, &f.wy, rows, f.h1, f.d, dz);
             Ok(())
         });
     }
