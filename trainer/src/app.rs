@@ -422,8 +422,9 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
     )?;
     written.push(loss);
     if s.problem.task == TaskKind::Forecast {
-        // A stretch of consecutive test windows: the truth, and for every
-        // `horizon`-th window its forecast, channel 0.
+        // A stretch of consecutive test windows, channel 0: the truth `k`
+        // samples past each window, the model's forecast of it, and the
+        // naive forecast (the window's last value).
         let p = &s.problem;
         let (c, win, k, out) = (p.channels(), p.window, p.horizon, p.outputs());
         let n_win = p.test.len.min(250);
@@ -432,15 +433,17 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
         let mut naive = Vec::new();
         for i in 0..n_win {
             let x = i as f64;
-            truth.push((x, p.test.y[i * out] as f64));
-            pred.push((x, s.test_outputs[i * out] as f64));
+            // The last horizon step of channel 0: where forecasts differ most.
+            let j = i * out + (k - 1) * c;
+            truth.push((x, p.test.y[j] as f64));
+            pred.push((x, s.test_outputs[j] as f64));
             naive.push((x, p.test.x[(i * win + win - 1) * c] as f64));
         }
         let fc = dir.join("forecast.png");
         plot::lines(
             &fc,
             &format!(
-                "{}: next-sample forecast on the test windows ({k}-step horizon model)",
+                "{}: {k}-samples-ahead forecast, consecutive test windows",
                 p.channel_names[0]
             ),
             "test window",
