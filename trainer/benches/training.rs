@@ -31,30 +31,33 @@ fn iteration(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
-    let mut g = c.benchmark_group("inference_window64");
-    for kind in [
+    let mut g = c.benchmark_group("inference");
+    let solvers = [
         SolverChoice::Nag,
         SolverChoice::Euler,
         SolverChoice::Midpoint,
         SolverChoice::Rk4,
-    ] {
-        let Ok(s) = InferenceSetup::new(kind) else {
-            continue;
-        };
+    ];
+    let rows = solvers.map(|k| (k.name(), InferenceSetup::new(k)));
+    for (name, s) in rows
+        .into_iter()
+        .chain([("default_model", InferenceSetup::default_model())])
+    {
+        let Ok(s) = s else { continue };
         let Ok(model) = nagode::Model::from_bytes(&s.bytes) else {
             continue;
         };
         let Ok(mut session) = HostSession::new(&model) else {
             continue;
         };
-        let mut out = [0f32; 1];
-        g.bench_function(BenchmarkId::new(kind.name(), "runtime"), |b| {
+        let mut out = [0f32; 16];
+        g.bench_function(BenchmarkId::new(name, "runtime"), |b| {
             b.iter(|| black_box(session.run_window(black_box(&s.samples), None, &mut out)))
         });
-        g.bench_function(BenchmarkId::new(kind.name(), "dfdx_fused"), |b| {
+        g.bench_function(BenchmarkId::new(name, "dfdx_fused"), |b| {
             b.iter(|| black_box(s.dfdx(FieldImpl::Fused)))
         });
-        g.bench_function(BenchmarkId::new(kind.name(), "dfdx_ops"), |b| {
+        g.bench_function(BenchmarkId::new(name, "dfdx_ops"), |b| {
             b.iter(|| black_box(s.dfdx(FieldImpl::Ops)))
         });
     }

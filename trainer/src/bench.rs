@@ -155,21 +155,45 @@ pub struct InferenceSetup {
 }
 
 impl InferenceSetup {
-    /// A randomly initialised model (timing does not depend on the weights).
+    /// The benchmark field (2→32→32→2 tanh), 64 steps, randomly initialised
+    /// (timing does not depend on the weights).
     pub fn new(kind: SolverChoice) -> Result<Self, AppError> {
+        Self::with_arch(kind, bench_arch(), DT)
+    }
+
+    /// The default job's model (`trainer` with no arguments): state 8,
+    /// field 9→32→32→8 tanh, window 48, horizon 4, NAG, step 1.
+    pub fn default_model() -> Result<Self, AppError> {
+        let d = crate::app::RunConfig::default();
+        let arch = Arch {
+            channels: 1,
+            encoder: d.encoder,
+            state_dim: d.state_dim,
+            hidden: d.hidden,
+            decoder: vec![],
+            outputs: d.horizon,
+            window: d.window,
+        };
+        Self::with_arch(d.solver, arch, 1.0)
+    }
+
+    fn with_arch(kind: SolverChoice, arch: Arch, dt: f32) -> Result<Self, AppError> {
         let dev: Cpu = Default::default();
-        let arch = bench_arch();
         let net = Net::new(&dev, &arch, kind, 1);
-        let cfg = solver_cfg(kind);
-        let samples: Vec<f32> = (0..STEPS).map(|n| (n as f32 * DT).sin()).collect();
+        let cfg = SolverCfg {
+            max_step: dt,
+            ..solver_cfg(kind)
+        };
+        let window = arch.window;
+        let samples: Vec<f32> = (0..window).map(|n| (n as f32 * 0.1).sin()).collect();
         let p = Problem {
             name: "bench".into(),
             task: TaskKind::Forecast,
             channel_names: vec!["x".into()],
-            window: STEPS,
-            horizon: 1,
+            window,
+            horizon: arch.outputs,
             classes: vec![],
-            sample_dt: DT,
+            sample_dt: dt,
             mean: vec![0.0],
             std: vec![1.0],
             train: Windows::default(),
@@ -177,10 +201,10 @@ impl InferenceSetup {
             test: Windows::default(),
         };
         let bytes = crate::export::to_bytes(&net, &cfg, &p)?;
-        let plan = plan(&cfg, &vec![DT; STEPS], 1, STEPS, 2, &dev)
+        let plan = plan(&cfg, &vec![dt; window], 1, window, arch.state_dim, &dev)
             .map_err(crate::train::TrainError::from)?;
         let batch = Batch {
-            x: dev.tensor_from_vec(samples.clone(), (STEPS, 1)),
+            x: dev.tensor_from_vec(samples.clone(), (window, 1)),
             size: 1,
             plan,
         };
@@ -275,24 +299,32 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
     }
     println!();
     println!(
-        "inference, one 64-sample window at batch 1 (median of {} interleaved runs)",
+        "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
+    );
+    println!(
+        "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
         a.iters * 10
     );
     println!(
         "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
         "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
     );
-    for kind in [
+    let solvers = [
         SolverChoice::Nag,
         SolverChoice::Euler,
         SolverChoice::Midpoint,
         SolverChoice::Rk4,
-    ] {
-        let s = InferenceSetup::new(kind)?;
+    ];
+    let rows = solvers.map(|k| (k.name(), InferenceSetup::new(k)));
+    for (name, s) in rows
+        .into_iter()
+        .chain([("default", InferenceSetup::default_model())])
+    {
+        let s = s?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
         let mut session: crate::host::HostSession<'_> =
             nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
-        let mut out = [0f32; 1];
+        let mut out = [0f32; 16];
         let mut runtime = || {
             let _ = std::hint::black_box(session.run_window(&s.samples, None, &mut out));
         };
@@ -308,12 +340,12 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         );
         println!(
             "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>11.1}x {:>9.2} µs",
-            kind.name(),
+            name,
             t[0] * 1e6,
             t[1] * 1e6,
             t[2] * 1e6,
             t[2] / t[0],
-            t[0] * 1e6 / STEPS as f64
+            t[0] * 1e6 / s.samples.len() as f64
         );
     }
     let s = InferenceSetup::new(SolverChoice::Nag)?;
