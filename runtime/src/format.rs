@@ -121,7 +121,8 @@ pub struct SolverSpec {
     /// NAG start-up.
     pub startup: Startup,
     /// Longest step `H` (data time units): a gap is cut into
-    /// `ceil(gap / max_step)` equal sub-steps.
+    /// `max(1, ceil(gap / max_step - 1e-4))` equal sub-steps
+    /// ([`crate::solver::substeps`]).
     pub max_step: f32,
 }
 
