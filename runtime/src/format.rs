@@ -315,6 +315,15 @@ fn param(what: &'static str, value: f32, ok: bool, range: &'static str) -> Resul
     }
 }
 
+fn positive(what: &'static str, value: f32) -> Result<(), LoadError> {
+    param(
+        what,
+        value,
+        value.is_finite() && value > 0.0,
+        "finite and > 0",
+    )
+}
+
 /// Normalisation, solver and time parameters, then the format limits.
 fn check_parameters(header: &Header) -> Result<(), LoadError> {
     for (channel, (m, s)) in header.mean.iter().zip(&header.std).enumerate() {
@@ -330,32 +339,16 @@ fn check_parameters(header: &Header) -> Result<(), LoadError> {
         "in [0, 1)",
     )?;
     let max_step = solver.max_step;
-    param(
-        "max_step",
-        max_step,
-        max_step.is_finite() && max_step > 0.0,
-        "finite and > 0",
-    )?;
+    positive("max_step", max_step)?;
     let dt = header.sample_dt;
-    param(
-        "sample_dt",
-        dt,
-        dt.is_finite() && dt > 0.0,
-        "finite and > 0",
-    )?;
+    positive("sample_dt", dt)?;
     param(
         "sample_dt",
         dt,
         substeps(dt, max_step).is_ok(),
         "at most MAX_SUBSTEPS * max_step",
     )?;
-    let bound = header.state_bound;
-    param(
-        "state_bound",
-        bound,
-        bound.is_finite() && bound > 0.0,
-        "finite and > 0",
-    )?;
+    positive("state_bound", header.state_bound)?;
     let widths = placed(header)
         .filter_map(Result::ok)
         .flat_map(|p| [p.layer.inputs, p.layer.outputs])
