@@ -89,6 +89,59 @@ fn quiet() -> RunConfig {
     }
 }
 
+/// Median time of one training iteration (batch, forward, backward, Adam
+/// step) per solver on this data, the solvers timed round-robin so that a
+/// busy shared machine slows them alike.
+fn iteration_times(
+    cfg: &RunConfig,
+    p: &Problem,
+    solvers: &[SolverChoice],
+) -> Result<Vec<f64>, AppError> {
+    let dev: Cpu = Default::default();
+    let idx: Vec<usize> = (0..cfg.train.batch.min(p.train.len)).collect();
+    let mut setups = Vec::new();
+    for &solver in solvers {
+        let run_cfg = RunConfig {
+            solver,
+            ..cfg.clone()
+        };
+        let s = app::solver_cfg(&run_cfg, p);
+        let net = Net::new(&dev, &app::arch(&run_cfg, p), solver, 0);
+        let adam = train::Adam::new(&net, cfg.train.lr);
+        setups.push((s, net, adam));
+    }
+    let rounds = 23;
+    let mut times = vec![Vec::new(); solvers.len()];
+    for round in 0..rounds {
+        for ((s, net, adam), t) in setups.iter_mut().zip(times.iter_mut()) {
+            let start = std::time::Instant::now();
+            let (batch, target) =
+                train::make_batch(p, s, &p.train, &idx, &dev, net.arch.state_dim)?;
+            let (_, g) = train::loss_and_grads(
+                net,
+                s,
+                &batch,
+                &target,
+                p.task,
+                crate::net::FieldImpl::Fused,
+            );
+            if !g.is_empty() {
+                adam.step(net, g, cfg.train.clip);
+            }
+            if round >= 3 {
+                t.push(start.elapsed().as_secs_f64());
+            }
+        }
+    }
+    Ok(times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
+        })
+        .collect())
+}
+
 /// One run's record.
 struct RunRecord {
     history: Vec<EpochLog>,
@@ -173,9 +226,10 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
          order, split). No early stopping: the kept model is the best-validation epoch; the test \
          metric is that model's. *Target* = 1.1 x the median over all runs of the best validation \
          loss; *epochs to target* is the mean over the seeds that reached it, *s to target* = \
-         epochs to target x s / epoch. *s / epoch* is training time only (validation excluded), \
-         the fastest of the seeds (the 2-core machine is shared, the fastest run is the least \
-         disturbed); the loss-vs-time plots use the same per-epoch time.\n",
+         epochs to target x s / epoch, where *s / epoch* = iterations per epoch x the median time \
+         of one training iteration (batch 32: forward, backward, Adam step), the solvers timed \
+         round-robin on the same batch so that the shared 2-core machine slows them alike; the \
+         loss-vs-time plots use the same time axis.\n",
         a.seeds.saturating_sub(1)
     );
     for &data in &a.data {
@@ -235,13 +289,15 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         let _ = writeln!(md, "|---|---|---|---|---|---|---|");
         let mut by_epoch = Vec::new();
         let mut by_time = Vec::new();
-        for (solver, runs) in &results {
-            // The machine is shared: the fastest seed's time per epoch is the
-            // least disturbed measurement of the same work.
-            let per_epoch = runs
-                .iter()
-                .map(|r| r.seconds / r.history.len().max(1) as f64)
-                .fold(f64::INFINITY, f64::min);
+        let iteration = iteration_times(&cfg, &p, &a.solvers)?;
+        let batches = p.train.len.div_ceil(cfg.train.batch);
+        let per_epoch_batches = if cfg.train.batches_per_epoch == 0 {
+            batches
+        } else {
+            batches.min(cfg.train.batches_per_epoch)
+        };
+        for ((solver, runs), it) in results.iter().zip(&iteration) {
+            let per_epoch = it * per_epoch_batches as f64;
             let reach: Vec<(f64, f64)> = runs
                 .iter()
                 .filter_map(|r| {
