@@ -4,8 +4,8 @@
 //! Training iteration (issue 4): batch 32 of damped-oscillator trajectories
 //! (256 of them, 64 steps of dt = 0.1), field 2→32→32→2 tanh, loss = MSE over
 //! the whole trajectory, backprop through the unrolled solver, one Adam step.
-//! The field carries a zero input column (our model's field always has an
-//! input part), which adds only its bias: the arithmetic is the 2→32→32→2 one.
+//! The trajectory problem has no input, so the field's input part is left
+//! out (only the first layer's bias remains): the arithmetic is 2→32→32→2.
 //!
 //! Inference (issue 6): one window through the `nagode` runtime vs the dfdx
 //! forward pass of the same model at batch 1.

@@ -428,6 +428,17 @@ impl<'a> ReadyField<'a> {
             let b = tr.bcast(&f.first.b, e_all.shape().0);
             tr.add(&ew, &b)
         };
+        Self::with_input_term(tr, f, ebias, batch, how)
+    }
+
+    /// The field given its first layer's input term `(W*B, H1)` directly.
+    fn with_input_term<T: Tape<f32, Cpu>>(
+        tr: &mut Tr<T>,
+        f: &'a Field,
+        ebias: M,
+        batch: usize,
+        how: FieldImpl,
+    ) -> Self {
         match how {
             FieldImpl::Ops => {
                 let biases = f.rest.iter().map(|d| tr.bcast(&d.b, batch)).collect();
@@ -645,9 +656,13 @@ pub fn trajectory_loss<T: Tape<f32, Cpu>>(
     let dev = y0.device().clone();
     let mut tr = Tr::new(tape);
     let (b, d) = *y0.shape();
-    // The field's input part is a zero column: `e W_e + b_1` is then just the bias.
-    let e: M = dev.zeros_like(&(b * truth.len(), field.first.inputs()));
-    let ready = ReadyField::new(&mut tr, field, &e, b, how);
+    // No input: the first layer's input term is just its bias (the field is
+    // y -> 32 -> 32 -> D; the unused `W_e` gets no gradient).
+    let rows = b * truth.len();
+    let bias = tr.bcast(&field.first.b, rows);
+    // Materialise the broadcast (the fused op reads plain row-major data).
+    let ebias = tr.add(&dev.zeros_like(&(rows, bias.shape().1)), &bias);
+    let ready = ReadyField::with_input_term(&mut tr, field, ebias, b, how);
     let mut st = OdeState::new(y0.clone());
     let mut sum: Option<M> = None;
     for (n, target) in truth.iter().enumerate() {
