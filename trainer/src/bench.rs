@@ -362,3 +362,47 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The benchmark does real work: fused and plain-op passes agree, and
+    /// the trajectory loss falls under training.
+    #[test]
+    fn benchmark_iteration_learns() {
+        let mut fused = IterationSetup::new(SolverChoice::Nag, FieldImpl::Fused);
+        let mut ops = IterationSetup::new(SolverChoice::Nag, FieldImpl::Ops);
+        let (a, b) = (fused.iteration(), ops.iteration());
+        assert!((a - b).abs() <= 1e-4 * a, "fused {a} vs ops {b}");
+        let last = (0..40)
+            .map(|_| fused.iteration())
+            .last()
+            .unwrap_or(f32::NAN);
+        assert!(last < 0.5 * a, "loss {a} -> {last}");
+    }
+
+    /// The runtime and dfdx compute the same benchmark window.
+    #[test]
+    fn benchmark_inference_agrees() {
+        for s in [
+            InferenceSetup::new(SolverChoice::Rk4),
+            InferenceSetup::default_model(),
+        ] {
+            let s = s.expect("set-up");
+            let model = nagode::Model::from_bytes(&s.bytes).expect("loads");
+            let mut session: crate::host::HostSession<'_> =
+                nagode::Session::new(&model).expect("fits");
+            let mut out = [0f32; 16];
+            session
+                .run_window(&s.samples, None, &mut out)
+                .expect("runs");
+            let d = s.dfdx(FieldImpl::Fused);
+            assert!(
+                (out[0] - d).abs() <= 1e-5 * d.abs().max(1.0),
+                "runtime {} vs dfdx {d}",
+                out[0]
+            );
+        }
+    }
+}
