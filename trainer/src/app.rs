@@ -146,6 +146,28 @@ impl Default for RunConfig {
     }
 }
 
+/// Settings that cannot work, refused before any data is read.
+fn check(cfg: &RunConfig) -> Result<(), AppError> {
+    let bad = |m: String| Err(AppError::Usage(m));
+    let t = &cfg.train;
+    if t.batch == 0 || t.epochs == 0 {
+        return bad(format!(
+            "--batch ({}) and --epochs ({}) must be at least 1",
+            t.batch, t.epochs
+        ));
+    }
+    if cfg.state_dim == 0 || cfg.hidden.contains(&0) || cfg.encoder.contains(&0) {
+        return bad("--state, --hidden and --encoder widths must be at least 1".into());
+    }
+    if !(0.0..1.0).contains(&cfg.mu) {
+        return bad(format!("--mu {} is outside [0, 1)", cfg.mu));
+    }
+    if !(t.lr.is_finite() && t.lr > 0.0) {
+        return bad(format!("--lr {} must be a positive number", t.lr));
+    }
+    Ok(())
+}
+
 /// The loaded problem for a config.
 pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
     let (table, test) = match &cfg.source {
@@ -285,6 +307,7 @@ impl Progress {
 /// Trains per `cfg` and does everything the `train` command promises.
 pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     let start = Instant::now();
+    check(cfg)?;
     let dev: Cpu = Default::default();
     let p = load_problem(cfg)?;
     let solver = solver_cfg(cfg, &p);
@@ -295,6 +318,11 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     }
     let arch = arch(cfg, &p);
     let net = Net::new(&dev, &arch, solver.kind, cfg.train.seed);
+    if cfg.out.is_some() {
+        // Encode the untrained model: a size the format cannot hold fails
+        // now, not after training.
+        export::to_bytes(&net, &solver, &p)?;
+    }
     let params = net.param_count();
     if cfg.verbose {
         eprintln!(

@@ -237,6 +237,7 @@ pub struct BenchArgs {
 /// Runs each closure `n` times, round-robin after 3 warm-up rounds; the
 /// median time of each.
 fn interleaved<F: FnMut()>(n: usize, fs: &mut [F]) -> Vec<f64> {
+    let n = n.max(1);
     let mut times = vec![Vec::with_capacity(n); fs.len()];
     for round in 0..n + 3 {
         for (f, t) in fs.iter_mut().zip(times.iter_mut()) {

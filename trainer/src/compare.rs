@@ -199,6 +199,11 @@ fn one_run(
 
 /// `trainer compare`.
 pub fn run(a: &CompareArgs) -> Result<(), AppError> {
+    if a.seeds == 0 || a.solvers.is_empty() || a.data.is_empty() || a.epochs == Some(0) {
+        return Err(AppError::Usage(
+            "compare needs at least one data set, solver, seed and epoch".into(),
+        ));
+    }
     let mut md = String::new();
     let cmd = format!(
         "cargo run -p trainer -- compare --data {} --solvers {} --seeds {}{}",
@@ -420,6 +425,11 @@ pub struct IrregularArgs {
 /// vs the same dropped data with the gaps ignored. Same oscillators, NAG,
 /// same model and budget.
 pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
+    if a.seeds == 0 || a.epochs == 0 || a.series < 10 {
+        return Err(AppError::Usage(
+            "irregular needs --seeds >= 1, --epochs >= 1 and --series >= 10".into(),
+        ));
+    }
     let cfg = RunConfig {
         task: TaskKind::Classify,
         window: 32,
