@@ -172,14 +172,14 @@ pub enum DataError {
         need: usize,
     },
     /// Classification with only one class present.
-    #[error(
-        "{file}: only one class (`{class}`) in column `label`; classification needs at least two"
-    )]
+    #[error("{file}: only one class (`{class}`) in column `label` of {part}; classification needs at least two")]
     SingleClass {
         /// The file.
         file: String,
         /// The only class.
         class: String,
+        /// Where: the whole file or its training part.
+        part: &'static str,
     },
     /// Classification asked for but the file has no `label` column.
     #[error("{file}: line 1: classification needs a `label` column")]
@@ -785,6 +785,7 @@ pub fn make_problem(
             return Err(DataError::SingleClass {
                 file: file(),
                 class: classes.first().cloned().unwrap_or_default(),
+                part: "the file",
             });
         }
     }
@@ -873,6 +874,7 @@ pub fn make_problem(
             return Err(DataError::SingleClass {
                 file: file(),
                 class: classes[first].clone(),
+                part: "the training part (the split is in time; try a CSV with --test, or long layout)",
             });
         }
     }
