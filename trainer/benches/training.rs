@@ -7,19 +7,14 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
-use trainer::bench::{InferenceSetup, IterationSetup};
+use trainer::bench::{inference_setups, InferenceSetup, IterationSetup, SOLVERS};
 use trainer::host::HostSession;
 use trainer::net::FieldImpl;
 use trainer::solver::SolverChoice;
 
 fn iteration(c: &mut Criterion) {
     let mut g = c.benchmark_group("training_iteration");
-    for kind in [
-        SolverChoice::Nag,
-        SolverChoice::Euler,
-        SolverChoice::Midpoint,
-        SolverChoice::Rk4,
-    ] {
+    for kind in SOLVERS {
         for (how, name) in [(FieldImpl::Fused, "fused"), (FieldImpl::Ops, "dfdx_ops")] {
             let mut s = IterationSetup::new(kind, how);
             g.bench_function(BenchmarkId::new(kind.name(), name), |b| {
@@ -32,17 +27,7 @@ fn iteration(c: &mut Criterion) {
 
 fn inference(c: &mut Criterion) {
     let mut g = c.benchmark_group("inference");
-    let solvers = [
-        SolverChoice::Nag,
-        SolverChoice::Euler,
-        SolverChoice::Midpoint,
-        SolverChoice::Rk4,
-    ];
-    let rows = solvers.map(|k| (k.name(), InferenceSetup::new(k)));
-    for (name, s) in rows
-        .into_iter()
-        .chain([("default_model", InferenceSetup::default_model())])
-    {
+    for (name, s) in inference_setups() {
         let Ok(s) = s else { continue };
         let Ok(model) = nagode::Model::from_bytes(&s.bytes) else {
             continue;

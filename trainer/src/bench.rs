@@ -226,6 +226,24 @@ impl InferenceSetup {
     }
 }
 
+/// The four ODE solvers.
+pub const SOLVERS: [SolverChoice; 4] = [
+    SolverChoice::Nag,
+    SolverChoice::Euler,
+    SolverChoice::Midpoint,
+    SolverChoice::Rk4,
+];
+
+/// The inference set-ups: the benchmark field per solver, then the default model.
+pub fn inference_setups() -> Vec<(&'static str, Result<InferenceSetup, AppError>)> {
+    let mut rows: Vec<_> = SOLVERS
+        .iter()
+        .map(|&k| (k.name(), InferenceSetup::new(k)))
+        .collect();
+    rows.push(("default", InferenceSetup::default_model()));
+    rows
+}
+
 /// Options of `bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -269,12 +287,7 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "{:<10} {:>16} {:>18} {:>8}",
         "solver", "fused field op", "plain dfdx ops", "ratio"
     );
-    for kind in [
-        SolverChoice::Nag,
-        SolverChoice::Euler,
-        SolverChoice::Midpoint,
-        SolverChoice::Rk4,
-    ] {
+    for kind in SOLVERS {
         let mut setups = [
             IterationSetup::new(kind, FieldImpl::Fused),
             IterationSetup::new(kind, FieldImpl::Ops),
@@ -310,17 +323,7 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
         "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
     );
-    let solvers = [
-        SolverChoice::Nag,
-        SolverChoice::Euler,
-        SolverChoice::Midpoint,
-        SolverChoice::Rk4,
-    ];
-    let rows = solvers.map(|k| (k.name(), InferenceSetup::new(k)));
-    for (name, s) in rows
-        .into_iter()
-        .chain([("default", InferenceSetup::default_model())])
-    {
+    for (name, s) in inference_setups() {
         let s = s?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
         let mut session: crate::host::HostSession<'_> =
