@@ -13,13 +13,43 @@ use crate::solver::VectorField;
 /// (little-endian f32 bytes, any alignment). Passing `w` offset by `4 * k`
 /// bytes reads columns `k..`. Plain multiply then add (never a fused
 /// multiply-add) so every target rounds the same way.
+///
+/// Each row sums its products in column order starting from its
+/// accumulator (the order the parity tests pin down). Full rows are taken
+/// four at a time so the four independent sums overlap in the pipeline
+/// instead of waiting on one add chain, and each `x[i]` is read once per
+/// four rows; the result is bit for bit that of one row at a time.
 #[inline]
 pub fn mat_vec_acc(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
     if stride == 0 {
         return;
     }
     let (w, _) = w.as_chunks::<4>();
-    for (acc, row) in out.iter_mut().zip(w.chunks(stride)) {
+    let x = x.get(..stride.min(x.len())).unwrap_or_default();
+    let mut done = 0;
+    if let Some(block) = stride.checked_mul(4) {
+        for (acc, rows) in out.chunks_exact_mut(4).zip(w.chunks_exact(block)) {
+            let mut rows = rows.chunks_exact(stride);
+            let (Some(r0), Some(r1), Some(r2), Some(r3)) =
+                (rows.next(), rows.next(), rows.next(), rows.next())
+            else {
+                break;
+            };
+            let [a0, a1, a2, a3] = acc else {
+                break;
+            };
+            let (mut s0, mut s1, mut s2, mut s3) = (*a0, *a1, *a2, *a3);
+            for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+                s0 += f32::from_le_bytes(*w0) * *xi;
+                s1 += f32::from_le_bytes(*w1) * *xi;
+                s2 += f32::from_le_bytes(*w2) * *xi;
+                s3 += f32::from_le_bytes(*w3) * *xi;
+            }
+            (*a0, *a1, *a2, *a3) = (s0, s1, s2, s3);
+            done += 4;
+        }
+    }
+    for (acc, row) in out.iter_mut().zip(w.chunks(stride)).skip(done) {
         let mut s = *acc;
         for (wb, xi) in row.iter().zip(x) {
             s += f32::from_le_bytes(*wb) * *xi;
