@@ -250,21 +250,64 @@ impl FusedField {
 /// `f(z; e_n)` for the batch rows `row0..row0+B` of the input term, as one
 /// op on `tape`'s tape.
 pub fn eval<T: Tape<f32, Cpu>>(field: &Rc<FusedField>, z: &M, row0: usize, tape: &mut T) -> M {
-    let rows = z.shape().0;
-    let zv = z.as_vec();
+    eval_with(field, z, None, 1.0, row0, tape)
+}
+
+/// NAG's gradient term `h f(y + mu v; e_n)` as one op: the look-ahead and
+/// the step scaling ride along with the field, two dfdx ops fewer per step.
+/// Same f32 operations as the runtime: `z = y + mu * v`, then `h * f`.
+#[allow(clippy::too_many_arguments)]
+pub fn eval_nag<T: Tape<f32, Cpu>>(
+    field: &Rc<FusedField>,
+    y: &M,
+    v: &M,
+    mu: f32,
+    h: f32,
+    row0: usize,
+    tape: &mut T,
+) -> M {
+    eval_with(field, y, Some((v, mu)), h, row0, tape)
+}
+
+/// `scale * f(y + mu v)` (`look_ahead = Some((v, mu))`) or `scale * f(y)`.
+fn eval_with<T: Tape<f32, Cpu>>(
+    field: &Rc<FusedField>,
+    y: &M,
+    look_ahead: Option<(&M, f32)>,
+    scale: f32,
+    row0: usize,
+    tape: &mut T,
+) -> M {
+    let rows = y.shape().0;
+    let mut zv = y.as_vec();
+    if let Some((v, mu)) = look_ahead {
+        for (z, vi) in zv.iter_mut().zip(v.as_vec()) {
+            *z += mu * vi;
+        }
+    }
     let mut hs = field.run(&zv, rows, row0);
-    let out_data = hs.pop().unwrap_or_default();
-    let out: M = z
+    let f_data = hs.pop().unwrap_or_default();
+    let out_data: Vec<f32> = if scale == 1.0 {
+        f_data.clone()
+    } else {
+        f_data.iter().map(|x| x * scale).collect()
+    };
+    let out: M = y
         .device()
-        .tensor_from_vec(out_data.clone(), (rows, field.out_dim()));
+        .tensor_from_vec(out_data, (rows, field.out_dim()));
     if T::OWNS_TAPE {
-        hs.push(out_data);
+        hs.push(f_data);
         let field = Rc::clone(field);
-        let z_t = z.clone();
+        let y_t = y.clone();
+        let v_t = look_ahead.map(|(v, mu)| (v.clone(), mu));
         let out_t = out.clone();
         tape.add_backward_op(move |grads| {
             let f = &*field;
-            let mut g = grads.get_or_alloc_mut(&out_t)?.to_vec();
+            let mut g: Vec<f32> = grads
+                .get_or_alloc_mut(&out_t)?
+                .iter()
+                .map(|x| x * scale)
+                .collect();
             for (k, l) in f.layers.iter().enumerate().rev() {
                 act_backward(l.act, &hs[k + 1], &mut g);
                 let prev = &hs[k];
@@ -292,8 +335,16 @@ pub fn eval<T: Tape<f32, Cpu>>(field: &Rc<FusedField>, z: &M, row0: usize, tape:
                 }
             }
             outer_acc(&zv, &g, rows, f.d, f.h1, grads.get_or_alloc_mut(&f.wy_t)?);
-            let dz = grads.get_or_alloc_mut(&z_t)?;
-            matmul_acc(&g, &f.wy_rows, &f.wy, rows, f.h1, f.d, dz);
+            let mut dz = vec![0.0; rows * f.d];
+            matmul_acc(&g, &f.wy_rows, &f.wy, rows, f.h1, f.d, &mut dz);
+            for (d, &gz) in grads.get_or_alloc_mut(&y_t)?.iter_mut().zip(&dz) {
+                *d += gz;
+            }
+            if let Some((v_t, mu)) = &v_t {
+                for (d, &gz) in grads.get_or_alloc_mut(v_t)?.iter_mut().zip(&dz) {
+                    *d += mu * gz;
+                }
+            }
             Ok(())
         });
     }

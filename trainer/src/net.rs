@@ -608,9 +608,23 @@ fn integrate<T: Tape<f32, Cpu>>(
                     st.y = tr.add(&st.y, &st.v);
                 } else {
                     let mv = tr.scale(&st.v, cfg.mu);
-                    let z = tr.add(&st.y, &mv);
-                    let f = field.eval(tr, &z, n, b);
-                    let hf = tr.coef(&f, h);
+                    let hf = match (field, h) {
+                        // One op for the look-ahead, the field and the step.
+                        (ReadyField::Fused(ff), Coef::Scalar(hs)) => crate::fused::eval_nag(
+                            ff,
+                            &st.y,
+                            &st.v,
+                            cfg.mu,
+                            *hs,
+                            n * b,
+                            &mut tr.tape,
+                        ),
+                        _ => {
+                            let z = tr.add(&st.y, &mv);
+                            let f = field.eval(tr, &z, n, b);
+                            tr.coef(&f, h)
+                        }
+                    };
                     let kept = match vcoef {
                         None => mv,
                         Some(c) => tr.coef(&st.v, c),
