@@ -26,35 +26,40 @@ pub fn mat_vec_acc(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
     }
     let (w, _) = w.as_chunks::<4>();
     let x = x.get(..stride.min(x.len())).unwrap_or_default();
-    let mut done = 0;
-    if let Some(block) = stride.checked_mul(4) {
-        for (acc, rows) in out.chunks_exact_mut(4).zip(w.chunks_exact(block)) {
-            let mut rows = rows.chunks_exact(stride);
-            let (Some(r0), Some(r1), Some(r2), Some(r3)) =
-                (rows.next(), rows.next(), rows.next(), rows.next())
-            else {
-                break;
-            };
-            let [a0, a1, a2, a3] = acc else {
-                break;
-            };
-            let (mut s0, mut s1, mut s2, mut s3) = (*a0, *a1, *a2, *a3);
-            for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
-                s0 += f32::from_le_bytes(*w0) * *xi;
-                s1 += f32::from_le_bytes(*w1) * *xi;
-                s2 += f32::from_le_bytes(*w2) * *xi;
-                s3 += f32::from_le_bytes(*w3) * *xi;
-            }
-            (*a0, *a1, *a2, *a3) = (s0, s1, s2, s3);
-            done += 4;
-        }
-    }
-    for (acc, row) in out.iter_mut().zip(w.chunks(stride)).skip(done) {
+    let n = x.len();
+    // One row at a time, for rows that are short or left over.
+    let row_dot = |acc: &mut f32, row: &[[u8; 4]]| {
         let mut s = *acc;
         for (wb, xi) in row.iter().zip(x) {
             s += f32::from_le_bytes(*wb) * *xi;
         }
         *acc = s;
+    };
+    let mut rows = w.chunks(stride);
+    let (quads, rest) = out.as_chunks_mut::<4>();
+    for acc in quads {
+        match (rows.next(), rows.next(), rows.next(), rows.next()) {
+            (Some(r0), Some(r1), Some(r2), Some(r3))
+                if r0.len() >= n && r1.len() >= n && r2.len() >= n && r3.len() >= n =>
+            {
+                let [mut s0, mut s1, mut s2, mut s3] = *acc;
+                for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+                    s0 += f32::from_le_bytes(*w0) * *xi;
+                    s1 += f32::from_le_bytes(*w1) * *xi;
+                    s2 += f32::from_le_bytes(*w2) * *xi;
+                    s3 += f32::from_le_bytes(*w3) * *xi;
+                }
+                *acc = [s0, s1, s2, s3];
+            }
+            (r0, r1, r2, r3) => {
+                for (a, row) in acc.iter_mut().zip([r0, r1, r2, r3].into_iter().flatten()) {
+                    row_dot(a, row);
+                }
+            }
+        }
+    }
+    for (a, row) in rest.iter_mut().zip(rows) {
+        row_dot(a, row);
     }
 }
 
