@@ -21,7 +21,11 @@ use integration::qemu::{self, Board, Build, Run, RUN_TIMEOUT};
 
 /// Models always measured: file under firmware/models and a label.
 const MODELS: &[(&str, &str)] = &[
-    ("default.nagode", "default (ECG forecaster)"),
+    ("default.nagode", "default (trained ECG forecaster)"),
+    (
+        "seeded_ecg.nagode",
+        "seeded ECG stand-in (64-sample window)",
+    ),
     ("sine16.nagode", "1→16→16→1 tanh MLP"),
 ];
 

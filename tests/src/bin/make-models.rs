@@ -1,6 +1,6 @@
 //! Writes the deterministic stand-in models into `firmware/models/`:
-//! `seeded_ecg.nagode` (also copied to `default.nagode` unless `--keep-default`)
-//! and `sine16.nagode`. Same bytes on every run.
+//! `seeded_ecg.nagode` and `sine16.nagode`. Same bytes on every run.
+//! `default.nagode` is the trainer's model and is never written here.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,7 +16,6 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let keep_default = std::env::args().any(|a| a == "--keep-default");
     let dir = integration::qemu::firmware_dir().join("models");
     let csv = integration::qemu::repo_dir().join("data/ecg_mitdb.csv");
     let text = std::fs::read_to_string(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
@@ -25,9 +24,6 @@ fn run() -> Result<(), String> {
     let sine = integration::models::sine_mlp().map_err(|e| e.to_string())?;
     write(&dir.join("seeded_ecg.nagode"), &ecg)?;
     write(&dir.join("sine16.nagode"), &sine)?;
-    if !keep_default {
-        write(&dir.join("default.nagode"), &ecg)?;
-    }
     Ok(())
 }
 
