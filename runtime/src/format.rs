@@ -158,6 +158,12 @@ pub struct Header {
 /// The CRC postcard appends: CRC-32/ISO-HDLC (the zlib/PNG one).
 pub(crate) const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
+/// The same CRC without a lookup table, for the loader: a file is checked
+/// once at start-up, and the 1 kB table would cost more flash than the
+/// bitwise loop costs time.
+const CRC_NO_TABLE: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+
 /// One layer placed in the flat weight run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Placed {
@@ -478,7 +484,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
         min: MIN_FILE_LEN,
     })?;
     let stored = u32::from_le_bytes(*stored);
-    let computed = CRC.checksum(body);
+    let computed = CRC_NO_TABLE.checksum(body);
     if stored != computed {
         return Err(LoadError::CrcMismatch { stored, computed });
     }
