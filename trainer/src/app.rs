@@ -195,6 +195,20 @@ pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
     Ok(data::make_problem(&table, test.as_ref(), spec)?)
 }
 
+/// Evaluations of f for one prediction over the first test window (its
+/// real gaps decide the sub-steps); 0 when there is no plan for it.
+pub fn evals_per_prediction(solver: &SolverCfg, p: &Problem, state_dim: usize, dev: &Cpu) -> usize {
+    crate::solver::plan(
+        solver,
+        &p.test.gaps[..p.window],
+        1,
+        p.window,
+        state_dim,
+        dev,
+    )
+    .map_or(0, |pl| pl.evals)
+}
+
 /// The solver configuration for a problem.
 pub fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
     SolverCfg {
@@ -356,15 +370,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     progress.finish();
     let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
     let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
-    let evals = crate::solver::plan(
-        &solver,
-        &p.test.gaps[..p.window],
-        1,
-        p.window,
-        arch.state_dim,
-        &dev,
-    )
-    .map_or(0, |pl| pl.evals);
+    let evals = evals_per_prediction(&solver, &p, arch.state_dim, &dev);
     let mut summary = Summary {
         naive_test: train::naive(&p, &p.test),
         naive_train: train::naive(&p, &p.train),

@@ -179,15 +179,7 @@ fn one_run(
     let params = net.param_count();
     let t = train::train(net, &s, p, &run_cfg.train, &dev, |_| {})?;
     let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
-    let evals = crate::solver::plan(
-        &s,
-        &p.test.gaps[..p.window],
-        1,
-        p.window,
-        arch.state_dim,
-        &dev,
-    )
-    .map_or(0, |pl| pl.evals);
+    let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
     Ok(RunRecord {
         history: t.history,
         test_metric: test.metric,
