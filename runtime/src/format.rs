@@ -87,6 +87,18 @@ pub enum Task {
     },
 }
 
+/// How the training data gave time, so a user knows the units of the gaps
+/// a model takes ([`crate::Session::push`]'s `dt`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// No `t` column: gaps count samples (1 = the next row).
+    Index,
+    /// A numeric `t` column: gaps in its own units.
+    Number,
+    /// ISO-8601 dates or date-times: gaps in seconds.
+    DateTime,
+}
+
 /// Which fixed-step method integrates the field.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SolverKind {

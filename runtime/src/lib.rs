@@ -12,6 +12,7 @@ pub mod error;
 pub mod field;
 pub mod format;
 pub mod model;
+pub mod normalise;
 pub mod session;
 pub mod solver;
 

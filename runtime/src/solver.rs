@@ -48,6 +48,16 @@ use crate::format::Startup;
 /// Most sub-steps one gap may be cut into.
 pub const MAX_SUBSTEPS: u32 = 4096;
 
+/// A gap in the user's time units (the `t` column's units, seconds for
+/// date-times) as solver time: `gap / time_unit`, where `time_unit` is the
+/// user time one unit of solver time stands for (the model file's
+/// `time_unit`, the training data's nominal gap). Every gap the runtime is
+/// given goes through here before [`substeps`]; the trainer calls it too.
+#[inline]
+pub fn model_gap(gap: f32, time_unit: f32) -> f32 {
+    gap / time_unit
+}
+
 /// Cuts a gap into equal sub-steps no longer than `max_step` (see the module
 /// docs): returns `(m, H)`.
 pub fn substeps(gap: f32, max_step: f32) -> Result<(u32, f32), RunError> {
