@@ -55,6 +55,22 @@ where
     Ok(summary)
 }
 
+/// Index of the largest logit (the first on ties; NaN never wins), or
+/// `None` for no values.
+pub fn top_class(logits: &[f32]) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, v) in logits.iter().copied().enumerate() {
+        let better = match best {
+            Some((_, b)) => v > b,
+            None => !v.is_nan(),
+        };
+        if better {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// The variant name of a load error (its `Display` would pull float
 /// formatting, ~20 kB, into the image).
 pub fn load_error_name(error: &nagode::LoadError) -> &'static str {
@@ -78,6 +94,9 @@ pub fn load_error_name(error: &nagode::LoadError) -> &'static str {
         E::BadNormalisation { .. } => "BadNormalisation",
         E::BadParameter { .. } => "BadParameter",
         E::Limit { .. } => "Limit",
+        E::NameCount { .. } => "NameCount",
+        E::BadName { .. } => "BadName",
+        E::DuplicateName { .. } => "DuplicateName",
         E::Capacity { .. } => "Capacity",
         _ => "LoadError",
     }

@@ -135,7 +135,9 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         .nl();
 
     let mut out = [0.0f32; config::OUTPUTS];
-    let gap = model.header().sample_dt;
+    // Regular sampling, in the model's user units (what the training data's
+    // gaps were measured in).
+    let gap = model.nominal_gap();
     let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
     let streamed = app::stream(
         session,
@@ -147,15 +149,27 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
             values.iter().for_each(|v| {
                 console.str(" ").f32_bits(*v);
             });
-            console
-                .nl()
-                .str("# forecast after sample ")
-                .dec(at as u32)
-                .str(":");
+            let what = if model.is_forecast() {
+                "# forecast after sample "
+            } else {
+                "# logits after sample "
+            };
+            console.nl().str(what).dec(at as u32).str(":");
             values.iter().for_each(|v| {
                 console.str(" ").fixed(*v);
             });
             console.nl();
+            if !model.is_forecast() {
+                if let Some(class) = app::top_class(values) {
+                    console.str("# class ");
+                    // The file's class name when it has one, else the index.
+                    match model.class_name(class) {
+                        Some(name) => console.str(name),
+                        None => console.dec(class as u32),
+                    };
+                    console.nl();
+                }
+            }
         },
     );
     let summary = match streamed {

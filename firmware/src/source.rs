@@ -10,7 +10,8 @@ pub trait SampleSource {
     /// What can go wrong reading it.
     type Error;
     /// Fills `out` (one value per channel) with the next sample and returns
-    /// the time since the previous one, in the model's time units; `None`
+    /// the time since the previous one, in the model's user units
+    /// (`Model::nominal_gap` for regular sampling); `None`
     /// when the source has ended (a recording).
     fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Self::Error>;
 }
@@ -34,7 +35,8 @@ pub struct I2cSensor<I, D> {
     pub scale: f32,
     /// Sampling period in nanoseconds.
     pub period_ns: u32,
-    /// The period in the model's time units (the gap each sample reports).
+    /// The period in the model's user units (the gap each sample reports;
+    /// `Model::nominal_gap` when sampling like the training data).
     pub gap: f32,
 }
 

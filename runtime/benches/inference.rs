@@ -13,7 +13,8 @@ mod common;
 
 use common::{encode, layer, rich_file, weights};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use nagode::format::{Activation, Header, SolverKind, SolverSpec, Startup, Task};
+use nagode::format::{Activation, Clock, Header, SolverKind, SolverSpec, Startup, Task};
+use nagode::normalise::Reference;
 use nagode::{Model, Session};
 
 /// Two channels, no encoder, `D = 2`, field `[y, e] (4) -> 32 tanh -> 32
@@ -43,6 +44,9 @@ fn field_model(kind: SolverKind) -> Vec<u8> {
             max_step: 0.1,
         },
         state_bound: 1e6,
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: Reference::Global,
     };
     encode(&h, &weights(&h, 3, 0.3))
 }

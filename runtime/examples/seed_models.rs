@@ -8,8 +8,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{encode, le_bytes, raw_file, rich_file, rich_header, scalar_header, weights};
-use nagode::format::{self, Activation, SolverKind, FORMAT_VERSION};
+use common::{
+    encode, encode_named, le_bytes, raw_file, raw_named, raw_named_bytes, rich_file, rich_header,
+    scalar_header, weights,
+};
+use nagode::format::{self, Activation, Names, SolverKind, Task, FORMAT_VERSION};
 use std::path::Path;
 
 /// Replaces the CRC after editing the message.
@@ -49,6 +52,18 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
     let wide_w = vec![0.0; format::weight_count(&wide).unwrap_or(0)];
     let mut flipped = valid.clone();
     flipped[100] ^= 0x10;
+    // Version 1: the same model in the old layout, and its damage.
+    let v1 = raw_file(1, &h, &le_bytes(&w));
+    let mut v1_flipped = v1.clone();
+    v1_flipped[200] ^= 0x01;
+    let named = |channels: &str, classes: &str| raw_named(2, &h, &le_bytes(&w), channels, classes);
+    let long = "x".repeat(format::MAX_NAME_LEN + 1);
+    let mut classifier = rich_header();
+    classifier.task = Task::Classify { classes: 3 };
+    classifier.decoder[1].outputs = 3;
+    let cw = weights(&classifier, 9, 0.5);
+    let classifier_named =
+        |classes: &str| raw_named(2, &classifier, &le_bytes(&cw), "ecg\nresp", classes);
     vec![
         ("empty__TooShort", Vec::new()),
         ("three_bytes__TooShort", b"NAG".to_vec()),
@@ -120,6 +135,66 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("wide_layer__Limit", raw(&wide, &wide_w)),
         ("valid_rich", valid),
+        ("v1_valid_rich", v1.clone()),
+        ("v1_bit_flip__CrcMismatch", v1_flipped),
+        (
+            "v1_with_names__TrailingBytes",
+            reframe(&v1, |b| b.extend_from_slice(b"\x01a\x00")),
+        ),
+        (
+            "v2_without_names__Decode",
+            reframe(&raw_named(2, &h, &le_bytes(&w), "", ""), |b| {
+                b.truncate(b.len() - 2);
+            }),
+        ),
+        (
+            "valid_named_classifier",
+            encode_named(
+                &classifier,
+                &cw,
+                &Names {
+                    channels: &["ecg", "resp"],
+                    classes: &["normal", "atrial fibrillation", "noise"],
+                },
+            ),
+        ),
+        ("names_too_few__NameCount", named("ecg", "")),
+        ("names_newline__NameCount", named("ecg\nresp\nspo2", "")),
+        ("names_duplicate__DuplicateName", named("ecg\necg", "")),
+        ("names_carriage_return__BadName", named("ecg\r\nresp", "")),
+        ("names_empty__BadName", named("ecg\n", "")),
+        (
+            "names_too_long__BadName",
+            named(&format!("ecg\n{long}"), ""),
+        ),
+        (
+            "names_not_utf8__Decode",
+            raw_named_bytes(&h, &le_bytes(&w), b"ec\xff\nresp"),
+        ),
+        ("forecast_with_classes__NameCount", named("", "up\ndown")),
+        (
+            "classes_too_many__NameCount",
+            classifier_named("a\nb\nc\nd"),
+        ),
+        (
+            "classes_duplicate__DuplicateName",
+            classifier_named("a\nb\na"),
+        ),
+        (
+            "time_unit_zero__BadParameter",
+            edited(|h| h.time_unit = 0.0),
+        ),
+        (
+            "time_unit_nan__BadParameter",
+            edited(|h| h.time_unit = f32::NAN),
+        ),
+        (
+            "time_unit_overflow__BadParameter",
+            edited(|h| {
+                h.sample_dt = 100.0;
+                h.time_unit = f32::MAX;
+            }),
+        ),
     ]
 }
 

@@ -27,6 +27,34 @@ impl fmt::Display for Block {
     }
 }
 
+/// Which name list of a model a name belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameList {
+    /// One name per input channel.
+    Channels,
+    /// One name per class of a classifier.
+    Classes,
+}
+
+impl NameList {
+    /// What the list names, in the plural.
+    fn plural(self) -> &'static str {
+        match self {
+            NameList::Channels => "channels",
+            NameList::Classes => "classes",
+        }
+    }
+}
+
+impl fmt::Display for NameList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameList::Channels => "channel",
+            NameList::Classes => "class",
+        })
+    }
+}
+
 /// Why a model file (or a header handed to the encoder) was refused.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -146,6 +174,33 @@ pub enum LoadError {
         /// The limit.
         limit: usize,
     },
+    /// A name list is neither empty nor one name per channel (or class).
+    NameCount {
+        /// Which list.
+        list: NameList,
+        /// Names it must have when not empty (0 for a forecaster's classes).
+        expected: usize,
+        /// Names it has.
+        found: usize,
+    },
+    /// A name is empty, too long or holds a control character.
+    BadName {
+        /// Which list.
+        list: NameList,
+        /// Index of the name in its list, from 0.
+        index: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Two names of one list are the same.
+    DuplicateName {
+        /// Which list.
+        list: NameList,
+        /// Index of the repeated name.
+        index: usize,
+        /// Index of its first occurrence.
+        first: usize,
+    },
     /// A session's capacity is smaller than the model needs.
     Capacity {
         /// Which capacity (`"STATE"` or `"WINDOW"`).
@@ -178,7 +233,7 @@ impl fmt::Display for LoadError {
             LoadError::UnsupportedVersion { found } => {
                 write!(f, "format version {found} is not supported")
             }
-            LoadError::Decode(e) => write!(f, "cannot decode model header: {e}"),
+            LoadError::Decode(e) => write!(f, "cannot decode the model header or names: {e}"),
             LoadError::TrailingBytes { count } => {
                 write!(f, "{count} unexpected bytes after the model data")
             }
@@ -227,6 +282,28 @@ impl fmt::Display for LoadError {
             }
             LoadError::Limit { what, value, limit } => {
                 write!(f, "{what} = {value} is above the format limit {limit}")
+            }
+            LoadError::NameCount {
+                list: NameList::Classes,
+                expected: 0,
+                found,
+            } => write!(f, "a forecaster has no classes but the file names {found}"),
+            LoadError::NameCount {
+                list,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{found} {list} names for {expected} {plural} (give one per {list} or none)",
+                plural = list.plural()
+            ),
+            LoadError::BadName {
+                list,
+                index,
+                reason,
+            } => write!(f, "{list} name {index} {reason}"),
+            LoadError::DuplicateName { list, index, first } => {
+                write!(f, "{list} name {index} repeats {list} name {first}")
             }
             LoadError::Capacity {
                 what,

@@ -1,44 +1,73 @@
-//! The model file: a postcard + serde header and borrowed little-endian f32
-//! weights, guarded by postcard's CRC-32.
+//! The model file: a postcard + serde header, borrowed little-endian f32
+//! weights and (from version 2) borrowed name lists, guarded by postcard's
+//! CRC-32.
 //!
-//! Layout of a file (every part postcard-encoded, in this order):
+//! Layout of a version-2 file (every part postcard-encoded, in this order):
 //!
 //! | part | encoding |
 //! |---|---|
 //! | magic `NAGO` | 4 raw bytes |
-//! | format version | `u16` varint |
-//! | [`Header`] | postcard struct |
+//! | format version `2` | `u16` varint |
+//! | [`Header`] | postcard struct, fields in declaration order: the version-1 fields (`task` .. `state_bound`), then `time_unit`, `clock`, `reference` |
 //! | weights | varint byte count, then little-endian `f32`s |
+//! | channel names | postcard `str`: varint byte count, UTF-8, names joined by `\n` (empty = none) |
+//! | class names | the same, for a classifier's classes |
 //! | CRC-32 (ISO-HDLC) of everything before it | 4 bytes little-endian |
+//!
+//! A version-1 file is the same without `time_unit`, `clock`, `reference`
+//! and the two name lists; it loads as `time_unit = 1.0`,
+//! `clock = Clock::Number`, `reference = Reference::Global`, no names
+//! (exactly what such a model computed when it was written).
+//!
+//! # Versions
+//!
+//! Any change to the wire layout (a field added, removed, reordered or
+//! re-typed, in the header or around it) is a new [`FORMAT_VERSION`]. The
+//! loader keeps the decode path of every older version (`decode_v1`,
+//! `decode_v2`, ... below, each converting into the one in-memory [`Header`])
+//! and the tests keep a frozen file of every version with its golden outputs
+//! (`runtime/tests/fixtures`, `runtime/tests/compat.rs`), so a model on a
+//! device never stops loading. A version newer than this build is refused
+//! with [`LoadError::NewerVersion`]; version 0 never existed
+//! ([`LoadError::UnsupportedVersion`]). When [`Header`] itself changes for a
+//! version 3, freeze today's layout as a private `HeaderV2` (like
+//! `HeaderV1`) for `decode_v2`.
 //!
 //! The loader checks, in order: length, magic, CRC, version, header decode,
 //! weight bytes against the layer shapes (checked arithmetic, so absurd
 //! dimensions give [`LoadError::SizeOverflow`] instead of wrapping), layer
 //! chaining, finite weights, normalisation, solver/time parameters, format
-//! limits. [`encode`] runs the very same checks, so the trainer cannot write
-//! a file the runtime refuses.
+//! limits, then the names. [`encode`] runs the very same checks, so the
+//! trainer cannot write a file the runtime refuses.
 //!
 //! * Weights are one flat run of little-endian f32, in this order: encoder
 //!   layers, field layers, decoder layers; for each layer the weight matrix
 //!   `[outputs][inputs]` row-major, then the bias `[outputs]`.
-//! * Model = per-sample normalisation `(x - mean) / std` -> encoder (per
-//!   sample, `channels -> E`) -> state `y in R^state_dim`, starting at 0,
-//!   integrated over each gap between samples with the field
+//! * Model = per-sample normalisation ([`crate::normalise::input`], relative
+//!   to the window's [`Reference`]) -> encoder (per sample, `channels -> E`)
+//!   -> state `y in R^state_dim`, starting at 0, integrated over each gap
+//!   between samples (converted to solver time by
+//!   [`crate::solver::model_gap`]) with the field
 //!   `f([y, e_n]) : R^(state_dim + E) -> R^state_dim` (input held over the
 //!   gap) -> after the last sample of the window, decoder `state_dim -> out`.
 //!   Forecast: `out = horizon * channels` values ordered `[k][c]`,
-//!   de-normalised. Classify: `out = classes` logits.
+//!   de-normalised ([`crate::normalise::output`]). Classify: `out = classes`
+//!   logits.
 
-use crate::error::{Block, EncodeError, LoadError};
-use crate::solver::substeps;
+use crate::error::{Block, EncodeError, LoadError, NameList};
+use crate::normalise::Reference;
+use crate::solver::{model_gap, substeps};
 use heapless::Vec;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"NAGO";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes and the newest it reads (it reads
+/// every version from 1 up).
+pub const FORMAT_VERSION: u16 = 2;
+/// Longest channel or class name, in UTF-8 bytes.
+pub const MAX_NAME_LEN: usize = 64;
 /// Most input channels a model may have.
 pub const MAX_CHANNELS: usize = 8;
 /// Most dense layers in one block (encoder, field or decoder).
@@ -132,13 +161,16 @@ pub struct SolverSpec {
     pub consistency_scaling: bool,
     /// NAG start-up.
     pub startup: Startup,
-    /// Longest step `H` (data time units): a gap is cut into
+    /// Longest step `H` (solver time units): a gap is cut into
     /// `max(1, ceil(gap / max_step - 1e-4))` equal sub-steps
     /// ([`crate::solver::substeps`]).
     pub max_step: f32,
 }
 
-/// Everything about a model except its weights.
+/// Everything about a model except its weights and names.
+///
+/// Its serde form is the version-2 wire header: the field order below is
+/// the file layout, so it changes only with a new [`FORMAT_VERSION`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Header {
     /// What the outputs mean.
@@ -147,7 +179,8 @@ pub struct Header {
     pub channels: u16,
     /// Samples per prediction window.
     pub window: u16,
-    /// Nominal gap between samples, in the data's time units.
+    /// Nominal gap between samples, in solver time units (the window's first
+    /// step; [`Header::time_unit`] converts it to the user's units).
     pub sample_dt: f32,
     /// Per-channel normalisation mean (training split).
     pub mean: Vec<f32, MAX_CHANNELS>,
@@ -165,6 +198,140 @@ pub struct Header {
     pub solver: SolverSpec,
     /// A state component beyond this magnitude counts as diverged.
     pub state_bound: f32,
+    /// User time units per unit of solver time (the training data's nominal
+    /// gap in the user's units): a gap `g` given to a session is integrated
+    /// over `g / time_unit` ([`crate::solver::model_gap`]). Version 1: 1.0.
+    pub time_unit: f32,
+    /// How the training data gave time, i.e. the units of the user's gaps.
+    /// Version 1: [`Clock::Number`].
+    pub clock: Clock,
+    /// What a window's values are measured from before scaling.
+    /// Version 1: [`Reference::Global`].
+    pub reference: Reference,
+}
+
+/// The version-1 wire header: [`Header`] without the fields version 2 added.
+/// Frozen: files of version 1 are decoded with it forever.
+#[derive(Deserialize)]
+struct HeaderV1 {
+    task: Task,
+    channels: u16,
+    window: u16,
+    sample_dt: f32,
+    mean: Vec<f32, MAX_CHANNELS>,
+    std: Vec<f32, MAX_CHANNELS>,
+    state_dim: u16,
+    encoder: Vec<Layer, MAX_LAYERS>,
+    field: Vec<Layer, MAX_LAYERS>,
+    decoder: Vec<Layer, MAX_LAYERS>,
+    solver: SolverSpec,
+    state_bound: f32,
+}
+
+impl From<HeaderV1> for Header {
+    /// What a version-1 model computed: gaps in solver units, absolute levels.
+    fn from(h: HeaderV1) -> Self {
+        Header {
+            task: h.task,
+            channels: h.channels,
+            window: h.window,
+            sample_dt: h.sample_dt,
+            mean: h.mean,
+            std: h.std,
+            state_dim: h.state_dim,
+            encoder: h.encoder,
+            field: h.field,
+            decoder: h.decoder,
+            solver: h.solver,
+            state_bound: h.state_bound,
+            time_unit: 1.0,
+            clock: Clock::Number,
+            reference: Reference::Global,
+        }
+    }
+}
+
+/// Channel and class names to write with a model (each list empty, or one
+/// name per channel / class). Names stay in the file and cost no RAM when
+/// loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Names<'n> {
+    /// One name per input channel, or none.
+    pub channels: &'n [&'n str],
+    /// One name per class of a classifier, or none (always none for a forecaster).
+    pub classes: &'n [&'n str],
+}
+
+impl Names<'_> {
+    /// No names at all.
+    pub const NONE: Names<'static> = Names {
+        channels: &[],
+        classes: &[],
+    };
+}
+
+/// The names of a newline-joined list as stored in a file (`""` = none).
+pub(crate) fn split_names(joined: &str) -> impl Iterator<Item = &str> + Clone {
+    let names = if joined.is_empty() {
+        None
+    } else {
+        Some(joined)
+    };
+    names.into_iter().flat_map(|n| n.split('\n'))
+}
+
+/// Checks one name list: empty or exactly `expected` names, each non-empty,
+/// at most [`MAX_NAME_LEN`] bytes, without control characters, all distinct.
+fn check_names<'n>(
+    list: NameList,
+    names: impl Iterator<Item = &'n str> + Clone,
+    expected: usize,
+) -> Result<(), LoadError> {
+    let found = names.clone().count();
+    if found != 0 && found != expected {
+        return Err(LoadError::NameCount {
+            list,
+            expected,
+            found,
+        });
+    }
+    for (index, name) in names.clone().enumerate() {
+        let reason = if name.is_empty() {
+            Some("is empty")
+        } else if name.len() > MAX_NAME_LEN {
+            Some("is longer than 64 bytes")
+        } else if name.chars().any(char::is_control) {
+            Some("contains a newline or another control character")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(LoadError::BadName {
+                list,
+                index,
+                reason,
+            });
+        }
+        if let Some(first) = names.clone().take(index).position(|other| other == name) {
+            return Err(LoadError::DuplicateName { list, index, first });
+        }
+    }
+    Ok(())
+}
+
+/// Both name lists against the header: channel names for `channels`, class
+/// names for a classifier's `classes` (none for a forecaster).
+fn validate_names<'n>(
+    header: &Header,
+    channels: impl Iterator<Item = &'n str> + Clone,
+    classes: impl Iterator<Item = &'n str> + Clone,
+) -> Result<(), LoadError> {
+    check_names(NameList::Channels, channels, usize::from(header.channels))?;
+    let classes_expected = match header.task {
+        Task::Classify { classes } => usize::from(classes),
+        Task::Forecast { .. } => 0,
+    };
+    check_names(NameList::Classes, classes, classes_expected)
 }
 
 /// The CRC postcard appends: CRC-32/ISO-HDLC (the zlib/PNG one).
@@ -366,6 +533,17 @@ fn check_parameters(header: &Header) -> Result<(), LoadError> {
         substeps(dt, max_step).is_ok(),
         "at most MAX_SUBSTEPS * max_step",
     )?;
+    let unit = header.time_unit;
+    positive("time_unit", unit)?;
+    // The nominal gap a user passes (sample_dt * time_unit) must exist and
+    // convert back to a gap the solver takes.
+    let nominal = dt * unit;
+    param(
+        "time_unit",
+        unit,
+        nominal.is_finite() && substeps(model_gap(nominal, unit), max_step).is_ok(),
+        "such that sample_dt * time_unit is finite and converts back to at most MAX_SUBSTEPS steps",
+    )?;
     positive("state_bound", header.state_bound)?;
     let widths = placed(header)
         .filter_map(Result::ok)
@@ -429,55 +607,178 @@ impl Serialize for LeBytes<'_> {
     }
 }
 
-/// The framed message without the CRC.
-type Message<'h, 'w> = ([u8; 4], u16, &'h Header, LeBytes<'w>);
+/// Serialises a name list as the postcard `str` a borrowed `&str` decodes
+/// from: varint byte count, then the names joined by `\n`. The names are
+/// checked first, so none contains a newline and the join is unambiguous.
+struct Joined<'n>(&'n [&'n str]);
 
-fn check_for_encode(header: &Header, weights: &[f32]) -> Result<(), EncodeError> {
+impl Joined<'_> {
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, name)| {
+            let sep: &[u8] = if i == 0 { b"" } else { b"\n" };
+            sep.iter().chain(name.as_bytes()).copied()
+        })
+    }
+}
+
+impl Serialize for Joined<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = self.bytes().count();
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        for byte in self.bytes() {
+            seq.serialize_element(&byte)?;
+        }
+        seq.end()
+    }
+}
+
+/// The framed version-2 message without the CRC.
+type Message<'h, 'w, 'n> = (
+    [u8; 4],
+    u16,
+    &'h Header,
+    LeBytes<'w>,
+    Joined<'n>,
+    Joined<'n>,
+);
+
+fn message<'h, 'w, 'n>(
+    header: &'h Header,
+    weights: &'w [f32],
+    names: &Names<'n>,
+) -> Message<'h, 'w, 'n> {
+    (
+        MAGIC,
+        FORMAT_VERSION,
+        header,
+        LeBytes(weights),
+        Joined(names.channels),
+        Joined(names.classes),
+    )
+}
+
+fn check_for_encode(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+) -> Result<(), EncodeError> {
     let bytes = weights
         .len()
         .checked_mul(4)
         .ok_or(LoadError::SizeOverflow)?;
     validate(header, bytes, weights.iter().copied())?;
+    validate_names(
+        header,
+        names.channels.iter().copied(),
+        names.classes.iter().copied(),
+    )?;
     Ok(())
 }
 
 /// Bytes [`encode`] will write for this model (after validating it).
-pub fn encoded_len(header: &Header, weights: &[f32]) -> Result<usize, EncodeError> {
-    check_for_encode(header, weights)?;
-    let message: Message<'_, '_> = (MAGIC, FORMAT_VERSION, header, LeBytes(weights));
-    let len = postcard::serialize_with_flavor(&message, postcard::ser_flavors::Size::default())
-        .map_err(EncodeError::Serialize)?;
+pub fn encoded_len(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+) -> Result<usize, EncodeError> {
+    check_for_encode(header, weights, names)?;
+    let len = postcard::serialize_with_flavor(
+        &message(header, weights, names),
+        postcard::ser_flavors::Size::default(),
+    )
+    .map_err(EncodeError::Serialize)?;
     len.checked_add(4)
         .ok_or(EncodeError::Invalid(LoadError::SizeOverflow))
 }
 
-/// Writes a model file into `out`; returns the bytes written. Refuses (with
-/// the loader's own error) a header and weights that would not load.
-pub fn encode(header: &Header, weights: &[f32], out: &mut [u8]) -> Result<usize, EncodeError> {
-    let need = encoded_len(header, weights)?;
+/// Writes a model file of the current [`FORMAT_VERSION`] into `out`; returns
+/// the bytes written. Refuses (with the loader's own error) a header,
+/// weights and names that would not load.
+pub fn encode(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let need = encoded_len(header, weights, names)?;
     if out.len() < need {
         return Err(EncodeError::BufferTooSmall {
             need,
             found: out.len(),
         });
     }
-    let message: Message<'_, '_> = (MAGIC, FORMAT_VERSION, header, LeBytes(weights));
-    postcard::to_slice_crc32(&message, out, CRC.digest())
+    postcard::to_slice_crc32(&message(header, weights, names), out, CRC.digest())
         .map(|written| written.len())
         .map_err(EncodeError::Serialize)
 }
 
 /// [`encode`] into a new `Vec`.
 #[cfg(feature = "alloc")]
-pub fn encode_to_vec(header: &Header, weights: &[f32]) -> Result<alloc::vec::Vec<u8>, EncodeError> {
-    let mut out = alloc::vec![0u8; encoded_len(header, weights)?];
-    let len = encode(header, weights, &mut out)?;
+pub fn encode_to_vec(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let mut out = alloc::vec![0u8; encoded_len(header, weights, names)?];
+    let len = encode(header, weights, names, &mut out)?;
     out.truncate(len);
     Ok(out)
 }
 
-/// Decodes and validates a file; returns the header and the weight bytes.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
+/// A checked file: the header (every version converted to the current
+/// one), the weight bytes and the raw name lists, all borrowed from the file.
+pub(crate) struct Decoded<'a> {
+    pub header: Header,
+    pub weights: &'a [u8],
+    /// Channel names joined by `\n` (`""` = none).
+    pub channel_names: &'a str,
+    /// Class names joined by `\n` (`""` = none).
+    pub class_names: &'a str,
+    /// The file's format version.
+    pub version: u16,
+}
+
+/// Refuses anything after the message.
+fn no_rest(rest: &[u8]) -> Result<(), LoadError> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError::TrailingBytes { count: rest.len() })
+    }
+}
+
+/// Version 1: header, weights; no names.
+fn decode_v1(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
+    let ((_, _, header, weights), rest) =
+        postcard::take_from_bytes::<([u8; 4], u16, HeaderV1, &[u8])>(body)
+            .map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    Ok(Decoded {
+        header: header.into(),
+        weights,
+        channel_names: "",
+        class_names: "",
+        version: 1,
+    })
+}
+
+/// Version 2: header with time unit, clock and reference; weights; names.
+fn decode_v2(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
+    let ((_, _, header, weights, channel_names, class_names), rest) =
+        postcard::take_from_bytes::<([u8; 4], u16, Header, &[u8], &str, &str)>(body)
+            .map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    Ok(Decoded {
+        header,
+        weights,
+        channel_names,
+        class_names,
+        version: 2,
+    })
+}
+
+/// Decodes and validates a file of any supported version.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(LoadError::TooShort {
             len: bytes.len(),
@@ -502,21 +803,26 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), LoadError> {
     }
     let after_magic = body.get(MAGIC.len()..).unwrap_or_default();
     let (version, _) = postcard::take_from_bytes::<u16>(after_magic).map_err(LoadError::Decode)?;
-    if version > FORMAT_VERSION {
-        return Err(LoadError::NewerVersion {
-            found: version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    if version != FORMAT_VERSION {
-        return Err(LoadError::UnsupportedVersion { found: version });
-    }
-    let ((_, _, header, weights), rest) =
-        postcard::take_from_bytes::<([u8; 4], u16, Header, &[u8])>(body)
-            .map_err(LoadError::Decode)?;
-    if !rest.is_empty() {
-        return Err(LoadError::TrailingBytes { count: rest.len() });
-    }
-    validate(&header, weights.len(), le_f32s(weights))?;
-    Ok((header, weights))
+    let decoded = match version {
+        1 => decode_v1(body)?,
+        2 => decode_v2(body)?,
+        v if v > FORMAT_VERSION => {
+            return Err(LoadError::NewerVersion {
+                found: v,
+                supported: FORMAT_VERSION,
+            })
+        }
+        v => return Err(LoadError::UnsupportedVersion { found: v }),
+    };
+    validate(
+        &decoded.header,
+        decoded.weights.len(),
+        le_f32s(decoded.weights),
+    )?;
+    validate_names(
+        &decoded.header,
+        split_names(decoded.channel_names),
+        split_names(decoded.class_names),
+    )?;
+    Ok(decoded)
 }

@@ -16,7 +16,7 @@ pub mod normalise;
 pub mod session;
 pub mod solver;
 
-pub use error::{Block, EncodeError, LoadError, RunError};
+pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use format::Header;
 pub use model::Model;
 pub use session::Session;

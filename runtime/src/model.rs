@@ -12,6 +12,11 @@ use heapless::Vec;
 pub struct Model<'a> {
     header: Header,
     weights: &'a [u8],
+    /// Channel names joined by `\n`, borrowed from the file (`""` = none).
+    channel_names: &'a str,
+    /// Class names joined by `\n`, borrowed from the file (`""` = none).
+    class_names: &'a str,
+    version: u16,
     encoder: Vec<Dense<'a>, MAX_LAYERS>,
     field: Vec<Dense<'a>, MAX_LAYERS>,
     decoder: Vec<Dense<'a>, MAX_LAYERS>,
@@ -20,9 +25,17 @@ pub struct Model<'a> {
 
 impl<'a> Model<'a> {
     /// Checks magic, CRC, version, header, every shape against the weight
-    /// bytes, finite weights and parameter ranges; see [`crate::format`].
+    /// bytes, finite weights, parameter ranges and names; see
+    /// [`crate::format`]. Reads every format version up to
+    /// [`format::FORMAT_VERSION`].
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
-        let (header, weights) = format::decode(bytes)?;
+        let format::Decoded {
+            header,
+            weights,
+            channel_names,
+            class_names,
+            version,
+        } = format::decode(bytes)?;
         let mut encoder = Vec::new();
         let mut field = Vec::new();
         let mut decoder = Vec::new();
@@ -53,6 +66,9 @@ impl<'a> Model<'a> {
         Ok(Self {
             header,
             weights,
+            channel_names,
+            class_names,
+            version,
             encoder,
             field,
             decoder,
@@ -63,6 +79,44 @@ impl<'a> Model<'a> {
     /// The decoded header.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The format version of the file the model was loaded from.
+    pub fn format_version(&self) -> u16 {
+        self.version
+    }
+
+    /// User time units per unit of solver time ([`Header::time_unit`]; 1.0
+    /// for version-1 files).
+    pub fn time_unit(&self) -> f32 {
+        self.header.time_unit
+    }
+
+    /// The gap between regularly spaced samples in the user's units
+    /// (`sample_dt * time_unit`): what to pass to [`crate::Session::push`]
+    /// for data sampled like the training data.
+    pub fn nominal_gap(&self) -> f32 {
+        self.header.sample_dt * self.header.time_unit
+    }
+
+    /// Name of class `i`, if the file names its classes.
+    pub fn class_name(&self, i: usize) -> Option<&'a str> {
+        format::split_names(self.class_names).nth(i)
+    }
+
+    /// Every class name in order (empty when the file names none).
+    pub fn class_names(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        format::split_names(self.class_names)
+    }
+
+    /// Name of input channel `i`, if the file names its channels.
+    pub fn channel_name(&self, i: usize) -> Option<&'a str> {
+        format::split_names(self.channel_names).nth(i)
+    }
+
+    /// Every channel name in order (empty when the file names none).
+    pub fn channel_names(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        format::split_names(self.channel_names)
     }
 
     /// The raw little-endian weight bytes.

@@ -27,8 +27,14 @@ pub fn input(x: f32, reference: f32, mean: f32, std: f32) -> f32 {
     ((x - reference) - mean) / std
 }
 
-/// A forecast output back in the data's units.
+/// A forecast output back in the data's units. `reference = 0` returns
+/// `o * std + mean` bit for bit (adding `+0.0` would turn a `-0.0` into `+0.0`).
 #[inline]
 pub fn output(o: f32, reference: f32, mean: f32, std: f32) -> f32 {
-    (o * std + mean) + reference
+    let value = o * std + mean;
+    if reference == 0.0 {
+        value
+    } else {
+        value + reference
+    }
 }

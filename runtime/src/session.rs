@@ -2,8 +2,10 @@
 
 use crate::error::{LoadError, RunError};
 use crate::field::{run_layers, MlpField};
+use crate::format::MAX_CHANNELS;
 use crate::model::Model;
-use crate::solver::{substeps, AnySolver, Solver};
+use crate::normalise::{self, Reference};
+use crate::solver::{model_gap, substeps, AnySolver, Solver};
 use heapless::Deque;
 
 /// Runs a [`Model`] with no heap: every buffer is sized by the two capacities.
@@ -17,6 +19,7 @@ use heapless::Deque;
 pub struct Session<'m, const STATE: usize, const WINDOW: usize> {
     model: &'m Model<'m>,
     samples: Deque<f32, WINDOW>,
+    /// Gaps already converted to solver time.
     gaps: Deque<f32, WINDOW>,
     engine: Engine<STATE>,
 }
@@ -90,11 +93,13 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
         self.gaps.clear();
     }
 
-    /// Appends a sample taken `dt` after the previous one (the oldest sample
-    /// drops out once the window is full). On error nothing changes.
+    /// Appends a sample taken `dt` after the previous one, `dt` in the
+    /// user's time units ([`Model::nominal_gap`] for regular sampling; the
+    /// oldest sample drops out once the window is full). On error nothing
+    /// changes.
     pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
         check_sample(self.model, sample, 0)?;
-        substeps(dt, self.model.header().solver.max_step)?;
+        let dt = solver_gap(self.model, dt)?;
         if self.is_ready() {
             for _ in 0..self.model.channels() {
                 self.samples.pop_front();
@@ -119,19 +124,27 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
             });
         }
         check_out(self.model, out)?;
+        let c = self.model.channels();
+        let last = self
+            .samples
+            .iter()
+            .skip(self.samples.len().saturating_sub(c));
+        let reference = references(self.model, last.copied());
         // The first gap reaches outside the window: the model uses sample_dt.
         self.engine.run(
             self.model,
             self.samples.iter().copied(),
             self.gaps.iter().skip(1).copied(),
+            &reference,
             out,
         )
     }
 
     /// Runs a whole window given at once (`window * channels` values ordered
     /// `[n][c]`), ignoring and keeping the held samples. `gaps[n]` is the time
-    /// since sample `n - 1` (`gaps[0]` is ignored: the window's first step is
-    /// `sample_dt`); `None` means every gap is `sample_dt`.
+    /// since sample `n - 1` in the user's units (`gaps[0]` is ignored: the
+    /// window's first step is `sample_dt`); `None` means every gap is the
+    /// nominal one.
     pub fn run_window(
         &mut self,
         samples: &[f32],
@@ -153,7 +166,6 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
             check_sample(model, sample, n)?;
         }
         let dt = model.header().sample_dt;
-        let max_step = model.header().solver.max_step;
         if let Some(gaps) = gaps {
             if gaps.len() != window {
                 return Err(RunError::WindowLength {
@@ -163,14 +175,42 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
                 });
             }
             for gap in gaps.iter().skip(1) {
-                substeps(*gap, max_step)?;
+                solver_gap(model, *gap)?;
             }
         }
         check_out(model, out)?;
-        let given = gaps.unwrap_or_default().iter().skip(1).copied();
-        let gaps = given.chain(core::iter::repeat(dt));
-        self.engine.run(model, samples.iter().copied(), gaps, out)
+        let unit = model.time_unit();
+        let given = gaps.unwrap_or_default().iter().skip(1);
+        let gaps = given
+            .map(|g| model_gap(*g, unit))
+            .chain(core::iter::repeat(dt));
+        let last = samples.iter().skip(samples.len().saturating_sub(c));
+        let reference = references(model, last.copied());
+        self.engine
+            .run(model, samples.iter().copied(), gaps, &reference, out)
     }
+}
+
+/// A gap in the user's units, checked, as solver time. Refuses a gap that
+/// is not finite and positive before and after the conversion, or that needs
+/// too many sub-steps.
+fn solver_gap(model: &Model<'_>, gap: f32) -> Result<f32, RunError> {
+    if !(gap.is_finite() && gap > 0.0) {
+        return Err(RunError::BadGap { gap });
+    }
+    let converted = model_gap(gap, model.time_unit());
+    substeps(converted, model.header().solver.max_step)?;
+    Ok(converted)
+}
+
+/// Per-channel reference `r` of a window from its last sample: 0 for
+/// [`Reference::Global`], the last value for [`Reference::LastValue`].
+fn references(model: &Model<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
+    let mut r = [0.0f32; MAX_CHANNELS];
+    if model.header().reference == Reference::LastValue {
+        r.iter_mut().zip(last).for_each(|(r, x)| *r = x);
+    }
+    r
 }
 
 fn check_sample(model: &Model<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
@@ -199,12 +239,15 @@ fn check_out(model: &Model<'_>, out: &[f32]) -> Result<(), RunError> {
 
 impl<const S: usize> Engine<S> {
     /// One pass: zero state, every sample's gap integrated with its encoding
-    /// held, then the decoder. `gaps` yields the gaps of samples 1.. .
+    /// held, then the decoder. `gaps` yields the gaps of samples 1.. in
+    /// solver time; `reference` is each channel's `r` for
+    /// [`normalise::input`] and [`normalise::output`].
     fn run(
         &mut self,
         model: &Model<'_>,
         values: impl Iterator<Item = f32>,
         gaps: impl Iterator<Item = f32>,
+        reference: &[f32; MAX_CHANNELS],
         out: &mut [f32],
     ) -> Result<usize, RunError> {
         let header = model.header();
@@ -219,8 +262,11 @@ impl<const S: usize> Engine<S> {
         let mut t = 0.0f32;
         for sample in 0..model.window() {
             let gap = gaps.next().unwrap_or(header.sample_dt);
-            for ((x, m), s) in self.a.iter_mut().zip(&header.mean).zip(&header.std).take(c) {
-                *x = (values.next().unwrap_or(*m) - *m) / *s;
+            let stats = header.mean.iter().zip(&header.std).zip(reference);
+            for (x, ((m, s), r)) in self.a.iter_mut().zip(stats).take(c) {
+                // A missing value (never: callers pass whole windows) reads as the mean.
+                let v = values.next().unwrap_or(*m + *r);
+                *x = normalise::input(v, *r, *m, *s);
             }
             let encoded = run_layers(model.encoder(), c, &mut self.a, &mut self.b);
             for (e, v) in self.e.iter_mut().zip(encoded) {
@@ -258,8 +304,9 @@ impl<const S: usize> Engine<S> {
         }
         if model.is_forecast() {
             for row in out.chunks_mut(c.max(1)) {
-                for ((o, m), s) in row.iter_mut().zip(&header.mean).zip(&header.std) {
-                    *o = *o * *s + *m;
+                let stats = header.mean.iter().zip(&header.std).zip(reference);
+                for (o, ((m, s), r)) in row.iter_mut().zip(stats) {
+                    *o = normalise::output(*o, *r, *m, *s);
                 }
             }
         }

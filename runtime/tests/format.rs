@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use nagode::format::{self, Activation, Task, FORMAT_VERSION, MAGIC};
+use nagode::format::{self, Activation, Names, Task, FORMAT_VERSION, MAGIC};
 use nagode::{Block, EncodeError, LoadError, Model};
 use proptest::prelude::*;
 
@@ -18,7 +18,10 @@ fn round_trip() {
     let h = rich_header();
     let w = weights(&h, 3, 0.7);
     let bytes = encode(&h, &w);
-    assert_eq!(bytes.len(), format::encoded_len(&h, &w).unwrap());
+    assert_eq!(
+        bytes.len(),
+        format::encoded_len(&h, &w, &Names::NONE).unwrap()
+    );
     assert_eq!(&bytes[..4], &MAGIC);
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.header(), &h);
@@ -42,17 +45,20 @@ fn round_trip() {
 fn encode_to_vec_matches_encode() {
     let h = rich_header();
     let w = weights(&h, 3, 0.7);
-    assert_eq!(format::encode_to_vec(&h, &w).unwrap(), encode(&h, &w));
+    assert_eq!(
+        format::encode_to_vec(&h, &w, &Names::NONE).unwrap(),
+        encode(&h, &w)
+    );
 }
 
 #[test]
 fn encoder_refuses_small_buffers_and_invalid_models() {
     let h = rich_header();
     let w = weights(&h, 3, 0.7);
-    let need = format::encoded_len(&h, &w).unwrap();
+    let need = format::encoded_len(&h, &w, &Names::NONE).unwrap();
     let mut small = vec![0u8; need - 1];
     assert_eq!(
-        format::encode(&h, &w, &mut small),
+        format::encode(&h, &w, &Names::NONE, &mut small),
         Err(EncodeError::BufferTooSmall {
             need,
             found: need - 1
@@ -61,11 +67,11 @@ fn encoder_refuses_small_buffers_and_invalid_models() {
     let mut bad = w.clone();
     bad[40] = f32::NAN;
     assert!(matches!(
-        format::encoded_len(&h, &bad),
+        format::encoded_len(&h, &bad, &Names::NONE),
         Err(EncodeError::Invalid(LoadError::NonFiniteWeight { .. }))
     ));
     assert!(matches!(
-        format::encoded_len(&h, &w[1..]),
+        format::encoded_len(&h, &w[1..], &Names::NONE),
         Err(EncodeError::Invalid(LoadError::WeightBytes { .. }))
     ));
 }
@@ -132,7 +138,7 @@ fn newer_version_is_refused_by_name() {
     );
     assert_eq!(
         err.to_string(),
-        "format version 3 is newer than supported 1"
+        "format version 3 is newer than supported 2"
     );
     let file = raw_file(0, &h, &le_bytes(&weights(&h, 1, 0.5)));
     assert_eq!(

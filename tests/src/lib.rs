@@ -19,7 +19,7 @@ pub fn host_replay(model: &Model<'_>, samples: &[f32]) -> Result<Vec<(usize, Vec
     let mut session =
         Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
     let window = model.window();
-    let gap = model.header().sample_dt;
+    let gap = model.nominal_gap();
     let mut out = vec![0.0f32; model.output_len()];
     let mut predictions = Vec::new();
     for (i, &sample) in samples.iter().enumerate() {

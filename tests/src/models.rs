@@ -3,7 +3,10 @@
 //! checked in, and the 1→16→16→1 tanh MLP sized like the TFLM/MicroFlow
 //! sine example, for measurements beside those anchors.
 
-use nagode::format::{self, Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
+use nagode::format::{
+    self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
+};
+use nagode::normalise::Reference;
 
 /// splitmix64: tiny, seeded, identical on every host.
 struct SplitMix(u64);
@@ -89,6 +92,9 @@ pub fn seeded_ecg_header(mean: f32, std: f32) -> Header {
             max_step: 1.0,
         },
         state_bound: 1.0e3,
+        time_unit: 1.0,
+        clock: Clock::Index,
+        reference: Reference::Global,
     }
 }
 
@@ -119,6 +125,9 @@ pub fn sine_mlp_header() -> Header {
             max_step: 1.0,
         },
         state_bound: 1.0e3,
+        time_unit: 1.0,
+        clock: Clock::Index,
+        reference: Reference::Global,
     }
 }
 
@@ -138,13 +147,21 @@ pub fn mean_std(series: &[f32]) -> (f32, f32) {
 pub fn seeded_ecg(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> {
     let (mean, std) = mean_std(series);
     let header = seeded_ecg_header(mean, std);
-    format::encode_to_vec(&header, &seeded_weights(&header, 0x4e41_474f_4445, 1.0))
+    format::encode_to_vec(
+        &header,
+        &seeded_weights(&header, 0x4e41_474f_4445, 1.0),
+        &Names::NONE,
+    )
 }
 
 /// The sine-sized MLP's file bytes.
 pub fn sine_mlp() -> Result<Vec<u8>, nagode::EncodeError> {
     let header = sine_mlp_header();
-    format::encode_to_vec(&header, &seeded_weights(&header, 0x5349_4e45, 1.0))
+    format::encode_to_vec(
+        &header,
+        &seeded_weights(&header, 0x5349_4e45, 1.0),
+        &Names::NONE,
+    )
 }
 
 /// Multiply-accumulates one prediction performs, counted as the runtime
@@ -202,8 +219,8 @@ mod tests {
         assert_eq!(macs_per_prediction(&model), 288 + 1 + 1 + 1);
 
         let header = seeded_ecg_header(0.0, 1.0);
-        let ecg =
-            format::encode_to_vec(&header, &seeded_weights(&header, 1, 1.0)).expect("encodes");
+        let ecg = format::encode_to_vec(&header, &seeded_weights(&header, 1, 1.0), &Names::NONE)
+            .expect("encodes");
         let model = nagode::Model::from_bytes(&ecg).expect("loads");
         // Per sample: encoder 8, held 8*16, one NAG evaluation 8*16 + 16*8; decoder 64 once.
         assert_eq!(macs_per_prediction(&model), 64 * (8 + 128 + 128 + 128) + 64);

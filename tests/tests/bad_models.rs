@@ -151,7 +151,7 @@ fn hostile_samples_on_real_models() {
             );
         };
         let c = model.channels();
-        let dt = model.header().sample_dt;
+        let dt = model.nominal_gap();
         for i in 0..model.window() {
             let x: Vec<f32> = (0..c)
                 .map(|k| (i as f32 * 0.1 + k as f32).sin() * model.header().std[k])

@@ -4,7 +4,8 @@ use crate::data::{Problem, TaskKind};
 use crate::net::{Dense, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
-use nagode::format::{encode_to_vec, Header, Layer, Task, MAX_LAYERS};
+use nagode::format::{encode_to_vec, Clock, Header, Layer, Names, Task, MAX_LAYERS};
+use nagode::normalise::Reference;
 use std::path::Path;
 
 /// Why a model could not be exported.
@@ -137,6 +138,10 @@ pub fn to_header(
         decoder: heapless_layers(dec, "decoder")?,
         solver: spec,
         state_bound: STATE_BOUND,
+        // Format-2 fields at their version-1 meaning until the trainer writes them.
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: Reference::Global,
     };
     Ok((header, weights))
 }
@@ -144,7 +149,8 @@ pub fn to_header(
 /// The model file bytes, written by the runtime's encoder.
 pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, ExportError> {
     let (header, weights) = to_header(net, solver, p)?;
-    encode_to_vec(&header, &weights).map_err(|e| ExportError::Encode(e.to_string()))
+    encode_to_vec(&header, &weights, &Names::NONE)
+        .map_err(|e| ExportError::Encode(e.to_string()))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

@@ -7,7 +7,10 @@
     clippy::indexing_slicing
 )]
 
-use nagode::format::{self, Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
+use nagode::format::{
+    self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
+};
+use nagode::normalise::Reference;
 
 /// A dense layer spec.
 pub fn layer(inputs: u16, outputs: u16, activation: Activation) -> Layer {
@@ -46,6 +49,9 @@ pub fn scalar_header(window: u16, kind: SolverKind) -> Header {
         decoder: heapless::Vec::from_slice(&[layer(1, 1, Activation::Identity)]).unwrap(),
         solver: spec(kind, 1.0),
         state_bound: 1.0e6,
+        time_unit: 1.0,
+        clock: Clock::Index,
+        reference: Reference::Global,
     }
 }
 
@@ -79,6 +85,9 @@ pub fn rich_header() -> Header {
             max_step: 0.04,
         },
         state_bound: 100.0,
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: Reference::Global,
     }
 }
 
@@ -99,28 +108,86 @@ pub fn weights(header: &Header, seed: u64, scale: f32) -> Vec<f32> {
         .collect()
 }
 
-/// Encodes with the runtime's encoder (panics on error: test input is valid).
+/// Encodes with the runtime's encoder, no names (panics on error: test
+/// input is valid).
 pub fn encode(header: &Header, weights: &[f32]) -> Vec<u8> {
-    let mut out = vec![0u8; format::encoded_len(header, weights).unwrap()];
-    let n = format::encode(header, weights, &mut out).unwrap();
+    encode_named(header, weights, &Names::NONE)
+}
+
+/// Encodes with names (panics on error).
+pub fn encode_named(header: &Header, weights: &[f32], names: &Names<'_>) -> Vec<u8> {
+    let mut out = vec![0u8; format::encoded_len(header, weights, names).unwrap()];
+    let n = format::encode(header, weights, names, &mut out).unwrap();
     out.truncate(n);
     out
 }
 
-/// Frames any header, version and weight bytes exactly like the encoder but
-/// without its validation: for building hostile files.
-pub fn raw_file(version: u16, header: &Header, weight_bytes: &[u8]) -> Vec<u8> {
-    let mut buf = vec![0u8; 64 + weight_bytes.len() * 2];
+/// Frames a message with magic and CRC, unchecked.
+fn frame(message: &impl serde::Serialize, len_hint: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; 256 + len_hint * 2];
     let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    let n = postcard::to_slice_crc32(
-        &(format::MAGIC, version, header, weight_bytes),
-        &mut buf,
-        crc.digest(),
-    )
-    .unwrap()
-    .len();
+    let n = postcard::to_slice_crc32(message, &mut buf, crc.digest())
+        .unwrap()
+        .len();
     buf.truncate(n);
     buf
+}
+
+/// Frames any header, version and weight bytes exactly like the encoder but
+/// without its validation: for building hostile files. Version 1 gets the
+/// version-1 layout (the header without the version-2 fields, no names);
+/// any other version the version-2 layout with no names.
+pub fn raw_file(version: u16, header: &Header, weight_bytes: &[u8]) -> Vec<u8> {
+    if version == 1 {
+        let h = header;
+        let v1 = (
+            h.task,
+            h.channels,
+            h.window,
+            h.sample_dt,
+            &h.mean,
+            &h.std,
+            h.state_dim,
+            &h.encoder,
+            &h.field,
+            &h.decoder,
+            h.solver,
+            h.state_bound,
+        );
+        frame(&(format::MAGIC, 1u16, v1, weight_bytes), weight_bytes.len())
+    } else {
+        raw_named(version, header, weight_bytes, "", "")
+    }
+}
+
+/// A version-2 layout file with arbitrary raw name lists (newline-joined), unchecked.
+pub fn raw_named(
+    version: u16,
+    header: &Header,
+    weight_bytes: &[u8],
+    channels: &str,
+    classes: &str,
+) -> Vec<u8> {
+    frame(
+        &(
+            format::MAGIC,
+            version,
+            header,
+            weight_bytes,
+            channels,
+            classes,
+        ),
+        weight_bytes.len() + channels.len() + classes.len(),
+    )
+}
+
+/// A version-2 layout file whose name lists are arbitrary bytes (e.g. not
+/// UTF-8), unchecked.
+pub fn raw_named_bytes(header: &Header, weight_bytes: &[u8], channels: &[u8]) -> Vec<u8> {
+    frame(
+        &(format::MAGIC, 2u16, header, weight_bytes, channels, ""),
+        weight_bytes.len() + channels.len(),
+    )
 }
 
 /// Little-endian bytes of f32s.
