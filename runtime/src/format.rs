@@ -535,14 +535,21 @@ fn check_parameters(header: &Header) -> Result<(), LoadError> {
     )?;
     let unit = header.time_unit;
     positive("time_unit", unit)?;
+    // Subnormal units would lose precision in every gap conversion.
+    param(
+        "time_unit",
+        unit,
+        unit.is_normal(),
+        "finite, > 0 and not subnormal",
+    )?;
     // The nominal gap a user passes (sample_dt * time_unit) must exist and
     // convert back to a gap the solver takes.
     let nominal = dt * unit;
     param(
         "time_unit",
         unit,
-        nominal.is_finite() && substeps(model_gap(nominal, unit), max_step).is_ok(),
-        "such that sample_dt * time_unit is finite and converts back to at most MAX_SUBSTEPS steps",
+        nominal.is_normal() && substeps(model_gap(nominal, unit), max_step).is_ok(),
+        "such that sample_dt * time_unit is a normal f32 that converts back to at most MAX_SUBSTEPS steps",
     )?;
     positive("state_bound", header.state_bound)?;
     let widths = placed(header)
