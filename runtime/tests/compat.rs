@@ -11,6 +11,10 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use nagode::format::{Clock, Names, Task};
+use nagode::normalise::Reference;
 use nagode::{Model, Session};
 
 /// What each fixture is run on, in the order of the golden arrays.
@@ -39,7 +43,7 @@ fn irregular_gaps(model: &Model<'_>) -> Vec<f32> {
 
 /// The regular gap in the user's units.
 fn nominal_gap(model: &Model<'_>) -> f32 {
-    model.header().sample_dt
+    model.nominal_gap()
 }
 
 /// Outputs for each case of [`CASES`], as bit patterns.
@@ -63,7 +67,7 @@ fn run(model: &Model<'_>) -> Vec<Vec<u32>> {
 
 fn check(name: &str, bytes: &[u8], version: u16, golden: &[&[u32]]) {
     let model = Model::from_bytes(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let _ = version;
+    assert_eq!(model.format_version(), version, "{name}");
     let got = run(&model);
     if std::env::var_os("NAGODE_PRINT_GOLDEN").is_some() {
         println!("{name}:");
@@ -145,3 +149,101 @@ fn v1_rich() {
         ],
     );
 }
+
+/// The version-2 fixtures as first written (with the encoder of format 2):
+/// a classifier with channel and class names, gaps in seconds; a forecaster
+/// relative to the last value, gaps in half-units. Only for writing the
+/// files once: `NAGODE_WRITE_V2_FIXTURES=1 cargo test -p nagode --test compat`.
+fn v2_sources() -> [(&'static str, Vec<u8>); 2] {
+    let mut classifier = common::rich_header();
+    classifier.task = Task::Classify { classes: 3 };
+    classifier.decoder[1].outputs = 3;
+    classifier.time_unit = 1800.0;
+    classifier.clock = Clock::DateTime;
+    let cw = common::weights(&classifier, 21, 0.6);
+    let mut forecaster = common::rich_header();
+    forecaster.time_unit = 0.5;
+    forecaster.clock = Clock::Index;
+    forecaster.reference = Reference::LastValue;
+    let fw = common::weights(&forecaster, 22, 0.6);
+    [
+        (
+            "v2_classifier_named",
+            common::encode_named(
+                &classifier,
+                &cw,
+                &Names {
+                    channels: &["ecg", "resp"],
+                    classes: &["normal", "atrial fibrillation", "noise"],
+                },
+            ),
+        ),
+        (
+            "v2_forecast_last_value",
+            common::encode_named(
+                &forecaster,
+                &fw,
+                &Names {
+                    channels: &["temperature °C", "load"],
+                    classes: &[],
+                },
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn write_v2_fixtures_on_request() {
+    if std::env::var_os("NAGODE_WRITE_V2_FIXTURES").is_none() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (name, bytes) in v2_sources() {
+        let path = dir.join(format!("{name}.nagode"));
+        assert!(!path.exists(), "{} is frozen", path.display());
+        std::fs::write(&path, bytes).unwrap();
+    }
+}
+
+#[test]
+fn v2_classifier_named() {
+    let bytes = include_bytes!("fixtures/v2_classifier_named.nagode");
+    let model = Model::from_bytes(bytes).unwrap();
+    assert_eq!(model.time_unit(), 1800.0);
+    assert_eq!(model.header().clock, Clock::DateTime);
+    assert_eq!(model.header().reference, Reference::Global);
+    assert_eq!(model.channel_names().collect::<Vec<_>>(), ["ecg", "resp"]);
+    assert_eq!(model.class_name(1), Some("atrial fibrillation"));
+    check("v2_classifier_named", bytes, 2, &GOLDEN_V2_CLASSIFIER);
+}
+
+#[test]
+fn v2_forecast_last_value() {
+    let bytes = include_bytes!("fixtures/v2_forecast_last_value.nagode");
+    let model = Model::from_bytes(bytes).unwrap();
+    assert_eq!(model.time_unit(), 0.5);
+    assert_eq!(model.header().clock, Clock::Index);
+    assert_eq!(model.header().reference, Reference::LastValue);
+    assert_eq!(model.channel_name(0), Some("temperature °C"));
+    assert_eq!(model.class_names().count(), 0);
+    check("v2_forecast_last_value", bytes, 2, &GOLDEN_V2_FORECAST);
+}
+/// Recorded with the format-2 code that wrote the file (user-unit gaps).
+const GOLDEN_V2_CLASSIFIER: [&[u32]; 3] = [
+    &[0xbe6d2ec6, 0xbf24e667, 0xbe960ef2],
+    &[0xbe6d1e7e, 0xbf24f11f, 0xbe962466],
+    &[0xbe6d1e7e, 0xbf24f11f, 0xbe962466],
+];
+
+/// Recorded with the format-2 code that wrote the file (last-value reference).
+const GOLDEN_V2_FORECAST: [&[u32]; 3] = [
+    &[
+        0x403811d4, 0xc0023727, 0x406f49b0, 0xbfe46c50, 0x4066ad1d, 0xbff00604,
+    ],
+    &[
+        0x40380cbe, 0xc00235c7, 0x406f4249, 0xbfe46e40, 0x4066bbfa, 0xbff00424,
+    ],
+    &[
+        0x40380cbe, 0xc00235c7, 0x406f4249, 0xbfe46e40, 0x4066bbfa, 0xbff00424,
+    ],
+];
