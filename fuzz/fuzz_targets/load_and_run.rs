@@ -43,10 +43,15 @@ fuzz_target!(|data: &[u8]| {
         .map(|i| (i as f32 * 0.3).sin() + f32::from(bytes[i % bytes.len()]) / 64.0)
         .collect();
     let gaps: Vec<f32> = (0..model.window())
-        .map(|i| model.header().sample_dt * (0.5 + f32::from(bytes[(7 * i) % bytes.len()]) / 128.0))
+        .map(|i| model.nominal_gap() * (0.5 + f32::from(bytes[(7 * i) % bytes.len()]) / 128.0))
         .collect();
     let mut out = [0.0f32; 1024];
     let _ = session.run_window(&samples, None, &mut out);
+    // Names borrowed from the file: every one is reachable and well-formed.
+    for name in model.channel_names().chain(model.class_names()) {
+        assert!(!name.is_empty() && !name.contains('\n'));
+    }
+    assert!(model.class_name(usize::MAX).is_none());
     if let Ok(n) = session.run_window(&samples, Some(&gaps), &mut out) {
         assert!(out[..n].iter().all(|v| v.is_finite()), "Ok with a non-finite output");
     }
