@@ -131,6 +131,68 @@ pub fn sine_mlp_header() -> Header {
     }
 }
 
+/// Names of the [`named_classifier`]'s classes.
+pub const CLASS_NAMES: [&str; 3] = ["falling", "flat", "rising"];
+
+/// A format-2 classifier with seeded weights that exercises every format-2
+/// feature on the chip: gaps in seconds (`time_unit` = 1/360 s, the ECG's
+/// sampling period; `Clock::DateTime`), inputs relative to the window's last
+/// value, a channel name and class names. Window 32, state 4, no encoder,
+/// field [4 + 1]→8 tanh→4, decoder 4→3 logits, NAG mu 0.5, two steps per
+/// sample.
+pub fn named_classifier_header(mean: f32, std: f32) -> Header {
+    Header {
+        task: Task::Classify { classes: 3 },
+        channels: 1,
+        window: 32,
+        sample_dt: 1.0,
+        mean: one(mean),
+        std: one(std),
+        state_dim: 4,
+        encoder: layers(&[]),
+        field: layers(&[
+            layer(5, 8, Activation::Tanh),
+            layer(8, 4, Activation::Identity),
+        ]),
+        decoder: layers(&[layer(4, 3, Activation::Identity)]),
+        solver: SolverSpec {
+            kind: SolverKind::Nag,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::Euler,
+            max_step: 0.5,
+        },
+        state_bound: 1.0e3,
+        time_unit: 1.0 / 360.0,
+        clock: Clock::DateTime,
+        reference: Reference::LastValue,
+    }
+}
+
+/// The named classifier's file bytes. Its normalisation statistics are
+/// those of `x - x_last` over the series' 32-sample windows (what the
+/// last-value reference feeds the model).
+pub fn named_classifier(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> {
+    let window = 32;
+    let relative: Vec<f32> = series
+        .windows(window)
+        .flat_map(|w| {
+            let last = w.last().copied().unwrap_or(0.0);
+            w.iter().map(move |v| v - last)
+        })
+        .collect();
+    let (mean, std) = mean_std(&relative);
+    let header = named_classifier_header(mean, std);
+    format::encode_to_vec(
+        &header,
+        &seeded_weights(&header, 0x434c_4153_53, 1.0),
+        &Names {
+            channels: &["ecg"],
+            classes: &CLASS_NAMES,
+        },
+    )
+}
+
 /// Mean and standard deviation (population) of a series, computed in f64.
 pub fn mean_std(series: &[f32]) -> (f32, f32) {
     let n = series.len().max(1) as f64;
@@ -208,6 +270,10 @@ mod tests {
         assert_eq!(
             seeded_ecg(&series).expect("encodes"),
             checked_in("seeded_ecg.nagode")
+        );
+        assert_eq!(
+            named_classifier(&series).expect("encodes"),
+            checked_in("named_classifier.nagode")
         );
     }
 

@@ -7,6 +7,11 @@ use nagode::Model;
 /// Builds `model` (a file under firmware/models) for `board`, runs it under
 /// QEMU and compares every prediction with the host runtime.
 fn parity(board: &str, model: &str) {
+    parity_run(board, model);
+}
+
+/// [`parity`], returning the firmware's output.
+fn parity_run(board: &str, model: &str) -> String {
     let board = boards::board_named(board).expect("board in the matrix");
     let path = qemu::firmware_dir().join("models").join(model);
     let bytes = std::fs::read(&path).expect("checked-in model file");
@@ -44,6 +49,29 @@ fn parity(board: &str, model: &str) {
             "{} ({}) with {model:?}: {difference}",
             board.name, board.core
         );
+    }
+    run.stdout
+}
+
+/// A format-2 model on the chip: gaps in seconds (the firmware passes
+/// `nominal_gap`), last-value reference, class names printed by name.
+#[test]
+fn format_2_named_classifier_matches_host_and_prints_class_names() {
+    for board in ["mps2-an386", "microbit"] {
+        let stdout = parity_run(board, "named_classifier.nagode");
+        let classes: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("# class "))
+            .collect();
+        let predictions = stdout.lines().filter(|l| l.starts_with("PRED ")).count();
+        assert!(predictions > 0, "{board}: no prediction:\n{stdout}");
+        assert_eq!(classes.len(), predictions, "{board}:\n{stdout}");
+        for class in classes {
+            assert!(
+                integration::models::CLASS_NAMES.contains(&class),
+                "{board}: {class:?} is no class name"
+            );
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Writes the deterministic stand-in models into `firmware/models/`:
-//! `seeded_ecg.nagode` and `sine16.nagode`. Same bytes on every run.
+//! `seeded_ecg.nagode`, `sine16.nagode` and (format 2, with names)
+//! `named_classifier.nagode`. Same bytes on every run.
 //! `default.nagode` is the trainer's model and is never written here.
 
 use std::path::Path;
@@ -24,6 +25,8 @@ fn run() -> Result<(), String> {
     let sine = integration::models::sine_mlp().map_err(|e| e.to_string())?;
     write(&dir.join("seeded_ecg.nagode"), &ecg)?;
     write(&dir.join("sine16.nagode"), &sine)?;
+    let classifier = integration::models::named_classifier(&series).map_err(|e| e.to_string())?;
+    write(&dir.join("named_classifier.nagode"), &classifier)?;
     Ok(())
 }
 
