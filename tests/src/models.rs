@@ -185,7 +185,7 @@ pub fn named_classifier(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> 
     let header = named_classifier_header(mean, std);
     format::encode_to_vec(
         &header,
-        &seeded_weights(&header, 0x434c_4153_53, 1.0),
+        &seeded_weights(&header, 0x0043_4c41_5353, 1.0),
         &Names {
             channels: &["ecg"],
             classes: &CLASS_NAMES,
