@@ -17,9 +17,10 @@ fn load(name: &str, task: TaskKind, columns: Option<&[String]>) -> Result<(), Da
     let window = if task == TaskKind::Classify { 0 } else { 48 };
     let spec = WindowSpec {
         task,
-        window,
+        window: Some(window),
         horizon: 4,
-        stride: 2,
+        stride: Some(2),
+        reference: data::Reference::Global,
         seed: 0,
     };
     data::make_problem(&table, None, spec).map(|_| ())
