@@ -9,6 +9,7 @@ use crate::plot::{self, Line, PlotError};
 use crate::solver::{SolverCfg, SolverChoice};
 use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
 use dfdx::prelude::Cpu;
+use nagode::normalise::Reference;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -55,6 +56,47 @@ pub enum AppError {
     /// A bad combination of options.
     #[error("{0}")]
     Usage(String),
+    /// The runtime does not reproduce the trainer: the model file was not written.
+    #[error("runtime parity failed: max |nagode - dfdx| = {abs:.3e} ({rel:.3e} relative to the largest output) over {windows} test windows, above the limit of {limit:.0e} relative; {} not written", .out.display())]
+    Parity {
+        /// Largest absolute difference.
+        abs: f32,
+        /// That relative to the largest |trainer output|.
+        rel: f32,
+        /// The limit.
+        limit: f32,
+        /// Windows compared.
+        windows: usize,
+        /// The model file that was not written.
+        out: PathBuf,
+    },
+}
+
+/// Largest relative difference (to the largest |trainer output|) between the
+/// runtime's and the trainer's outputs for which a model file is written.
+pub const PARITY_LIMIT: f32 = 1e-5;
+
+/// The runtime's outputs against the trainer's: `(abs, rel)` when within
+/// [`PARITY_LIMIT`], else the error that stops the export of `out`.
+pub fn check_parity(
+    runtime: &[f32],
+    trainer: &[f32],
+    windows: usize,
+    out: &Path,
+) -> Result<(f32, f32), AppError> {
+    let (abs, rel) = host::max_difference(runtime, trainer);
+    // NaN compares false: a NaN difference fails the check too.
+    if runtime.len() == trainer.len() && rel <= PARITY_LIMIT {
+        Ok((abs, rel))
+    } else {
+        Err(AppError::Parity {
+            abs,
+            rel,
+            limit: PARITY_LIMIT,
+            windows,
+            out: out.to_path_buf(),
+        })
+    }
 }
 
 /// Where the data comes from.
@@ -80,13 +122,15 @@ pub struct RunConfig {
     pub source: Source,
     /// Forecast or classify.
     pub task: TaskKind,
-    /// Samples per window (0 with classification: whole series).
-    pub window: usize,
+    /// Samples per window; `None`: derived from the data (see the summary's notes).
+    pub window: Option<usize>,
     /// Forecast horizon.
     pub horizon: usize,
-    /// Step between window starts.
-    pub stride: usize,
-    /// Solver and knobs (`max_step` is derived: `sample_dt / steps`).
+    /// Step between window starts; `None`: derived from the data.
+    pub stride: Option<usize>,
+    /// What forecasts are measured from (absolute levels or the window's last value).
+    pub reference: Reference,
+    /// Solver and knobs (`max_step` is derived: `1 / steps` of the nominal gap).
     pub solver: SolverChoice,
     /// NAG momentum.
     pub mu: f32,
@@ -118,9 +162,10 @@ impl Default for RunConfig {
         RunConfig {
             source: Source::Builtin(Builtin::Ecg),
             task: TaskKind::Forecast,
-            window: 48,
+            window: None,
             horizon: 4,
-            stride: 2,
+            stride: None,
+            reference: Reference::LastValue,
             solver: SolverChoice::Nag,
             mu: 0.5,
             consistency: true,
@@ -136,6 +181,7 @@ impl Default for RunConfig {
                 patience: 20,
                 time_budget: Some(Duration::from_secs(70)),
                 batches_per_epoch: 0,
+                min_batches_per_epoch: 16,
                 clip: 1.0,
                 seed: 0,
             },
@@ -191,6 +237,7 @@ pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
         horizon: cfg.horizon,
         stride: cfg.stride,
         seed: cfg.train.seed,
+        reference: cfg.reference,
     };
     Ok(data::make_problem(&table, test.as_ref(), spec)?)
 }
@@ -216,7 +263,9 @@ pub fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
         mu: cfg.mu,
         consistency: cfg.consistency,
         startup_euler: cfg.startup_euler,
-        max_step: p.sample_dt / cfg.steps.max(1) as f32,
+        // Solver time: one unit is the nominal gap (`time_unit`).
+        max_step: 1.0 / cfg.steps.max(1) as f32,
+        time_unit: p.time_unit,
     }
 }
 
@@ -339,6 +388,9 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     }
     let params = net.param_count();
     if cfg.verbose {
+        for note in &p.notes {
+            eprintln!("chosen: {note}");
+        }
         eprintln!(
             "data: {} ({} channels, window {}, {}), {} train / {} validation / {} test windows",
             p.name,
@@ -406,7 +458,12 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         // accepts it and reproduces the training forward pass.
         let model = nagode::Model::from_bytes(&bytes).map_err(HostError::from)?;
         let rt = host::run_windows(&model, &summary.problem.test)?;
-        summary.parity = Some(host::max_difference(&rt, &summary.test_outputs));
+        summary.parity = Some(check_parity(
+            &rt,
+            &summary.test_outputs,
+            summary.problem.test.len,
+            out,
+        )?);
         export::write_atomic(out, &bytes)?;
         // Reload from disk: what a user (or the firmware build) will read.
         let on_disk = std::fs::read(out).map_err(|source| AppError::Io {
@@ -503,6 +560,15 @@ fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
     Ok(written)
 }
 
+/// The units of the user's gaps, in words.
+pub fn clock_units(clock: nagode::format::Clock) -> &'static str {
+    match clock {
+        nagode::format::Clock::Index => "no t column: gaps count samples",
+        nagode::format::Clock::Number => "the t column's own units",
+        nagode::format::Clock::DateTime => "date-times: seconds",
+    }
+}
+
 /// Prints the summary table.
 pub fn print_summary(s: &Summary) {
     let p = &s.problem;
@@ -528,6 +594,14 @@ pub fn print_summary(s: &Summary) {
         "iterations         {} ({:.2} ms each)",
         t.iterations,
         1e3 * t.seconds / t.iterations.max(1) as f64
+    );
+    for note in &p.notes {
+        println!("chosen             {note}");
+    }
+    println!(
+        "time               {} per unit of solver time ({})",
+        p.time_unit,
+        clock_units(p.clock)
     );
     println!("parameters         {}", s.params);
     println!("f evaluations      {} per prediction", s.evals);

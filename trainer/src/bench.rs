@@ -61,6 +61,7 @@ fn solver_cfg(kind: SolverChoice) -> SolverCfg {
         consistency: true,
         startup_euler: false,
         max_step: DT,
+        time_unit: 1.0,
     }
 }
 
@@ -172,7 +173,7 @@ impl InferenceSetup {
             hidden: d.hidden,
             decoder: vec![],
             outputs: d.horizon,
-            window: d.window,
+            window: 48,
         };
         Self::with_arch(d.solver, arch, 1.0)
     }
@@ -192,10 +193,15 @@ impl InferenceSetup {
             channel_names: vec!["x".into()],
             window,
             horizon: arch.outputs,
+            stride: 1,
             classes: vec![],
-            sample_dt: dt,
+            // The solver config's time unit: gaps of `dt` are solver time.
+            time_unit: 1.0,
+            clock: crate::data::Clock::Index,
+            reference: crate::data::Reference::Global,
             mean: vec![0.0],
             std: vec![1.0],
+            notes: Vec::new(),
             train: Windows::default(),
             val: Windows::default(),
             test: Windows::default(),

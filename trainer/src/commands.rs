@@ -6,6 +6,7 @@ use crate::export::write_atomic;
 use crate::host::{self, HostError, HostSession};
 use clap::Args;
 use nagode::format::{Activation, Layer, SolverKind, Startup, Task};
+use nagode::normalise::Reference;
 use nagode::{Model, RunError, Session};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -53,17 +54,19 @@ fn check_channels(csv: &Path, table: &data::Table, model: &Model<'_>) -> Result<
     )))
 }
 
-/// `trainer inspect FILE`.
-pub fn inspect(path: &Path) -> Result<(), AppError> {
+/// `trainer inspect MODEL`.
+pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
+    let path = model.path();
     let bytes = read(path)?;
     let model = load(path, &bytes)?;
     let h = model.header();
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{}: {} bytes, checksum OK, loads",
+        "{}: {} bytes, format {}, checksum OK, loads",
         path.display(),
-        bytes.len()
+        bytes.len(),
+        model.format_version()
     );
     let _ = match h.task {
         Task::Forecast { horizon } => writeln!(
@@ -71,17 +74,47 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
             "task        forecast the next {horizon} samples of every channel"
         ),
         Task::Classify { classes } => {
-            writeln!(s, "task        classify a window into {classes} classes")
+            let names: Vec<&str> = model.class_names().collect();
+            if names.is_empty() {
+                writeln!(
+                    s,
+                    "task        classify a window into {classes} classes (unnamed)"
+                )
+            } else {
+                writeln!(
+                    s,
+                    "task        classify a window into {classes} classes: {}",
+                    names.join(", ")
+                )
+            }
         }
     };
+    let channels: Vec<&str> = model.channel_names().collect();
     let _ = writeln!(
         s,
-        "input       {} channels, window of {} samples, nominal gap {}",
-        h.channels, h.window, h.sample_dt
+        "input       {} channels{}, window of {} samples",
+        h.channels,
+        if channels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", channels.join(", "))
+        },
+        h.window
     );
     let _ = writeln!(
         s,
-        "normalise   mean {:?}, std {:?}",
+        "time        gaps in {}; nominal gap {} = {} unit(s) of solver time",
+        crate::app::clock_units(h.clock),
+        model.nominal_gap(),
+        h.sample_dt
+    );
+    let _ = writeln!(
+        s,
+        "normalise   {}, mean {:?}, std {:?}",
+        match h.reference {
+            Reference::Global => "absolute levels",
+            Reference::LastValue => "changes from the window's last sample",
+        },
         h.mean.as_slice(),
         h.std.as_slice()
     );
@@ -112,7 +145,12 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
             }
         ),
     };
-    let _ = writeln!(s, "solver      {kind}; longest step {}", sv.max_step);
+    let _ = writeln!(
+        s,
+        "solver      {kind}; longest step {} of solver time ({} in the data's units)",
+        sv.max_step,
+        sv.max_step * h.time_unit
+    );
     let weights = model.weight_bytes().len() / 4;
     let _ = writeln!(s, "weights     {weights} f32 ({} bytes)", weights * 4);
     let _ = writeln!(
@@ -130,12 +168,34 @@ pub fn inspect(path: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A model file, given either way: `trainer inspect m.nagode` or
+/// `trainer inspect --model m.nagode` (the same for `eval` and `predict`).
+#[derive(Args, Debug)]
+pub struct ModelArg {
+    /// The model file.
+    #[arg(value_name = "MODEL", required_unless_present = "model_flag")]
+    model_pos: Option<PathBuf>,
+    /// The model file (the same as the positional MODEL).
+    #[arg(long = "model", value_name = "MODEL", conflicts_with = "model_pos")]
+    model_flag: Option<PathBuf>,
+}
+
+impl ModelArg {
+    /// The path given, whichever form was used.
+    pub fn path(&self) -> &Path {
+        // clap guarantees one of the two.
+        self.model_pos
+            .as_deref()
+            .or(self.model_flag.as_deref())
+            .unwrap_or(Path::new(""))
+    }
+}
+
 /// A model file and a CSV to run it on.
 #[derive(Args, Debug)]
 pub struct ModelCsv {
-    /// The model file.
-    #[arg(long)]
-    pub model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     /// CSV with the model's channels (optionally `t`, `id`, `label`).
     #[arg(long)]
     pub csv: PathBuf,
@@ -158,8 +218,8 @@ pub struct PredictArgs {
 /// with the real gaps (`push(sample, dt)`); one output row per full window.
 pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
     let a = &args.io;
-    let bytes = read(&a.model)?;
-    let model = load(&a.model, &bytes)?;
+    let bytes = read(a.model.path())?;
+    let model = load(a.model.path(), &bytes)?;
     let table = data::load_csv(&a.csv, a.columns.as_deref())?;
     check_channels(&a.csv, &table, &model)?;
     let h = model.header();
@@ -173,8 +233,11 @@ pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
             }
         }
         Task::Classify { classes } => {
-            for k in 0..classes {
-                let _ = write!(out, ",logit{k}");
+            for k in 0..usize::from(classes) {
+                let _ = match model.class_name(k) {
+                    Some(name) => write!(out, ",logit_{name}"),
+                    None => write!(out, ",logit{k}"),
+                };
             }
             out.push_str(",class");
         }
@@ -191,8 +254,9 @@ pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
     for s in &table.series {
         session.clear();
         for (n, sample) in s.values.iter().enumerate() {
+            // Gaps in the user's units (the model converts them).
             let dt = if n == 0 {
-                h.sample_dt
+                model.nominal_gap()
             } else {
                 (s.times[n] - s.times[n - 1]) as f32
             };
@@ -204,12 +268,15 @@ pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
                     let _ = write!(out, ",{v}");
                 }
                 if let Task::Classify { .. } = h.task {
-                    let best = values
-                        .iter()
-                        .enumerate()
-                        .max_by(|x, y| x.1.total_cmp(y.1))
-                        .map_or(0, |x| x.0);
-                    let _ = write!(out, ",{best}");
+                    let best = argmax(&values);
+                    match model.class_name(best) {
+                        Some(name) => {
+                            let _ = write!(out, ",{name}");
+                        }
+                        None => {
+                            let _ = write!(out, ",{best}");
+                        }
+                    }
                 }
                 out.push('\n');
             }
@@ -232,19 +299,39 @@ pub struct EvalArgs {
     io: ModelCsv,
 }
 
-/// `trainer eval`: the runtime on every window of a CSV.
-pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
-    let a = &args.io;
-    let bytes = read(&a.model)?;
-    let model = load(&a.model, &bytes)?;
-    let table = data::load_csv(&a.csv, a.columns.as_deref())?;
-    let h = model.header();
-    let (task, horizon) = match h.task {
-        Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
-        Task::Classify { .. } => (TaskKind::Classify, 0),
-    };
-    check_channels(&a.csv, &table, &model)?;
-    // Classes in the trainer's order: sorted labels (numerically when they are numbers).
+/// What `eval` measured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Score {
+    /// Forecast MSE in data units, and the naive last-value forecast's.
+    Forecast {
+        /// Windows scored.
+        windows: usize,
+        /// The model's MSE.
+        mse: f64,
+        /// The naive forecast's MSE.
+        naive: f64,
+    },
+    /// Classification accuracy, labels mapped through the model's class names.
+    Classify {
+        /// Windows scored.
+        windows: usize,
+        /// Fraction right.
+        accuracy: f64,
+        /// The classes in the model's order.
+        classes: Vec<String>,
+        /// Whether the model file named its classes (format 1 files do not:
+        /// then the CSV's sorted labels are assumed to be the model's order).
+        named: bool,
+    },
+}
+
+/// The model's class names; a format-1 file has none, and then the table's
+/// sorted labels (numerically when they are numbers: the old trainer's order).
+fn classes_for(model: &Model<'_>, table: &data::Table) -> (Vec<String>, bool) {
+    let named: Vec<String> = model.class_names().map(str::to_string).collect();
+    if !named.is_empty() {
+        return (named, true);
+    }
     let mut classes: Vec<String> = table
         .series
         .iter()
@@ -255,9 +342,27 @@ pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
         _ => a.cmp(b),
     });
     classes.dedup();
-    let w = data::all_windows(&table, task, model.window(), horizon, h.sample_dt, &classes)?;
-    let out = host::run_windows(&model, &w)?;
-    match task {
+    (classes, false)
+}
+
+/// Scores `model` with the runtime on every window of `table`.
+pub fn score(model: &Model<'_>, table: &data::Table) -> Result<Score, AppError> {
+    let h = model.header();
+    let (task, horizon) = match h.task {
+        Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
+        Task::Classify { .. } => (TaskKind::Classify, 0),
+    };
+    let (classes, named) = classes_for(model, table);
+    let w = data::all_windows(
+        table,
+        task,
+        model.window(),
+        horizon,
+        model.time_unit(),
+        &classes,
+    )?;
+    let out = host::run_windows(model, &w)?;
+    Ok(match task {
         TaskKind::Forecast => {
             let n = out.len().max(1) as f64;
             let mse = out
@@ -275,30 +380,63 @@ pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
                 })
                 .sum::<f64>()
                 / n;
-            println!(
-                "{} windows: MSE {:.6}, naive last value {:.6}",
-                w.len, mse, naive
-            );
+            Score::Forecast {
+                windows: w.len,
+                mse,
+                naive,
+            }
         }
         TaskKind::Classify => {
             let k = model.output_len();
             let right = out
                 .chunks(k)
                 .zip(&w.class)
-                .filter(|(o, &c)| {
-                    o.iter()
-                        .enumerate()
-                        .max_by(|x, y| x.1.total_cmp(y.1))
-                        .map(|x| x.0)
-                        == Some(c)
-                })
+                .filter(|(o, &c)| argmax(o) == c)
                 .count();
-            println!(
-                "{} windows: accuracy {:.4} (classes in sorted label order: {:?})",
-                w.len,
-                right as f64 / w.len.max(1) as f64,
-                classes
-            );
+            Score::Classify {
+                windows: w.len,
+                accuracy: right as f64 / w.len.max(1) as f64,
+                classes,
+                named,
+            }
+        }
+    })
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .max_by(|x, y| x.1.total_cmp(y.1))
+        .map_or(0, |x| x.0)
+}
+
+/// `trainer eval`: the runtime on every window of a CSV.
+pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
+    let a = &args.io;
+    let bytes = read(a.model.path())?;
+    let model = load(a.model.path(), &bytes)?;
+    let table = data::load_csv(&a.csv, a.columns.as_deref())?;
+    check_channels(&a.csv, &table, &model)?;
+    match score(&model, &table)? {
+        Score::Forecast {
+            windows,
+            mse,
+            naive,
+        } => println!("{windows} windows: MSE {mse:.6}, naive last value {naive:.6}"),
+        Score::Classify {
+            windows,
+            accuracy,
+            classes,
+            named,
+        } => {
+            if !named {
+                eprintln!(
+                    "warning: {} names no classes (format 1); assuming the CSV's sorted labels {:?} are the model's class order",
+                    a.model.path().display(),
+                    classes
+                );
+            }
+            println!("{windows} windows: accuracy {accuracy:.4} (classes {classes:?})");
         }
     }
     Ok(())

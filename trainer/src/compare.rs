@@ -34,7 +34,23 @@ pub struct CompareArgs {
         default_value = "nag,euler,midpoint,rk4,resnet"
     )]
     pub solvers: Vec<SolverChoice>,
-    /// Seeds per solver (0..N).
+    /// Your own data instead of the built-ins: a CSV as `train --csv` takes it.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Separate test CSV for `--csv`.
+    #[arg(long, requires = "csv")]
+    pub test: Option<PathBuf>,
+    /// Task for `--csv`.
+    #[arg(long, value_enum, requires = "csv", default_value = "forecast")]
+    pub task: TaskKind,
+    /// Channel columns for `--csv` (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "csv")]
+    pub columns: Option<Vec<String>>,
+    /// Learning rates tried for every solver (comma-separated); each solver
+    /// keeps the one with the best validation loss on seed 0.
+    #[arg(long, value_delimiter = ',', default_value = "0.002,0.005,0.01")]
+    pub lrs: Vec<f32>,
+    /// Seeds per solver (0..N); each seed draws its own split, weights and batch order.
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     /// Epochs per run (the shared budget; no early stopping).
@@ -48,6 +64,29 @@ pub struct CompareArgs {
     pub plots: PathBuf,
 }
 
+/// The settings for `--csv`: `train`'s data-derived defaults, no early
+/// stopping, a fixed epoch budget.
+fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
+    let d = RunConfig::default();
+    RunConfig {
+        source: Source::Csv {
+            path: path.to_path_buf(),
+            test: a.test.clone(),
+            columns: a.columns.clone(),
+        },
+        task: a.task,
+        reference: match a.task {
+            TaskKind::Forecast => d.reference,
+            TaskKind::Classify => nagode::normalise::Reference::Global,
+        },
+        train: TrainCfg {
+            min_batches_per_epoch: d.train.min_batches_per_epoch,
+            ..budget(a.epochs.unwrap_or(60))
+        },
+        ..quiet()
+    }
+}
+
 /// One data set's settings for the comparison.
 fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     let (task, window, e, bpe, lr) = match data {
@@ -58,8 +97,10 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     RunConfig {
         source: Source::Builtin(data),
         task,
-        window,
-        stride: if data == Builtin::Ecg { 4 } else { 2 },
+        window: (window > 0).then_some(window),
+        stride: Some(if data == Builtin::Ecg { 4 } else { 2 }),
+        // The figures in the README were measured with absolute levels.
+        reference: nagode::normalise::Reference::Global,
         train: TrainCfg {
             batches_per_epoch: bpe,
             lr,
@@ -69,12 +110,13 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     }
 }
 
-/// A fixed epoch budget: no early stopping, no time limit.
+/// A fixed epoch budget: no early stopping, no time limit, one pass per epoch.
 fn budget(epochs: usize) -> TrainCfg {
     TrainCfg {
         epochs,
         patience: usize::MAX,
         time_budget: None,
+        min_batches_per_epoch: 1,
         ..RunConfig::default().train
     }
 }
@@ -145,6 +187,8 @@ fn iteration_times(
 /// One run's record.
 struct RunRecord {
     history: Vec<EpochLog>,
+    /// Best validation loss (the kept model's).
+    best_val: f32,
     test_metric: f32,
     seconds: f64,
     params: usize,
@@ -180,13 +224,44 @@ fn one_run(
     let t = train::train(net, &s, p, &run_cfg.train, &dev, |_| {})?;
     let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
     let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
+    let best_val = t
+        .history
+        .iter()
+        .map(|l| l.val_loss)
+        .fold(f32::INFINITY, f32::min);
     Ok(RunRecord {
         history: t.history,
+        best_val,
         test_metric: test.metric,
         seconds: t.seconds,
         params,
         evals,
     })
+}
+
+/// The learning rate from `lrs` with the best validation loss for `solver`
+/// on seed 0, and that run.
+fn pick_lr(
+    cfg: &RunConfig,
+    p: &Problem,
+    solver: SolverChoice,
+    lrs: &[f32],
+) -> Result<(f32, RunRecord), AppError> {
+    let mut best: Option<(f32, RunRecord)> = None;
+    for &lr in lrs {
+        let cfg = RunConfig {
+            train: TrainCfg {
+                lr,
+                ..cfg.train.clone()
+            },
+            ..cfg.clone()
+        };
+        let r = one_run(&cfg, p, solver, 0)?;
+        if best.as_ref().is_none_or(|(_, b)| r.best_val < b.best_val) {
+            best = Some((lr, r));
+        }
+    }
+    best.ok_or_else(|| AppError::Usage("--lrs needs at least one learning rate".into()))
 }
 
 /// `trainer compare`.
@@ -197,13 +272,27 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         ));
     }
     let mut md = String::new();
+    let what = match &a.csv {
+        Some(path) => format!(
+            "--csv {}{} --task {}",
+            path.display(),
+            a.test
+                .as_ref()
+                .map(|t| format!(" --test {}", t.display()))
+                .unwrap_or_default(),
+            format!("{:?}", a.task).to_lowercase()
+        ),
+        None => format!(
+            "--data {}",
+            a.data
+                .iter()
+                .map(|d| format!("{d:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
     let cmd = format!(
-        "cargo run -p trainer -- compare --data {} --solvers {} --seeds {}{}",
-        a.data
-            .iter()
-            .map(|d| format!("{d:?}").to_lowercase())
-            .collect::<Vec<_>>()
-            .join(","),
+        "cargo run -p trainer -- compare {what} --solvers {} --seeds {}{}",
         a.solvers
             .iter()
             .map(|s| s.name())
@@ -219,41 +308,75 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
     let _ = writeln!(
         md,
         "Same data, model (state 8, field 32-32 tanh, linear decoder), optimiser (Adam, batch 32, \
-         lr 5e-3, gradient clip 1) and epoch budget for every solver; seeds 0 to {} (weights, batch \
-         order, split). No early stopping: the kept model is the best-validation epoch; the test \
+         gradient clip 1) and epoch budget for every solver; each solver's learning rate is the \
+         one of {:?} with the best validation loss on seed 0; seeds 0 to {} (weights, batch \
+         order, split: every seed draws its own). No early stopping: the kept model is the best-validation epoch; the test \
          metric is that model's. *Target* = 1.1 x the median over all runs of the best validation \
          loss; *epochs to target* is the mean over the seeds that reached it, *s to target* = \
          epochs to target x s / epoch, where *s / epoch* = iterations per epoch x the median time \
          of one training iteration (batch 32: forward, backward, Adam step), the solvers timed \
          round-robin on the same batch so that the shared 2-core machine slows them alike; the \
          loss-vs-time plots use the same time axis.\n",
+        a.lrs,
         a.seeds.saturating_sub(1)
     );
-    for &data in &a.data {
-        let cfg = setup(data, a.epochs);
-        let p = app::load_problem(&cfg)?;
+    let sets: Vec<(String, RunConfig)> = match &a.csv {
+        Some(path) => vec![(
+            path.file_stem()
+                .map_or("csv".into(), |s| s.to_string_lossy().into_owned()),
+            setup_csv(a, path),
+        )],
+        None => a
+            .data
+            .iter()
+            .map(|&d| (format!("{d:?}").to_lowercase(), setup(d, a.epochs)))
+            .collect(),
+    };
+    for (stem, cfg) in &sets {
+        // Each seed draws its own split (and its own synthetic data).
+        let problems = (0..a.seeds)
+            .map(|seed| {
+                app::load_problem(&RunConfig {
+                    train: TrainCfg {
+                        seed,
+                        ..cfg.train.clone()
+                    },
+                    ..cfg.clone()
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let p = &problems[0];
         eprintln!(
             "compare: {} ({} train windows), {} epochs",
             p.name, p.train.len, cfg.train.epochs
         );
-        let mut results: Vec<(SolverChoice, Vec<RunRecord>)> = Vec::new();
+        let mut results: Vec<(SolverChoice, f32, Vec<RunRecord>)> = Vec::new();
         for &solver in &a.solvers {
-            let mut runs = Vec::new();
-            for seed in 0..a.seeds {
-                let r = one_run(&cfg, &p, solver, seed)?;
+            let (lr, first) = pick_lr(cfg, p, solver, &a.lrs)?;
+            let mut runs = vec![first];
+            let cfg = RunConfig {
+                train: TrainCfg {
+                    lr,
+                    ..cfg.train.clone()
+                },
+                ..cfg.clone()
+            };
+            for (seed, p) in problems.iter().enumerate().skip(1) {
+                runs.push(one_run(&cfg, p, solver, seed as u64)?);
+            }
+            for (seed, r) in runs.iter().enumerate() {
                 eprintln!(
-                    "  {:<8} seed {seed}: test {:.5}, {:.1}s",
+                    "  {:<8} lr {lr} seed {seed}: test {:.5}, {:.1}s",
                     solver.name(),
                     r.test_metric,
                     r.seconds
                 );
-                runs.push(r);
             }
-            results.push((solver, runs));
+            results.push((solver, lr, runs));
         }
         let mut bests: Vec<f64> = results
             .iter()
-            .flat_map(|(_, rs)| {
+            .flat_map(|(_, _, rs)| {
                 rs.iter().map(|r| {
                     r.history
                         .iter()
@@ -276,24 +399,28 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         let _ = writeln!(
             md,
             "Naive baseline on test: {:.5} ({}).\n",
-            train::naive(&p, &p.test),
+            train::naive(p, &p.test),
             match p.task {
                 TaskKind::Forecast => "last value repeated, MSE",
                 TaskKind::Classify => "majority class, accuracy",
             }
         );
-        let _ = writeln!(md, "| solver | parameters | f evals / forward | s / epoch | epochs to target | s to target | {metric} (mean ± std) |");
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "| solver | lr (by validation) | parameters | f evals / forward | s / epoch | epochs to target | s to target (modelled) | {metric} (mean ± std) |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
         let mut by_epoch = Vec::new();
         let mut by_time = Vec::new();
-        let iteration = iteration_times(&cfg, &p, &a.solvers)?;
-        let batches = p.train.len.div_ceil(cfg.train.batch);
+        let iteration = iteration_times(cfg, p, &a.solvers)?;
+        let batches = p
+            .train
+            .len
+            .div_ceil(cfg.train.batch)
+            .max(cfg.train.min_batches_per_epoch);
         let per_epoch_batches = if cfg.train.batches_per_epoch == 0 {
             batches
         } else {
             batches.min(cfg.train.batches_per_epoch)
         };
-        for ((solver, runs), it) in results.iter().zip(&iteration) {
+        for ((solver, lr, runs), it) in results.iter().zip(&iteration) {
             let per_epoch = it * per_epoch_batches as f64;
             let reach: Vec<(f64, f64)> = runs
                 .iter()
@@ -325,7 +452,7 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
             let r0 = &runs[0];
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.3} | {} | {} | {:.5} ± {:.5} |",
+                "| {} | {lr} | {} | {} | {:.3} | {} | {} | {:.5} ± {:.5} |",
                 solver.name(),
                 r0.params,
                 r0.evals,
@@ -358,7 +485,6 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
                     .collect::<Vec<_>>(),
             ));
         }
-        let stem = format!("{data:?}").to_lowercase();
         for (suffix, x_label, series) in [
             ("epoch", "epoch", &by_epoch),
             ("time", "training time (s)", &by_time),
@@ -424,8 +550,9 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
     }
     let cfg = RunConfig {
         task: TaskKind::Classify,
-        window: 32,
-        stride: 32,
+        window: Some(32),
+        stride: Some(32),
+        reference: nagode::normalise::Reference::Global,
         train: budget(a.epochs),
         ..quiet()
     };
@@ -446,10 +573,11 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
                 horizon: 0,
                 stride: cfg.stride,
                 seed,
+                reference: cfg.reference,
             };
             let mut p = data::make_problem(&table, None, spec)?;
             if ignore_gaps {
-                let dt = p.sample_dt;
+                let dt = p.time_unit;
                 for w in [&mut p.train, &mut p.val, &mut p.test] {
                     w.gaps.fill(dt);
                 }

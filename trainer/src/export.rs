@@ -4,8 +4,7 @@ use crate::data::{Problem, TaskKind};
 use crate::net::{Dense, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
-use nagode::format::{encode_to_vec, Clock, Header, Layer, Names, Task, MAX_LAYERS};
-use nagode::normalise::Reference;
+use nagode::format::{encode_to_vec, Header, Layer, Names, Task, MAX_LAYERS};
 use std::path::Path;
 
 /// Why a model could not be exported.
@@ -127,7 +126,8 @@ pub fn to_header(
         task,
         channels: small(p.channels(), "channels")?,
         window: small(p.window, "window")?,
-        sample_dt: p.sample_dt,
+        // Solver time: the nominal gap is one unit (`model_gap` of itself).
+        sample_dt: nagode::solver::model_gap(p.time_unit, p.time_unit),
         mean: heapless::Vec::from_slice(&p.mean)
             .map_err(|_| ExportError::Shape("too many channels".into()))?,
         std: heapless::Vec::from_slice(&p.std)
@@ -138,10 +138,9 @@ pub fn to_header(
         decoder: heapless_layers(dec, "decoder")?,
         solver: spec,
         state_bound: STATE_BOUND,
-        // Format-2 fields at their version-1 meaning until the trainer writes them.
-        time_unit: 1.0,
-        clock: Clock::Number,
-        reference: Reference::Global,
+        time_unit: p.time_unit,
+        clock: p.clock,
+        reference: p.reference,
     };
     Ok((header, weights))
 }
@@ -149,8 +148,28 @@ pub fn to_header(
 /// The model file bytes, written by the runtime's encoder.
 pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, ExportError> {
     let (header, weights) = to_header(net, solver, p)?;
-    encode_to_vec(&header, &weights, &Names::NONE)
-        .map_err(|e| ExportError::Encode(e.to_string()))
+    // Channel names only label `inspect` and `predict`: a header the format
+    // cannot hold (too long, control characters, repeated) is left out
+    // rather than failing the export. Class names are the meaning of the
+    // outputs: the encoder's refusal stands.
+    let channels: Vec<&str> = p.channel_names.iter().map(String::as_str).collect();
+    let fits = |(i, n): (usize, &&str)| {
+        !n.is_empty()
+            && n.len() <= nagode::format::MAX_NAME_LEN
+            && !n.chars().any(char::is_control)
+            && !channels[..i].contains(n)
+    };
+    let channels = if channels.iter().enumerate().all(fits) {
+        channels
+    } else {
+        Vec::new()
+    };
+    let classes: Vec<&str> = p.classes.iter().map(String::as_str).collect();
+    let names = Names {
+        channels: &channels,
+        classes: &classes,
+    };
+    encode_to_vec(&header, &weights, &names).map_err(|e| ExportError::Encode(e.to_string()))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

@@ -48,13 +48,15 @@ pub fn run_windows(model: &Model<'_>, w: &Windows) -> Result<Vec<f32>, HostError
     Ok(outputs)
 }
 
-/// Largest absolute difference, and that relative to the largest |reference|.
+/// Largest absolute difference (NaN if any is), and that relative to the
+/// largest |reference|.
 pub fn max_difference(a: &[f32], reference: &[f32]) -> (f32, f32) {
+    // A NaN difference wins (f32::max would drop it and hide a broken run).
     let abs = a
         .iter()
         .zip(reference)
         .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max);
+        .fold(0f32, |m, d| if d > m || d.is_nan() { d } else { m });
     let scale = reference
         .iter()
         .map(|y| y.abs())

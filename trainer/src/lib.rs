@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod data;
@@ -11,6 +12,7 @@ pub mod export;
 pub mod fused;
 pub mod host;
 pub mod net;
+pub mod panel;
 pub mod plot;
 pub mod solver;
 pub mod train;

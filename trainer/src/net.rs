@@ -740,6 +740,7 @@ mod tests {
             consistency: true,
             startup_euler: false,
             max_step: 1.0,
+            time_unit: 1.0,
         };
         let (b, w) = (3, 6);
         let gaps: Vec<f32> = (0..b * w)

@@ -65,8 +65,11 @@ pub struct SolverCfg {
     pub consistency: bool,
     /// NAG Euler start-up step.
     pub startup_euler: bool,
-    /// Longest step.
+    /// Longest step, in solver time.
     pub max_step: f32,
+    /// User time per unit of solver time: gaps are given in the user's
+    /// units and converted with `nagode::solver::model_gap`.
+    pub time_unit: f32,
 }
 
 impl SolverCfg {
@@ -178,7 +181,7 @@ pub enum PlanError {
 }
 
 /// Builds the plan for `batch` windows of `window` samples with gaps
-/// `gaps[b][n]` (row-major), state dimension `d`.
+/// `gaps[b][n]` (row-major, in the user's time units), state dimension `d`.
 pub fn plan(
     cfg: &SolverCfg,
     gaps: &[f32],
@@ -211,11 +214,13 @@ pub fn plan(
         let mut sizes = Vec::with_capacity(batch);
         for b in 0..batch {
             let g = gaps[b * window + n];
-            let (m, h) = rules::substeps(g, cfg.max_step).map_err(|reason| PlanError::Gap {
-                sample: n,
-                gap: g,
-                reason,
-            })?;
+            let model_gap = nagode::solver::model_gap(g, cfg.time_unit);
+            let (m, h) =
+                rules::substeps(model_gap, cfg.max_step).map_err(|reason| PlanError::Gap {
+                    sample: n,
+                    gap: g,
+                    reason,
+                })?;
             counts.push(m);
             sizes.push(h);
         }

@@ -6,6 +6,7 @@ use crate::data::{Problem, TaskKind, Windows};
 use crate::net::{forward, Batch, FieldImpl, Net, M};
 use crate::solver::{plan, PlanError, SolverCfg};
 use dfdx::prelude::*;
+use nagode::normalise::{self, Reference};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -30,6 +31,12 @@ pub struct TrainCfg {
     pub time_budget: Option<Duration>,
     /// Most mini-batches per epoch (sub-samples big training sets); 0 = all.
     pub batches_per_epoch: usize,
+    /// Fewest mini-batches per epoch: a small training set is passed over
+    /// (reshuffled) until an epoch has this many, so that patience and the
+    /// learning-rate schedule, counted in epochs, mean enough optimiser
+    /// steps. Without it a 30-series set has one batch per epoch and early
+    /// stopping ends training after a few dozen steps.
+    pub min_batches_per_epoch: usize,
     /// Global gradient-norm clip.
     pub clip: f32,
     /// Seed of the batch order.
@@ -45,10 +52,34 @@ impl Default for TrainCfg {
             patience: 8,
             time_budget: None,
             batches_per_epoch: 0,
+            min_batches_per_epoch: 1,
             clip: 1.0,
             seed: 0,
         }
     }
+}
+
+/// One epoch's mini-batches: the shuffled training order cut into batches,
+/// passed over again (reshuffled) until there are `min` batches, at most
+/// `max` (0: no limit).
+fn epoch_batches(
+    order: &mut [usize],
+    rng: &mut StdRng,
+    batch: usize,
+    min: usize,
+    max: usize,
+) -> Vec<Vec<usize>> {
+    let max = if max == 0 { usize::MAX } else { max };
+    let mut out = Vec::new();
+    loop {
+        order.shuffle(rng);
+        out.extend(order.chunks(batch.max(1)).map(<[usize]>::to_vec));
+        if out.len() >= min.max(1) || order.is_empty() {
+            break;
+        }
+    }
+    out.truncate(max);
+    out
 }
 
 /// One epoch's figures.
@@ -125,6 +156,18 @@ pub enum TrainError {
     },
 }
 
+/// The reference `r` of window `i`, channel `ch` (see `nagode::normalise`):
+/// 0, or the window's last sample.
+pub fn reference(p: &Problem, w: &Windows, i: usize, ch: usize) -> f32 {
+    match p.reference {
+        Reference::Global => 0.0,
+        Reference::LastValue => {
+            let (c, win) = (p.channels(), p.window);
+            w.x[(i * win + win - 1) * c + ch]
+        }
+    }
+}
+
 /// Builds the batch tensors for windows `idx` of `w`: normalised, sample-major.
 pub fn make_batch(
     p: &Problem,
@@ -142,7 +185,8 @@ pub fn make_batch(
         for n in 0..win {
             for ch in 0..c {
                 let raw = w.x[(i * win + n) * c + ch];
-                x[(n * b + r) * c + ch] = (raw - p.mean[ch]) / p.std[ch];
+                let rf = reference(p, w, i, ch);
+                x[(n * b + r) * c + ch] = normalise::input(raw, rf, p.mean[ch], p.std[ch]);
             }
         }
         gaps.extend_from_slice(&w.gaps[i * win..(i + 1) * win]);
@@ -153,7 +197,8 @@ pub fn make_batch(
             TaskKind::Forecast => {
                 for (j, t) in target[r * out..(r + 1) * out].iter_mut().enumerate() {
                     let ch = j % c;
-                    *t = (w.y[i * out + j] - p.mean[ch]) / p.std[ch];
+                    let rf = reference(p, w, i, ch);
+                    *t = normalise::input(w.y[i * out + j], rf, p.mean[ch], p.std[ch]);
                 }
             }
             TaskKind::Classify => target[r * out + w.class[i]] = 1.0,
@@ -218,7 +263,9 @@ pub fn evaluate(
                 TaskKind::Forecast => {
                     let c = p.channels();
                     for (j, &v) in row.iter().enumerate() {
-                        let raw = v * p.std[j % c] + p.mean[j % c];
+                        let ch = j % c;
+                        let rf = reference(p, w, i, ch);
+                        let raw = normalise::output(v, rf, p.mean[ch], p.std[ch]);
                         let e = (raw - w.y[i * out_len + j]) as f64;
                         metric_sum += e * e / out_len as f64;
                         outputs.push(raw);
@@ -371,15 +418,16 @@ pub fn train(
     let mut last_decay = 0;
     let mut order: Vec<usize> = (0..p.train.len).collect();
     'epochs: for epoch in 1..=cfg.epochs {
-        order.shuffle(&mut rng);
+        let batches = epoch_batches(
+            &mut order,
+            &mut rng,
+            cfg.batch,
+            cfg.min_batches_per_epoch,
+            cfg.batches_per_epoch,
+        );
         let mut sum = 0f64;
         let mut count = 0usize;
-        let limit = if cfg.batches_per_epoch == 0 {
-            usize::MAX
-        } else {
-            cfg.batches_per_epoch
-        };
-        for idx in order.chunks(cfg.batch).take(limit) {
+        for idx in &batches {
             let (batch, target) = make_batch(p, solver, &p.train, idx, dev, d)?;
             let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task, FieldImpl::Fused);
             iterations += 1;

@@ -12,9 +12,9 @@ fn learn(solver: SolverChoice) -> (f32, f32) {
     let cfg = RunConfig {
         source: Source::Builtin(Builtin::Oscillator),
         task: TaskKind::Forecast,
-        window: 24,
+        window: Some(24),
         horizon: 4,
-        stride: 2,
+        stride: Some(2),
         solver,
         train: TrainCfg {
             epochs: 8,

@@ -1,0 +1,168 @@
+//! The `train` command's options, in the library so that `trainer panel`
+//! builds its runs exactly as a user's `trainer train` would.
+
+use crate::app::{RunConfig, Source};
+use crate::data::{Builtin, TaskKind};
+use crate::solver::SolverChoice;
+use clap::Args;
+use nagode::normalise::Reference;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `--reference`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ReferenceArg {
+    /// Absolute levels, normalised by the training data's statistics.
+    Global,
+    /// Changes from the window's last sample (survives trends and level shifts).
+    LastValue,
+}
+
+/// Options of `train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Built-in data set (ignored with --csv).
+    #[arg(long, value_enum, default_value = "ecg")]
+    data: Builtin,
+    /// CSV file (wide: optional `t`, channel columns, optional `label`;
+    /// long: `id`, `t`, channels, `label`).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Separate test CSV; without it the input is split (time-ordered for
+    /// forecasting, by series for long-layout classification).
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// What to learn: the next samples (forecast) or the window's label (classify).
+    #[arg(long, value_enum)]
+    task: Option<TaskKind>,
+    /// Channel columns to use (comma-separated); default: all but t, id, label.
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// Samples per window [default: derived from the series' lengths, at
+    /// most 48; long-layout classification: the shortest series].
+    #[arg(long)]
+    window: Option<usize>,
+    /// Forecast horizon: samples predicted past the window.
+    #[arg(long, default_value_t = 4)]
+    horizon: usize,
+    /// Samples between the starts of consecutive windows [default: derived
+    /// from the number of windows].
+    #[arg(long)]
+    stride: Option<usize>,
+    /// What the model measures values from [default: last-value for
+    /// forecasting, global for classification].
+    #[arg(long, value_enum)]
+    reference: Option<ReferenceArg>,
+    /// Integrator (resnet: the baseline; it cannot be exported).
+    #[arg(long, value_enum, default_value = "nag")]
+    solver: SolverChoice,
+    /// NAG momentum in [0, 1).
+    #[arg(long, default_value_t = 0.5)]
+    mu: f32,
+    /// NAG without the consistency scaling h = (1 - mu) H.
+    #[arg(long)]
+    no_consistency: bool,
+    /// NAG starts with an Euler step instead of zero velocity.
+    #[arg(long)]
+    euler_startup: bool,
+    /// Solver steps per nominal sample gap (longer real gaps get more).
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
+    /// ODE state dimension.
+    #[arg(long, default_value_t = 8)]
+    state: usize,
+    /// Hidden widths of the vector field (comma-separated, tanh).
+    #[arg(long, value_delimiter = ',', default_value = "32,32")]
+    hidden: Vec<usize>,
+    /// Encoder widths (comma-separated, tanh); default none (e = normalised sample).
+    #[arg(long, value_delimiter = ',')]
+    encoder: Vec<usize>,
+    /// Most epochs.
+    #[arg(long, default_value_t = 200)]
+    epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 5e-3)]
+    lr: f32,
+    /// Early stopping: epochs without a better validation loss.
+    #[arg(long, default_value_t = 20)]
+    patience: usize,
+    /// Training time budget in seconds (0: none).
+    #[arg(long, default_value_t = 70.0)]
+    budget: f64,
+    /// Seed: initial weights, batch order, splits, synthetic data.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Model file to write (atomically).
+    #[arg(long, default_value = "out/model.nagode")]
+    out: PathBuf,
+    /// Do not write a model file.
+    #[arg(long)]
+    no_export: bool,
+    /// Folder for the PNG plots.
+    #[arg(long, default_value = "out")]
+    plots: PathBuf,
+    /// Do not draw plots.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+impl TrainArgs {
+    /// The run these options ask for, defaults filled in.
+    pub fn config(self) -> RunConfig {
+        let d = RunConfig::default();
+        let source = match self.csv {
+            Some(path) => Source::Csv {
+                path,
+                test: self.test,
+                columns: self.columns,
+            },
+            None => Source::Builtin(self.data),
+        };
+        let task = self.task.unwrap_or(match source {
+            Source::Builtin(Builtin::Italy) => TaskKind::Classify,
+            _ => TaskKind::Forecast,
+        });
+        let window = self.window.or(match (task, &source) {
+            (
+                TaskKind::Forecast,
+                Source::Builtin(Builtin::Oscillator | Builtin::OscillatorIrregular),
+            ) => Some(24),
+            _ => None,
+        });
+        let reference = match (self.reference, task) {
+            (Some(ReferenceArg::Global), _) | (None, TaskKind::Classify) => Reference::Global,
+            (Some(ReferenceArg::LastValue), _) | (None, TaskKind::Forecast) => Reference::LastValue,
+        };
+        RunConfig {
+            source,
+            task,
+            window,
+            horizon: self.horizon,
+            stride: self.stride,
+            reference,
+            solver: self.solver,
+            mu: self.mu,
+            consistency: !self.no_consistency,
+            startup_euler: self.euler_startup,
+            steps: self.steps,
+            state_dim: self.state,
+            hidden: self.hidden,
+            encoder: self.encoder,
+            train: crate::train::TrainCfg {
+                epochs: self.epochs,
+                batch: self.batch,
+                lr: self.lr,
+                patience: self.patience,
+                time_budget: (self.budget > 0.0).then(|| Duration::from_secs_f64(self.budget)),
+                seed: self.seed,
+                ..d.train
+            },
+            out: (!self.no_export).then_some(self.out),
+            plots: (!self.no_plots).then_some(self.plots),
+            verbose: true,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `trainer panel`: the real-data panel (`data/panel/panel.csv`), each
+//! series trained as a new user would train it — `trainer train --csv FILE
+//! --task TASK` and nothing else — with NAG, Euler and RK4, against the
+//! naive forecast or the majority class. A benchmark: it prints and writes
+//! one table; it asserts nothing.
+
+use crate::app::{self, AppError, Summary};
+use crate::cli::TrainArgs;
+use crate::data::TaskKind;
+use crate::export::write_atomic;
+use crate::solver::SolverChoice;
+use clap::{Args, Parser};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Options of `panel`.
+#[derive(Args, Debug, Clone)]
+pub struct PanelArgs {
+    /// The manifest: `name,task,file,test_file,what`, paths relative to it.
+    #[arg(long, default_value = "data/panel/panel.csv")]
+    pub manifest: PathBuf,
+    /// Solvers (comma-separated); the first is the one compared to the baseline.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "nag,euler,rk4"
+    )]
+    pub solvers: Vec<SolverChoice>,
+    /// Seeds for classification sets (forecasts run seed 0: their split is in time).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Only these entries (comma-separated names); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Markdown report.
+    #[arg(long, default_value = "trainer/PANEL.md")]
+    pub markdown: PathBuf,
+}
+
+/// One manifest row.
+struct Entry {
+    name: String,
+    task: TaskKind,
+    file: PathBuf,
+    test: Option<PathBuf>,
+    what: String,
+}
+
+fn manifest(path: &Path) -> Result<Vec<Entry>, AppError> {
+    let bad = |m: String| AppError::Usage(format!("{}: {m}", path.display()));
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let field = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
+        let task = match field(1).as_str() {
+            "forecast" => TaskKind::Forecast,
+            "classify" => TaskKind::Classify,
+            other => return Err(bad(format!("task `{other}` is not forecast or classify"))),
+        };
+        let test = field(3);
+        out.push(Entry {
+            name: field(0),
+            task,
+            file: dir.join(field(2)),
+            test: (!test.is_empty()).then(|| dir.join(test)),
+            what: field(4),
+        });
+    }
+    Ok(out)
+}
+
+/// `train`'s options as a command of their own, to parse a user's argv.
+#[derive(Parser)]
+struct Train {
+    #[command(flatten)]
+    args: TrainArgs,
+}
+
+/// One run, built from the same options a user types.
+fn run_one(e: &Entry, solver: SolverChoice, seed: u64, out: &Path) -> Result<Summary, AppError> {
+    let mut argv: Vec<String> = ["train", "--csv"].map(String::from).to_vec();
+    argv.push(e.file.display().to_string());
+    if let Some(t) = &e.test {
+        argv.extend(["--test".into(), t.display().to_string()]);
+    }
+    let task = match e.task {
+        TaskKind::Forecast => "forecast",
+        TaskKind::Classify => "classify",
+    };
+    argv.extend(["--task", task, "--solver", solver.name(), "--no-plots"].map(String::from));
+    argv.extend(["--seed".into(), seed.to_string()]);
+    argv.extend(["--out".into(), out.display().to_string()]);
+    let args = Train::try_parse_from(&argv).map_err(|err| AppError::Usage(err.to_string()))?;
+    let mut cfg = args.args.config();
+    cfg.verbose = false;
+    app::run(&cfg)
+}
+
+/// A run's cell: the metric, or what stopped it.
+fn cell(r: &Result<Summary, AppError>) -> String {
+    match r {
+        Ok(s) => format!("{:.4}", s.test_metric),
+        Err(e) => format!("failed: {}", e.to_string().replace('|', "/")),
+    }
+}
+
+/// `trainer panel`.
+pub fn run(a: &PanelArgs) -> Result<(), AppError> {
+    let entries = manifest(&a.manifest)?;
+    let scratch = std::env::temp_dir().join(format!("nagode-panel-{}", std::process::id()));
+    let names: Vec<&str> = a.solvers.iter().map(|s| s.name()).collect();
+    let mut fc = format!(
+        "| series | what | window (chosen) | {} | naive | {} / naive |\n|---|---|---|{}---|---|\n",
+        names.join(" | "),
+        names.first().unwrap_or(&"model"),
+        "---|".repeat(names.len())
+    );
+    let mut cl = format!(
+        "| series | what | {} (mean, min–max over {} seeds) | majority |\n|---|---|{}---|\n",
+        names.join(" | "),
+        a.seeds,
+        "---|".repeat(names.len())
+    );
+    for e in &entries {
+        if a.only.as_ref().is_some_and(|o| !o.contains(&e.name)) {
+            continue;
+        }
+        let seeds = match e.task {
+            TaskKind::Forecast => 1,
+            TaskKind::Classify => a.seeds.max(1),
+        };
+        let mut runs: Vec<Vec<Result<Summary, AppError>>> = Vec::new();
+        for &solver in &a.solvers {
+            let mut per_seed = Vec::new();
+            for seed in 0..seeds {
+                let out = scratch.join(format!("{}-{}-{seed}.nagode", e.name, solver.name()));
+                let r = run_one(e, solver, seed, &out);
+                eprintln!(
+                    "panel: {} {} seed {seed}: {}",
+                    e.name,
+                    solver.name(),
+                    cell(&r)
+                );
+                per_seed.push(r);
+            }
+            runs.push(per_seed);
+        }
+        let first_ok = runs.iter().flatten().find_map(|r| r.as_ref().ok());
+        let baseline = first_ok.map(|s| s.naive_test);
+        match e.task {
+            TaskKind::Forecast => {
+                let window = first_ok.map_or("—".into(), |s| s.problem.window.to_string());
+                let cells: Vec<String> = runs.iter().map(|r| cell(&r[0])).collect();
+                let ratio = match (runs.first().and_then(|r| r[0].as_ref().ok()), baseline) {
+                    (Some(s), Some(n)) => {
+                        format!("{:.3}", s.test_metric / n.max(f32::MIN_POSITIVE))
+                    }
+                    _ => "—".into(),
+                };
+                let _ = writeln!(
+                    fc,
+                    "| {} | {} | {window} | {} | {} | {ratio} |",
+                    e.name,
+                    e.what,
+                    cells.join(" | "),
+                    baseline.map_or("—".into(), |n| format!("{n:.4}")),
+                );
+            }
+            TaskKind::Classify => {
+                let cells: Vec<String> = runs
+                    .iter()
+                    .map(|per_seed| {
+                        let ok: Vec<f32> = per_seed
+                            .iter()
+                            .filter_map(|r| r.as_ref().ok().map(|s| s.test_metric))
+                            .collect();
+                        if ok.len() < per_seed.len() {
+                            return per_seed
+                                .iter()
+                                .find(|r| r.is_err())
+                                .map_or(String::new(), cell);
+                        }
+                        let mean = ok.iter().sum::<f32>() / ok.len().max(1) as f32;
+                        let lo = ok.iter().copied().fold(f32::INFINITY, f32::min);
+                        let hi = ok.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                        format!("{mean:.3} ({lo:.3}–{hi:.3})")
+                    })
+                    .collect();
+                let _ = writeln!(
+                    cl,
+                    "| {} | {} | {} | {} |",
+                    e.name,
+                    e.what,
+                    cells.join(" | "),
+                    baseline.map_or("—".into(), |n| format!("{n:.3}")),
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let md = format!(
+        "# Real-data panel (generated by `trainer panel`)\n\n\
+         Every series trained with `trainer train --csv FILE --task TASK` and no other \
+         option (plus `--solver`, `--seed` and a scratch `--out`, so the runtime parity \
+         check runs). Test metric: MSE in the data's units (forecast) or accuracy \
+         (classification). Data and sources: `data/README.md`.\n\n\
+         ## Forecasting (seed 0)\n\n{fc}\n## Classification\n\n{cl}"
+    );
+    write_atomic(&a.markdown, md.as_bytes())?;
+    println!("{md}");
+    eprintln!("wrote {}", a.markdown.display());
+    Ok(())
+}
