@@ -182,6 +182,8 @@ impl Default for RunConfig {
                 time_budget: Some(Duration::from_secs(70)),
                 batches_per_epoch: 0,
                 min_batches_per_epoch: 16,
+                keep_last: false,
+                cv_folds: 4,
                 clip: 1.0,
                 seed: 0,
             },
@@ -414,12 +416,17 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
             solver.max_step
         );
     }
-    let progress = Progress::new(cfg.train.epochs, cfg.verbose);
-    let task = p.task;
-    let trained = train::train(net, &solver, &p, &cfg.train, &dev, |l| {
-        progress.epoch(l, task)
-    })?;
-    progress.finish();
+    let trained = if crate::crossval::applies(&p, &cfg.train) {
+        crate::crossval::train(&net, &solver, &p, &cfg.train, &dev, cfg.verbose)?
+    } else {
+        let progress = Progress::new(cfg.train.epochs, cfg.verbose);
+        let task = p.task;
+        let trained = train::train(net, &solver, &p, &cfg.train, &dev, |l| {
+            progress.epoch(l, task)
+        })?;
+        progress.finish();
+        trained
+    };
     let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
     let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
     let evals = evals_per_prediction(&solver, &p, arch.state_dim, &dev);
@@ -584,6 +591,10 @@ pub fn print_summary(s: &Summary) {
         Stop::EarlyStop => "early stop on validation".to_string(),
         Stop::Budget => "time budget reached".to_string(),
         Stop::Diverged(w) => format!("DIVERGED ({w}); last good model kept"),
+        Stop::CrossValidated { folds } => format!(
+            "epoch count by {folds}-fold cross-validation (validation columns: the folds' mean), \
+             then refit on every training series"
+        ),
     };
     println!(
         "epochs             {} (best {}; {stop})",

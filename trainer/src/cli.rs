@@ -89,6 +89,11 @@ pub struct TrainArgs {
     /// Early stopping: epochs without a better validation loss.
     #[arg(long, default_value_t = 20)]
     patience: usize,
+    /// Folds for small classification sets (at most 200 training and
+    /// validation windows): the epoch count by stratified k-fold
+    /// cross-validation, then a refit on all of them (0: one held-out split).
+    #[arg(long, default_value_t = 4)]
+    folds: usize,
     /// Training time budget in seconds (0: none).
     #[arg(long, default_value_t = 70.0)]
     budget: f64,
@@ -158,6 +163,7 @@ impl TrainArgs {
                 patience: self.patience,
                 time_budget: (self.budget > 0.0).then(|| Duration::from_secs_f64(self.budget)),
                 seed: self.seed,
+                cv_folds: self.folds,
                 ..d.train
             },
             out: (!self.no_export).then_some(self.out),

@@ -37,6 +37,12 @@ pub struct TrainCfg {
     /// steps. Without it a 30-series set has one batch per epoch and early
     /// stopping ends training after a few dozen steps.
     pub min_batches_per_epoch: usize,
+    /// Keep the last epoch's model instead of the best-validation one (a
+    /// refit whose epoch count was chosen elsewhere, see `crossval`).
+    pub keep_last: bool,
+    /// A classification set of at most `crossval::SMALL_SET` training and
+    /// validation windows is cross-validated in this many folds (0: never).
+    pub cv_folds: usize,
     /// Global gradient-norm clip.
     pub clip: f32,
     /// Seed of the batch order.
@@ -53,6 +59,8 @@ impl Default for TrainCfg {
             time_budget: None,
             batches_per_epoch: 0,
             min_batches_per_epoch: 1,
+            keep_last: false,
+            cv_folds: 0,
             clip: 1.0,
             seed: 0,
         }
@@ -108,6 +116,12 @@ pub enum Stop {
     Budget,
     /// The loss or the state became non-finite or exceeded the bound.
     Diverged(String),
+    /// A small classification set: the epoch count chosen by k-fold
+    /// cross-validation, then one model refit on every training series.
+    CrossValidated {
+        /// Folds.
+        folds: usize,
+    },
 }
 
 /// A trained model with its history.
@@ -392,6 +406,36 @@ pub fn loss_and_grads(
     (value, g)
 }
 
+/// How a validation result ranks for model selection. Forecasts: the loss.
+/// Classification: accuracy first, then the loss — on a small validation
+/// part the cross-entropy can rise as soon as the model grows confident,
+/// long before accuracy stops improving.
+#[derive(Clone, Copy, Debug)]
+struct Score {
+    accuracy: f32,
+    loss: f32,
+}
+
+impl Score {
+    const WORST: Score = Score {
+        accuracy: f32::NEG_INFINITY,
+        loss: f32::INFINITY,
+    };
+
+    fn of(task: TaskKind, loss: f32, metric: f32) -> Score {
+        let accuracy = match task {
+            TaskKind::Forecast => 0.0,
+            TaskKind::Classify => metric,
+        };
+        Score { accuracy, loss }
+    }
+
+    fn beats(&self, other: &Score) -> bool {
+        self.accuracy > other.accuracy
+            || (self.accuracy == other.accuracy && self.loss < other.loss)
+    }
+}
+
 /// Trains `net` on `p`; `on_epoch` sees each epoch's log (progress display).
 pub fn train(
     mut net: Net,
@@ -408,7 +452,9 @@ pub fn train(
     let mut eval_time = Duration::ZERO;
     let first = evaluate(&net, solver, p, &p.val, dev);
     let mut best = (
-        first.as_ref().map_or(f32::INFINITY, |e| e.loss),
+        first
+            .as_ref()
+            .map_or(Score::WORST, |e| Score::of(p.task, e.loss, e.metric)),
         net.clone(),
         0usize,
     );
@@ -416,6 +462,11 @@ pub fn train(
     let mut stop = Stop::Epochs;
     let mut iterations = 0;
     let mut last_decay = 0;
+    // Patience and the schedule count from the last epoch that improved the
+    // best validation loss or (classification) the best accuracy: on a
+    // small validation part one of them often moves while the other
+    // stalls, and stopping on either alone ended training far too early.
+    let mut progress = (best.0, 0usize);
     let mut order: Vec<usize> = (0..p.train.len).collect();
     'epochs: for epoch in 1..=cfg.epochs {
         let batches = epoch_batches(
@@ -469,13 +520,23 @@ pub fn train(
             }
         };
         on_epoch(&log);
-        if log.val_loss < best.0 {
-            best = (log.val_loss, net.clone(), epoch);
+        let score = Score::of(p.task, log.val_loss, log.val_metric);
+        if cfg.keep_last || score.beats(&best.0) {
+            best = (score, net.clone(), epoch);
         }
         // Reduce on plateau: halve the learning rate after a third of the
         // patience without improvement (at most once per such stretch).
         let plateau = (cfg.patience / 3).max(2);
-        if epoch - best.2.max(last_decay) >= plateau {
+        if score.loss < progress.0.loss || score.accuracy > progress.0.accuracy {
+            progress = (
+                Score {
+                    loss: score.loss.min(progress.0.loss),
+                    accuracy: score.accuracy.max(progress.0.accuracy),
+                },
+                epoch,
+            );
+        }
+        if epoch - progress.1.max(last_decay) >= plateau {
             adam.lr *= 0.5;
             last_decay = epoch;
         }
@@ -483,13 +544,13 @@ pub fn train(
         if stop == Stop::Budget {
             break;
         }
-        if epoch - best.2 >= cfg.patience {
+        if epoch - progress.1 >= cfg.patience {
             stop = Stop::EarlyStop;
             break;
         }
     }
     if let Stop::Diverged(why) = &stop {
-        if !best.0.is_finite() {
+        if !best.0.loss.is_finite() {
             return Err(TrainError::Diverged(why.clone()));
         }
     }

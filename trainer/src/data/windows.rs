@@ -40,6 +40,18 @@ impl Windows {
         w.len = idx.len();
         w
     }
+
+    /// These windows followed by `other`'s.
+    pub fn concat(&self, other: &Windows) -> Windows {
+        let join = |a: &[f32], b: &[f32]| [a, b].concat();
+        Windows {
+            x: join(&self.x, &other.x),
+            gaps: join(&self.gaps, &other.gaps),
+            y: join(&self.y, &other.y),
+            class: [&self.class[..], &other.class[..]].concat(),
+            len: self.len + other.len,
+        }
+    }
 }
 
 /// Cuts series into windows (see [`super::make_problem`] and [`all_windows`]).
