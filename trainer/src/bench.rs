@@ -181,8 +181,11 @@ impl InferenceSetup {
     fn with_arch(kind: SolverChoice, arch: Arch, dt: f32) -> Result<Self, AppError> {
         let dev: Cpu = Default::default();
         let net = Net::new(&dev, &arch, kind, 1);
+        // Gaps of `dt` in the data's units are one unit of solver time, as
+        // `trainer train` maps them.
         let cfg = SolverCfg {
-            max_step: dt,
+            max_step: 1.0,
+            time_unit: dt,
             ..solver_cfg(kind)
         };
         let window = arch.window;
@@ -195,8 +198,7 @@ impl InferenceSetup {
             horizon: arch.outputs,
             stride: 1,
             classes: vec![],
-            // The solver config's time unit: gaps of `dt` are solver time.
-            time_unit: 1.0,
+            time_unit: dt,
             clock: crate::data::Clock::Index,
             reference: crate::data::Reference::Global,
             mean: vec![0.0],
