@@ -49,8 +49,8 @@ pub struct TrainArgs {
     /// from the number of windows].
     #[arg(long)]
     stride: Option<usize>,
-    /// What the model measures values from [default: last-value for
-    /// forecasting, global for classification].
+    /// What the model measures values from [default: forecasts train both
+    /// and keep the one with the lower validation MSE; classifiers global].
     #[arg(long, value_enum)]
     reference: Option<ReferenceArg>,
     /// Integrator (resnet: the baseline; it cannot be exported).
@@ -137,10 +137,10 @@ impl TrainArgs {
             ) => Some(24),
             _ => None,
         });
-        let reference = match (self.reference, task) {
-            (Some(ReferenceArg::Global), _) | (None, TaskKind::Classify) => Reference::Global,
-            (Some(ReferenceArg::LastValue), _) | (None, TaskKind::Forecast) => Reference::LastValue,
-        };
+        let reference = self.reference.map(|r| match r {
+            ReferenceArg::Global => Reference::Global,
+            ReferenceArg::LastValue => Reference::LastValue,
+        });
         RunConfig {
             source,
             task,

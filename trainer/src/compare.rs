@@ -75,10 +75,12 @@ fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
             columns: a.columns.clone(),
         },
         task: a.task,
-        reference: match a.task {
-            TaskKind::Forecast => d.reference,
+        // One reference for every solver: the last value for forecasts
+        // (trends), absolute levels for classifiers.
+        reference: Some(match a.task {
+            TaskKind::Forecast => nagode::normalise::Reference::LastValue,
             TaskKind::Classify => nagode::normalise::Reference::Global,
-        },
+        }),
         train: TrainCfg {
             min_batches_per_epoch: d.train.min_batches_per_epoch,
             ..budget(a.epochs.unwrap_or(60))
@@ -100,7 +102,7 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
         window: (window > 0).then_some(window),
         stride: Some(if data == Builtin::Ecg { 4 } else { 2 }),
         // The figures in the README were measured with absolute levels.
-        reference: nagode::normalise::Reference::Global,
+        reference: Some(nagode::normalise::Reference::Global),
         train: TrainCfg {
             batches_per_epoch: bpe,
             lr,
@@ -552,7 +554,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
         task: TaskKind::Classify,
         window: Some(32),
         stride: Some(32),
-        reference: nagode::normalise::Reference::Global,
+        reference: Some(nagode::normalise::Reference::Global),
         train: budget(a.epochs),
         ..quiet()
     };
@@ -573,7 +575,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
                 horizon: 0,
                 stride: cfg.stride,
                 seed,
-                reference: cfg.reference,
+                reference: nagode::normalise::Reference::Global,
             };
             let mut p = data::make_problem(&table, None, spec)?;
             if ignore_gaps {
