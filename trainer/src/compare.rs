@@ -294,10 +294,15 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         ),
     };
     let cmd = format!(
-        "cargo run -p trainer -- compare {what} --solvers {} --seeds {}{}",
+        "cargo run -p trainer -- compare {what} --solvers {} --lrs {} --seeds {}{}",
         a.solvers
             .iter()
             .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        a.lrs
+            .iter()
+            .map(f32::to_string)
             .collect::<Vec<_>>()
             .join(","),
         a.seeds,
@@ -312,7 +317,8 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         "Same data, model (state 8, field 32-32 tanh, linear decoder), optimiser (Adam, batch 32, \
          gradient clip 1) and epoch budget for every solver; each solver's learning rate is the \
          one of {:?} with the best validation loss on seed 0; seeds 0 to {} (weights, batch \
-         order, split: every seed draws its own). No early stopping: the kept model is the best-validation epoch; the test \
+         order and, for classification, the split: each seed draws its own; forecasting splits \
+         in time). No early stopping: the kept model is the best-validation epoch; the test \
          metric is that model's. *Target* = 1.1 x the median over all runs of the best validation \
          loss; *epochs to target* is the mean over the seeds that reached it, *s to target* = \
          epochs to target x s / epoch, where *s / epoch* = iterations per epoch x the median time \
