@@ -14,9 +14,6 @@ use nagode::format::{self, Clock, Names, SolverKind, Task, FORMAT_VERSION, MAX_N
 use nagode::normalise::{self, Reference};
 use nagode::{EncodeError, LoadError, Model, NameList, RunError, Session};
 
-/// `f(y; e) = e` (wy = 0, we = 1, b = 0), decoder `y -> y`.
-const INTEGRATOR: [f32; 5] = [0.0, 1.0, 0.0, 1.0, 0.0];
-
 /// The rich model as a classifier with 3 classes.
 fn classifier_header() -> nagode::Header {
     let mut h = rich_header();

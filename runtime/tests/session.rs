@@ -13,9 +13,6 @@ use common::*;
 use nagode::format::{Activation, SolverKind, Startup, Task};
 use nagode::{LoadError, Model, RunError, Session};
 
-/// `f(y; e) = e` (wy = 0, we = 1, b = 0), decoder `y -> y`.
-const INTEGRATOR: [f32; 5] = [0.0, 1.0, 0.0, 1.0, 0.0];
-
 #[test]
 fn integrator_model_sums_normalised_inputs() {
     // y' = e, so after the window y = sum_n e_n * gap_n with gap 1:
