@@ -203,5 +203,4 @@ pub fn rich_file() -> Vec<u8> {
 
 /// Weights of the one-state integrator models the tests build: `f(y; e) = e`
 /// (wy = 0, we = 1, b = 0), decoder `y -> y`.
-#[allow(dead_code)]
 pub const INTEGRATOR: [f32; 5] = [0.0, 1.0, 0.0, 1.0, 0.0];
