@@ -48,7 +48,7 @@ fn parity_with(
         window: (task == TaskKind::Forecast).then_some(16),
         horizon: 3,
         stride: Some(8),
-        reference: Some(reference),
+        reference,
         solver,
         startup_euler,
         consistency,

@@ -49,8 +49,8 @@ pub struct TrainArgs {
     /// from the number of windows].
     #[arg(long)]
     stride: Option<usize>,
-    /// What the model measures values from [default: forecasts train both
-    /// and keep the one with the lower validation MSE; classifiers global].
+    /// What the model measures values from [default: last-value for
+    /// forecasts of a CSV, global for classifiers and the built-in sets].
     #[arg(long, value_enum)]
     reference: Option<ReferenceArg>,
     /// Integrator (resnet: the baseline; it cannot be exported).
@@ -114,6 +114,23 @@ pub struct TrainArgs {
     no_plots: bool,
 }
 
+/// The reference a run uses without `--reference`. A forecast of a user's
+/// series is made from the window's last value: it survives trends and
+/// level shifts beyond the training range, which absolute levels cannot
+/// extrapolate to and which the validation part (it lies before the test
+/// part) cannot show. On the panel (`trainer panel`), absolute levels won
+/// validation on the sunspots by 28 % and on the MSFT closes by 0.4 %, then
+/// scored 1.07x and 2.2x the naive forecast on test, against 0.19x and
+/// 0.99x from the last value. The built-in sets are stationary, and there
+/// absolute levels are better (the ECG: 0.114x naive against 0.147x);
+/// classifiers see absolute levels.
+pub fn default_reference(task: TaskKind, source: &Source) -> Reference {
+    match (task, source) {
+        (TaskKind::Forecast, Source::Csv { .. }) => Reference::LastValue,
+        _ => Reference::Global,
+    }
+}
+
 impl TrainArgs {
     /// The run these options ask for, defaults filled in.
     pub fn config(self) -> RunConfig {
@@ -137,10 +154,11 @@ impl TrainArgs {
             ) => Some(24),
             _ => None,
         });
-        let reference = self.reference.map(|r| match r {
-            ReferenceArg::Global => Reference::Global,
-            ReferenceArg::LastValue => Reference::LastValue,
-        });
+        let reference = match self.reference {
+            Some(ReferenceArg::Global) => Reference::Global,
+            Some(ReferenceArg::LastValue) => Reference::LastValue,
+            None => default_reference(task, &source),
+        };
         RunConfig {
             source,
             task,

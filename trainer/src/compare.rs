@@ -68,19 +68,15 @@ pub struct CompareArgs {
 /// stopping, a fixed epoch budget.
 fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
     let d = RunConfig::default();
+    let source = Source::Csv {
+        path: path.to_path_buf(),
+        test: a.test.clone(),
+        columns: a.columns.clone(),
+    };
     RunConfig {
-        source: Source::Csv {
-            path: path.to_path_buf(),
-            test: a.test.clone(),
-            columns: a.columns.clone(),
-        },
         task: a.task,
-        // One reference for every solver: the last value for forecasts
-        // (trends), absolute levels for classifiers.
-        reference: Some(match a.task {
-            TaskKind::Forecast => nagode::normalise::Reference::LastValue,
-            TaskKind::Classify => nagode::normalise::Reference::Global,
-        }),
+        reference: crate::cli::default_reference(a.task, &source),
+        source,
         train: TrainCfg {
             min_batches_per_epoch: d.train.min_batches_per_epoch,
             ..budget(a.epochs.unwrap_or(60))
@@ -102,7 +98,7 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
         window: (window > 0).then_some(window),
         stride: Some(if data == Builtin::Ecg { 4 } else { 2 }),
         // The figures in the README were measured with absolute levels.
-        reference: Some(nagode::normalise::Reference::Global),
+        reference: nagode::normalise::Reference::Global,
         train: TrainCfg {
             batches_per_epoch: bpe,
             lr,
@@ -560,7 +556,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
         task: TaskKind::Classify,
         window: Some(32),
         stride: Some(32),
-        reference: Some(nagode::normalise::Reference::Global),
+        reference: nagode::normalise::Reference::Global,
         train: budget(a.epochs),
         ..quiet()
     };

@@ -29,7 +29,6 @@ pub use problem::{
 };
 pub use table::{load_csv, parse_csv, Series, Table};
 pub use time::{datetime_seconds, parse_time, time_unit};
-pub use stats::level_shift;
 pub use windows::{all_windows, Windows};
 
 /// Most channels a model file can carry.

@@ -41,36 +41,6 @@ pub fn statistics(
     (mean, std)
 }
 
-/// How far the level moves within the training windows: per channel, the
-/// difference between the mean of the windows' last samples in the second
-/// half of `w` and in the first half, in units of their std; the largest
-/// over channels. Forecast windows are cut in time order, so this is a
-/// level shift across the training part (0 for stationary data; the Nile's
-/// 1898 drop, a trend or an exponential price series give 1 to 2).
-pub fn level_shift(w: &Windows, window: usize, channels: usize) -> f64 {
-    let per_window = window * channels;
-    let half = w.len / 2;
-    (0..channels)
-        .map(|c| {
-            let last: Vec<f64> = w
-                .x
-                .chunks_exact(per_window)
-                .map(|win| f64::from(win[(window - 1) * channels + c]))
-                .collect();
-            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-            let all = mean(&last);
-            let var = last.iter().map(|x| (x - all) * (x - all)).sum::<f64>()
-                / last.len().max(1) as f64;
-            let (a, b) = last.split_at(half.min(last.len()));
-            if var > 0.0 {
-                (mean(b) - mean(a)).abs() / var.sqrt()
-            } else {
-                0.0
-            }
-        })
-        .fold(0.0, f64::max)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,19 +68,5 @@ mod tests {
         // Deviations -10, 0, 10 (twice): variance 200 / 3.
         assert!((s[0] - (200.0f64 / 3.0).sqrt()).abs() < 1e-12, "{s:?}");
         assert_eq!((m[1], s[1]), (0.0, 0.0));
-    }
-
-    #[test]
-    fn level_shift_separates_a_trend_from_a_cycle() {
-        // Windows of 2 samples, 1 channel; last samples 0..100 vs a sine.
-        let windows = |f: &dyn Fn(f32) -> f32| Windows {
-            x: (0..100).flat_map(|i| [0.0, f(i as f32)]).collect(),
-            len: 100,
-            ..Windows::default()
-        };
-        let trend = level_shift(&windows(&|i| i), 2, 1);
-        let cycle = level_shift(&windows(&|i| (i * 0.7).sin()), 2, 1);
-        assert!(trend > 1.5, "{trend}");
-        assert!(cycle < 0.1, "{cycle}");
     }
 }
