@@ -79,6 +79,7 @@ fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
         source,
         train: TrainCfg {
             min_batches_per_epoch: d.train.min_batches_per_epoch,
+            cv_folds: d.train.cv_folds,
             ..budget(a.epochs.unwrap_or(60))
         },
         ..quiet()
@@ -108,13 +109,15 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     }
 }
 
-/// A fixed epoch budget: no early stopping, no time limit, one pass per epoch.
+/// A fixed epoch budget: no early stopping, no time limit, one pass per
+/// epoch, no cross-validation (the built-in sets' settings).
 fn budget(epochs: usize) -> TrainCfg {
     TrainCfg {
         epochs,
         patience: usize::MAX,
         time_budget: None,
         min_batches_per_epoch: 1,
+        cv_folds: 0,
         ..RunConfig::default().train
     }
 }
@@ -219,7 +222,12 @@ fn one_run(
     let arch = app::arch(&run_cfg, p);
     let net = Net::new(&dev, &arch, solver, seed);
     let params = net.param_count();
-    let t = train::train(net, &s, p, &run_cfg.train, &dev, |_| {})?;
+    // As `train` does: a small classification set is cross-validated.
+    let t = if crate::crossval::applies(p, &run_cfg.train) {
+        crate::crossval::train(&net, &s, p, &run_cfg.train, &dev, false)?
+    } else {
+        train::train(net, &s, p, &run_cfg.train, &dev, |_| {})?
+    };
     let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
     let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
     let best_val = t
