@@ -10,7 +10,6 @@ use crate::data::TaskKind;
 use crate::export::write_atomic;
 use crate::solver::SolverChoice;
 use clap::{Args, Parser};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Options of `panel`.
@@ -107,6 +106,66 @@ fn cell(r: &Result<Summary, AppError>) -> String {
     }
 }
 
+/// Runs per solver (outer) and seed (inner).
+type Runs = Vec<Vec<Result<Summary, AppError>>>;
+
+/// The baseline (naive MSE or majority accuracy) of the first run that worked.
+fn baseline(runs: &Runs) -> Option<(f32, &Summary)> {
+    runs.iter()
+        .flatten()
+        .find_map(|r| r.as_ref().ok())
+        .map(|s| (s.naive_test, s))
+}
+
+/// A forecasting row: seed 0 of every solver, the baseline and the first
+/// solver's ratio to it.
+fn forecast_row(e: &Entry, runs: &Runs) -> String {
+    let base = baseline(runs);
+    let window = base.map_or("—".into(), |(_, s)| s.problem.window.to_string());
+    let cells: Vec<String> = runs.iter().map(|r| cell(&r[0])).collect();
+    let ratio = match (runs.first().and_then(|r| r[0].as_ref().ok()), base) {
+        (Some(s), Some((n, _))) => format!("{:.3}", s.test_metric / n.max(f32::MIN_POSITIVE)),
+        _ => "—".into(),
+    };
+    format!(
+        "| {} | {} | {window} | {} | {} | {ratio} |\n",
+        e.name,
+        e.what,
+        cells.join(" | "),
+        base.map_or("—".into(), |(n, _)| format!("{n:.4}")),
+    )
+}
+
+/// A classification row: per solver the mean and range over seeds.
+fn classify_row(e: &Entry, runs: &Runs) -> String {
+    let cells: Vec<String> = runs
+        .iter()
+        .map(|per_seed| {
+            let ok: Vec<f32> = per_seed
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|s| s.test_metric))
+                .collect();
+            if ok.len() < per_seed.len() {
+                return per_seed
+                    .iter()
+                    .find(|r| r.is_err())
+                    .map_or(String::new(), cell);
+            }
+            let mean = ok.iter().sum::<f32>() / ok.len().max(1) as f32;
+            let lo = ok.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = ok.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            format!("{mean:.3} ({lo:.3}–{hi:.3})")
+        })
+        .collect();
+    format!(
+        "| {} | {} | {} | {} |\n",
+        e.name,
+        e.what,
+        cells.join(" | "),
+        baseline(runs).map_or("—".into(), |(n, _)| format!("{n:.3}")),
+    )
+}
+
 /// `trainer panel`.
 pub fn run(a: &PanelArgs) -> Result<(), AppError> {
     let entries = manifest(&a.manifest)?;
@@ -132,7 +191,7 @@ pub fn run(a: &PanelArgs) -> Result<(), AppError> {
             TaskKind::Forecast => 1,
             TaskKind::Classify => a.seeds.max(1),
         };
-        let mut runs: Vec<Vec<Result<Summary, AppError>>> = Vec::new();
+        let mut runs: Runs = Vec::new();
         for &solver in &a.solvers {
             let mut per_seed = Vec::new();
             for seed in 0..seeds {
@@ -148,56 +207,9 @@ pub fn run(a: &PanelArgs) -> Result<(), AppError> {
             }
             runs.push(per_seed);
         }
-        let first_ok = runs.iter().flatten().find_map(|r| r.as_ref().ok());
-        let baseline = first_ok.map(|s| s.naive_test);
         match e.task {
-            TaskKind::Forecast => {
-                let window = first_ok.map_or("—".into(), |s| s.problem.window.to_string());
-                let cells: Vec<String> = runs.iter().map(|r| cell(&r[0])).collect();
-                let ratio = match (runs.first().and_then(|r| r[0].as_ref().ok()), baseline) {
-                    (Some(s), Some(n)) => {
-                        format!("{:.3}", s.test_metric / n.max(f32::MIN_POSITIVE))
-                    }
-                    _ => "—".into(),
-                };
-                let _ = writeln!(
-                    fc,
-                    "| {} | {} | {window} | {} | {} | {ratio} |",
-                    e.name,
-                    e.what,
-                    cells.join(" | "),
-                    baseline.map_or("—".into(), |n| format!("{n:.4}")),
-                );
-            }
-            TaskKind::Classify => {
-                let cells: Vec<String> = runs
-                    .iter()
-                    .map(|per_seed| {
-                        let ok: Vec<f32> = per_seed
-                            .iter()
-                            .filter_map(|r| r.as_ref().ok().map(|s| s.test_metric))
-                            .collect();
-                        if ok.len() < per_seed.len() {
-                            return per_seed
-                                .iter()
-                                .find(|r| r.is_err())
-                                .map_or(String::new(), cell);
-                        }
-                        let mean = ok.iter().sum::<f32>() / ok.len().max(1) as f32;
-                        let lo = ok.iter().copied().fold(f32::INFINITY, f32::min);
-                        let hi = ok.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                        format!("{mean:.3} ({lo:.3}–{hi:.3})")
-                    })
-                    .collect();
-                let _ = writeln!(
-                    cl,
-                    "| {} | {} | {} | {} |",
-                    e.name,
-                    e.what,
-                    cells.join(" | "),
-                    baseline.map_or("—".into(), |n| format!("{n:.3}")),
-                );
-            }
+            TaskKind::Forecast => fc.push_str(&forecast_row(e, &runs)),
+            TaskKind::Classify => cl.push_str(&classify_row(e, &runs)),
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
