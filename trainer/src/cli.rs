@@ -89,9 +89,9 @@ pub struct TrainArgs {
     /// Early stopping: epochs without a better validation loss.
     #[arg(long, default_value_t = 20)]
     patience: usize,
-    /// Folds for small classification sets (at most 200 training and
-    /// validation windows): the epoch count by stratified k-fold
-    /// cross-validation, then a refit on all of them (0: one held-out split).
+    /// Folds for small classification sets (fewer than 5 validation windows
+    /// per class): the epoch count by stratified k-fold cross-validation,
+    /// then a refit on all of them (0: one held-out split).
     #[arg(long, default_value_t = 4)]
     folds: usize,
     /// Training time budget in seconds (0: none).

@@ -40,8 +40,9 @@ pub struct TrainCfg {
     /// Keep the last epoch's model instead of the best-validation one (a
     /// refit whose epoch count was chosen elsewhere, see `crossval`).
     pub keep_last: bool,
-    /// A classification set of at most `crossval::SMALL_SET` training and
-    /// validation windows is cross-validated in this many folds (0: never).
+    /// A classification set whose validation part has fewer than
+    /// `crossval::VAL_PER_CLASS` windows per class is cross-validated in
+    /// this many folds (0: never).
     pub cv_folds: usize,
     /// Global gradient-norm clip.
     pub clip: f32,
