@@ -128,158 +128,28 @@ pub fn make_problem(
     test: Option<&Table>,
     spec: WindowSpec,
 ) -> Result<Problem, DataError> {
-    let file = || table.source.clone();
-    let channels = table.channels.len();
-    if let Some(t) = test {
-        if t.channels != table.channels {
-            return Err(DataError::Mismatch {
-                file: t.source.clone(),
-                message: format!(
-                    "channels {:?} differ from the training file's {:?}",
-                    t.channels, table.channels
-                ),
-            });
-        }
-        if t.clock != table.clock {
-            return Err(DataError::Mismatch {
-                file: t.source.clone(),
-                message: format!(
-                    "its times are {:?}, the training file's are {:?}; give `t` the same way in both",
-                    t.clock, table.clock
-                ),
-            });
-        }
-    }
-    let long = table.series.len() > 1 || table.series.first().is_some_and(|s| !s.name.is_empty());
-    let classify = spec.task == TaskKind::Classify;
-    let horizon = if classify { 0 } else { spec.horizon };
-    if !classify && horizon < 1 {
+    check_test_table(table, test)?;
+    let input = Input {
+        table,
+        test,
+        long: table.series.len() > 1 || table.series.first().is_some_and(|s| !s.name.is_empty()),
+        classify: spec.task == TaskKind::Classify,
+    };
+    let horizon = if input.classify { 0 } else { spec.horizon };
+    if !input.classify && horizon < 1 {
         return Err(DataError::Setting("horizon must be at least 1".into()));
     }
     let time_unit = time_unit(table)?;
-    let mut notes = Vec::new();
-    match table.clock {
-        Clock::Index => {}
-        Clock::Number => notes.push(format!(
-            "time unit {time_unit} (the median gap between samples, in the `t` column's units)"
-        )),
-        Clock::DateTime => notes.push(format!(
-            "time unit {time_unit} s (the median gap between samples; date-times count seconds)"
-        )),
-    }
-
-    // Classes, sorted (numerically when they are numbers).
-    let mut classes: Vec<String> = Vec::new();
-    if classify {
-        for s in &table.series {
-            let labels = s
-                .labels
-                .as_ref()
-                .ok_or_else(|| DataError::NoLabel { file: file() })?;
-            for l in labels {
-                if !classes.contains(l) {
-                    classes.push(l.clone());
-                }
-            }
-        }
-        classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => a.cmp(b),
-        });
-        if classes.len() < 2 {
-            return Err(DataError::SingleClass {
-                file: file(),
-                class: classes.first().cloned().unwrap_or_default(),
-                part: "the file",
-            });
-        }
-    }
-
-    // The split: whole series (long layout) or cuts in time.
-    let separate_test = test.is_some();
-    let by_series: Option<SeriesSplit> = match (long, classify) {
-        (false, _) => None,
-        (true, false) => Some(split::in_file_order(table, separate_test)?),
-        (true, true) => {
-            let class_of: Vec<usize> = table
-                .series
-                .iter()
-                .map(|s| {
-                    let l = s.labels.as_ref().and_then(|l| l.first());
-                    classes.iter().position(|c| Some(c) == l).unwrap_or(0)
-                })
-                .collect();
-            let (s, note) = split::by_class(table, &class_of, &classes, separate_test, spec.seed)?;
-            notes.push(note);
-            Some(s)
-        }
+    let mut notes: Vec<String> = time_note(table.clock, time_unit).into_iter().collect();
+    let classes = if input.classify {
+        classes_of(table)?
+    } else {
+        Vec::new()
     };
-
-    // The window.
-    let all_series = || {
-        table
-            .series
-            .iter()
-            .chain(test.into_iter().flat_map(|t| &t.series))
-    };
-    let shortest = all_series().map(|s| s.values.len()).min().unwrap_or(0);
-    let window = match spec.window {
-        None | Some(0) if long && classify => {
-            if spec.window.is_none() {
-                notes.push(format!(
-                    "window {shortest}: the whole of the shortest series (long-layout classification)"
-                ));
-            }
-            shortest
-        }
-        Some(0) => return Err(DataError::Setting("window must be at least 1".into())),
-        Some(w) => w,
-        None => {
-            let (train_len, part) = if long {
-                (shortest, "the shortest series")
-            } else {
-                let a = table
-                    .series
-                    .iter()
-                    .map(|s| split::time_cuts(s.values.len(), separate_test).0)
-                    .min()
-                    .unwrap_or(0);
-                (a, "the training part of the shortest series")
-            };
-            let w = (train_len / 5)
-                .clamp(MIN_WINDOW, DEFAULT_WINDOW)
-                .min(train_len.saturating_sub(horizon))
-                .max(1);
-            notes.push(if w == DEFAULT_WINDOW {
-                format!("window {w} (the default): {part} has {train_len} samples")
-            } else {
-                format!(
-                    "window {w} (not {DEFAULT_WINDOW}): {part} has {train_len} samples; \
-                     the window is a fifth of that, at least {MIN_WINDOW}"
-                )
-            });
-            w
-        }
-    };
+    let by_series = input.split(&classes, spec.seed, &mut notes)?;
+    let window = input.window(spec.window, horizon, &mut notes)?;
     let need = window + horizon;
-    for t in std::iter::once(table).chain(test) {
-        for s in &t.series {
-            if s.values.len() < need {
-                return Err(DataError::TooShort {
-                    file: t.source.clone(),
-                    series: if s.name.is_empty() {
-                        "(the only one)".into()
-                    } else {
-                        s.name.clone()
-                    },
-                    len: s.values.len(),
-                    need,
-                });
-            }
-        }
-    }
-
-    // The stride.
+    input.check_lengths(need)?;
     let mut cutter = Cutter {
         task: spec.task,
         window,
@@ -289,7 +159,7 @@ pub fn make_problem(
         classes: &classes,
         whose: "training data's",
     };
-    let whole_series_steps = long && classify;
+    let whole_series_steps = input.long && input.classify;
     let stride = match spec.stride {
         Some(s) => s.max(1),
         None if whole_series_steps => {
@@ -298,82 +168,368 @@ pub fn make_problem(
             ));
             1
         }
-        None => {
-            let n1: usize = match &by_series {
-                Some(split) => split
-                    .train
-                    .iter()
-                    .map(|&i| {
-                        let len = table.series[i].values.len();
-                        cutter.count(len, 0, len)
-                    })
-                    .sum(),
-                None => table
-                    .series
-                    .iter()
-                    .map(|s| {
-                        let len = s.values.len();
-                        cutter.count(len, 0, split::time_cuts(len, separate_test).0)
-                    })
-                    .sum(),
-            };
-            let s = (n1 / WINDOWS_PER_STRIDE).max(1);
-            notes.push(format!(
-                "stride {s}: {n1} training windows at stride 1 (one more stride step per {WINDOWS_PER_STRIDE})"
-            ));
-            s
-        }
+        None => input.derived_stride(&by_series, &cutter, &mut notes),
     };
     cutter.step = if whole_series_steps {
         need.max(stride)
     } else {
         stride
     };
+    let [train, val, test_w] = input.cut(&by_series, &cutter)?;
+    input.check_parts(&by_series, &cutter, [&train, &val, &test_w])?;
+    let (mean, std) = normalisation(table, &train, window, spec.reference)?;
+    Ok(Problem {
+        name: table.source.clone(),
+        task: spec.task,
+        channel_names: table.channels.clone(),
+        window,
+        horizon,
+        stride: cutter.step,
+        classes,
+        time_unit,
+        clock: table.clock,
+        reference: spec.reference,
+        mean,
+        std,
+        notes,
+        train,
+        val,
+        test: test_w,
+    })
+}
 
-    // Cut.
-    let (mut train, mut val, mut test_w) =
-        (Windows::default(), Windows::default(), Windows::default());
-    match &by_series {
-        Some(split) => {
-            for (part, out) in [
-                (&split.train, &mut train),
-                (&split.val, &mut val),
-                (&split.test, &mut test_w),
-            ] {
-                for &i in part {
-                    let s = &table.series[i];
-                    cutter.cut(s, 0, s.values.len(), out, &table.source)?;
-                }
-            }
-        }
-        None => {
-            for s in &table.series {
-                let len = s.values.len();
-                let (a, b) = split::time_cuts(len, separate_test);
-                cutter.cut(s, 0, a, &mut train, &table.source)?;
-                cutter.cut(s, a, b, &mut val, &table.source)?;
-                if !separate_test {
-                    cutter.cut(s, b, len, &mut test_w, &table.source)?;
-                }
+/// A separate test table must have the training table's channels and clock.
+fn check_test_table(table: &Table, test: Option<&Table>) -> Result<(), DataError> {
+    let Some(t) = test else { return Ok(()) };
+    if t.channels != table.channels {
+        return Err(DataError::Mismatch {
+            file: t.source.clone(),
+            message: format!(
+                "channels {:?} differ from the training file's {:?}",
+                t.channels, table.channels
+            ),
+        });
+    }
+    if t.clock != table.clock {
+        return Err(DataError::Mismatch {
+            file: t.source.clone(),
+            message: format!(
+                "its times are {:?}, the training file's are {:?}; give `t` the same way in both",
+                t.clock, table.clock
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The note saying what the derived time unit is measured in, if the data
+/// gives times.
+fn time_note(clock: Clock, time_unit: f32) -> Option<String> {
+    match clock {
+        Clock::Index => None,
+        Clock::Number => Some(format!(
+            "time unit {time_unit} (the median gap between samples, in the `t` column's units)"
+        )),
+        Clock::DateTime => Some(format!(
+            "time unit {time_unit} s (the median gap between samples; date-times count seconds)"
+        )),
+    }
+}
+
+/// The classes of a labelled table, sorted (numerically when they are
+/// numbers); at least two.
+fn classes_of(table: &Table) -> Result<Vec<String>, DataError> {
+    let mut classes: Vec<String> = Vec::new();
+    for s in &table.series {
+        let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel {
+            file: table.source.clone(),
+        })?;
+        for l in labels {
+            if !classes.contains(l) {
+                classes.push(l.clone());
             }
         }
     }
-    if let Some(t) = test {
-        for s in &t.series {
-            cutter.cut(s, 0, s.values.len(), &mut test_w, &t.source)?;
+    classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    if classes.len() < 2 {
+        return Err(DataError::SingleClass {
+            file: table.source.clone(),
+            class: classes.first().cloned().unwrap_or_default(),
+            part: "the file",
+        });
+    }
+    Ok(classes)
+}
+
+/// Per-channel mean and std of the training windows' inputs for
+/// `reference`; a constant channel is an error.
+fn normalisation(
+    table: &Table,
+    train: &Windows,
+    window: usize,
+    reference: Reference,
+) -> Result<(Vec<f32>, Vec<f32>), DataError> {
+    let channels = table.channels.len();
+    let (mean, std) = statistics(train, window, channels, reference);
+    let mut std32 = vec![0f32; channels];
+    for c in 0..channels {
+        std32[c] = std[c] as f32;
+        if !(std32[c] > 1e-12 && std32[c].is_finite()) {
+            return Err(DataError::Constant {
+                file: table.source.clone(),
+                name: table.channels[c].clone(),
+            });
         }
     }
-    if train.len == 0 || val.len == 0 || test_w.len == 0 {
-        let len = table
+    Ok((mean.iter().map(|&m| m as f32).collect(), std32))
+}
+
+/// The tables being cut and how they are laid out.
+struct Input<'a> {
+    /// The training table.
+    table: &'a Table,
+    /// The separate test table, if any.
+    test: Option<&'a Table>,
+    /// Long layout: parts are whole series.
+    long: bool,
+    /// Classification (else forecasting).
+    classify: bool,
+}
+
+impl Input<'_> {
+    /// A separate test table was given.
+    fn separate_test(&self) -> bool {
+        self.test.is_some()
+    }
+
+    /// The split into whole series (long layout), or `None` for cuts in time.
+    fn split(
+        &self,
+        classes: &[String],
+        seed: u64,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<SeriesSplit>, DataError> {
+        let table = self.table;
+        Ok(match (self.long, self.classify) {
+            (false, _) => None,
+            (true, false) => Some(split::in_file_order(table, self.separate_test())?),
+            (true, true) => {
+                let class_of: Vec<usize> = table
+                    .series
+                    .iter()
+                    .map(|s| {
+                        let l = s.labels.as_ref().and_then(|l| l.first());
+                        classes.iter().position(|c| Some(c) == l).unwrap_or(0)
+                    })
+                    .collect();
+                let (s, note) =
+                    split::by_class(table, &class_of, classes, self.separate_test(), seed)?;
+                notes.push(note);
+                Some(s)
+            }
+        })
+    }
+
+    /// The window: `given`, or derived (see [`make_problem`]).
+    fn window(
+        &self,
+        given: Option<usize>,
+        horizon: usize,
+        notes: &mut Vec<String>,
+    ) -> Result<usize, DataError> {
+        let shortest = std::iter::once(self.table)
+            .chain(self.test)
+            .flat_map(|t| &t.series)
+            .map(|s| s.values.len())
+            .min()
+            .unwrap_or(0);
+        Ok(match given {
+            None | Some(0) if self.long && self.classify => {
+                if given.is_none() {
+                    notes.push(format!(
+                        "window {shortest}: the whole of the shortest series (long-layout classification)"
+                    ));
+                }
+                shortest
+            }
+            Some(0) => return Err(DataError::Setting("window must be at least 1".into())),
+            Some(w) => w,
+            None => {
+                let (train_len, part) = if self.long {
+                    (shortest, "the shortest series")
+                } else {
+                    let a = self
+                        .table
+                        .series
+                        .iter()
+                        .map(|s| split::time_cuts(s.values.len(), self.separate_test()).0)
+                        .min()
+                        .unwrap_or(0);
+                    (a, "the training part of the shortest series")
+                };
+                let w = (train_len / 5)
+                    .clamp(MIN_WINDOW, DEFAULT_WINDOW)
+                    .min(train_len.saturating_sub(horizon))
+                    .max(1);
+                notes.push(if w == DEFAULT_WINDOW {
+                    format!("window {w} (the default): {part} has {train_len} samples")
+                } else {
+                    format!(
+                        "window {w} (not {DEFAULT_WINDOW}): {part} has {train_len} samples; \
+                         the window is a fifth of that, at least {MIN_WINDOW}"
+                    )
+                });
+                w
+            }
+        })
+    }
+
+    /// Every series of both tables must hold `need` samples (window and
+    /// horizon).
+    fn check_lengths(&self, need: usize) -> Result<(), DataError> {
+        for t in std::iter::once(self.table).chain(self.test) {
+            for s in &t.series {
+                if s.values.len() < need {
+                    return Err(DataError::TooShort {
+                        file: t.source.clone(),
+                        series: if s.name.is_empty() {
+                            "(the only one)".into()
+                        } else {
+                            s.name.clone()
+                        },
+                        len: s.values.len(),
+                        need,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The derived stride (see [`make_problem`]), from the number of
+    /// training windows at stride 1.
+    fn derived_stride(
+        &self,
+        by_series: &Option<SeriesSplit>,
+        cutter: &Cutter<'_>,
+        notes: &mut Vec<String>,
+    ) -> usize {
+        let table = self.table;
+        let n1: usize = match by_series {
+            Some(split) => split
+                .train
+                .iter()
+                .map(|&i| {
+                    let len = table.series[i].values.len();
+                    cutter.count(len, 0, len)
+                })
+                .sum(),
+            None => table
+                .series
+                .iter()
+                .map(|s| {
+                    let len = s.values.len();
+                    cutter.count(len, 0, split::time_cuts(len, self.separate_test()).0)
+                })
+                .sum(),
+        };
+        let s = (n1 / WINDOWS_PER_STRIDE).max(1);
+        notes.push(format!(
+            "stride {s}: {n1} training windows at stride 1 (one more stride step per {WINDOWS_PER_STRIDE})"
+        ));
+        s
+    }
+
+    /// The training, validation and test windows.
+    fn cut(
+        &self,
+        by_series: &Option<SeriesSplit>,
+        cutter: &Cutter<'_>,
+    ) -> Result<[Windows; 3], DataError> {
+        let table = self.table;
+        let (mut train, mut val, mut test_w) =
+            (Windows::default(), Windows::default(), Windows::default());
+        match by_series {
+            Some(split) => {
+                for (part, out) in [
+                    (&split.train, &mut train),
+                    (&split.val, &mut val),
+                    (&split.test, &mut test_w),
+                ] {
+                    for &i in part {
+                        let s = &table.series[i];
+                        cutter.cut(s, 0, s.values.len(), out, &table.source)?;
+                    }
+                }
+            }
+            None => {
+                for s in &table.series {
+                    let len = s.values.len();
+                    let (a, b) = split::time_cuts(len, self.separate_test());
+                    cutter.cut(s, 0, a, &mut train, &table.source)?;
+                    cutter.cut(s, a, b, &mut val, &table.source)?;
+                    if !self.separate_test() {
+                        cutter.cut(s, b, len, &mut test_w, &table.source)?;
+                    }
+                }
+            }
+        }
+        if let Some(t) = self.test {
+            for s in &t.series {
+                cutter.cut(s, 0, s.values.len(), &mut test_w, &t.source)?;
+            }
+        }
+        Ok([train, val, test_w])
+    }
+
+    /// Every part must hold windows, and a classification training part
+    /// more than one class.
+    fn check_parts(
+        &self,
+        by_series: &Option<SeriesSplit>,
+        cutter: &Cutter<'_>,
+        [train, val, test_w]: [&Windows; 3],
+    ) -> Result<(), DataError> {
+        let file = || self.table.source.clone();
+        if train.len == 0 || val.len == 0 || test_w.len == 0 {
+            return Err(DataError::EmptySplit {
+                file: file(),
+                train: train.len,
+                val: val.len,
+                test: test_w.len,
+                hint: self.empty_hint(by_series.is_some(), train.len == 0, cutter),
+            });
+        }
+        if self.classify {
+            let first = train.class[0];
+            if train.class.iter().all(|&c| c == first) {
+                return Err(DataError::SingleClass {
+                    file: file(),
+                    class: cutter.classes[first].clone(),
+                    part: "the training part (the split is in time; try a CSV with --test, or long layout)",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// What to change when a part got no windows.
+    fn empty_hint(&self, by_series: bool, no_train: bool, cutter: &Cutter<'_>) -> String {
+        let (window, horizon) = (cutter.window, cutter.horizon);
+        let len = self
+            .table
             .series
             .iter()
             .map(|s| s.values.len())
             .min()
             .unwrap_or(0);
-        let (a, b) = split::time_cuts(len, separate_test);
-        let hint = if by_series.is_some() {
+        let (a, b) = split::time_cuts(len, self.separate_test());
+        if by_series {
             "a part of whole series got none; add series or give a separate test file".to_string()
-        } else if train.len == 0 {
+        } else if no_train {
             format!(
                 "a training window needs window {window} + horizon {horizon} samples within the \
                  training part ({a} of the {len} samples of the shortest series); give a shorter \
@@ -388,56 +544,8 @@ pub fn make_problem(
                 len - b,
                 horizon.max(1)
             )
-        };
-        return Err(DataError::EmptySplit {
-            file: file(),
-            train: train.len,
-            val: val.len,
-            test: test_w.len,
-            hint,
-        });
-    }
-    if classify {
-        let first = train.class[0];
-        if train.class.iter().all(|&c| c == first) {
-            return Err(DataError::SingleClass {
-                file: file(),
-                class: classes[first].clone(),
-                part: "the training part (the split is in time; try a CSV with --test, or long layout)",
-            });
         }
     }
-
-    // Normalisation statistics of the training windows' inputs.
-    let (mean, std) = statistics(&train, window, channels, spec.reference);
-    let mut std32 = vec![0f32; channels];
-    for c in 0..channels {
-        std32[c] = std[c] as f32;
-        if !(std32[c] > 1e-12 && std32[c].is_finite()) {
-            return Err(DataError::Constant {
-                file: file(),
-                name: table.channels[c].clone(),
-            });
-        }
-    }
-    Ok(Problem {
-        name: table.source.clone(),
-        task: spec.task,
-        channel_names: table.channels.clone(),
-        window,
-        horizon,
-        stride: cutter.step,
-        classes,
-        time_unit,
-        clock: table.clock,
-        reference: spec.reference,
-        mean: mean.iter().map(|&m| m as f32).collect(),
-        std: std32,
-        notes,
-        train,
-        val,
-        test: test_w,
-    })
 }
 
 #[cfg(test)]
