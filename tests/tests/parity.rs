@@ -10,7 +10,7 @@ use nagode::normalise::Reference;
 use trainer::app::{self, RunConfig, Source};
 use trainer::data::{Builtin, TaskKind};
 use trainer::dfdx::prelude::Cpu;
-use trainer::net::Net;
+use trainer::params::Net;
 use trainer::solver::SolverChoice;
 use trainer::train::{self, TrainCfg};
 

@@ -8,8 +8,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use trainer::bench::{inference_setups, InferenceSetup, IterationSetup, SOLVERS};
+use trainer::forward::FieldImpl;
 use trainer::host::HostSession;
-use trainer::net::FieldImpl;
 use trainer::solver::SolverChoice;
 
 fn iteration(c: &mut Criterion) {

@@ -1,7 +1,7 @@
 //! Runs NAG training iterations of the benchmark set-up in a loop, for a
 //! profiler: `perf record cargo run -p trainer --example profile_iteration`.
 use trainer::bench::IterationSetup;
-use trainer::net::FieldImpl;
+use trainer::forward::FieldImpl;
 use trainer::solver::SolverChoice;
 
 fn main() {

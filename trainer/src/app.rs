@@ -4,7 +4,7 @@
 use crate::data::{self, Builtin, DataError, Problem, TaskKind, WindowSpec};
 use crate::export::{self, ExportError};
 use crate::host::{self, HostError};
-use crate::net::{Arch, Net};
+use crate::params::{Arch, Net};
 use crate::plot::{self, Line, PlotError};
 use crate::solver::{SolverCfg, SolverChoice};
 use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};

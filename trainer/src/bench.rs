@@ -12,8 +12,10 @@
 
 use crate::app::AppError;
 use crate::data::{Problem, TaskKind, Windows};
-use crate::net::{forward, trajectory_loss, Arch, Batch, FieldImpl, Net, M};
+use crate::forward::{forward, trajectory_loss, Batch, FieldImpl};
+use crate::params::{Arch, Net};
 use crate::solver::{plan, Plan, SolverCfg, SolverChoice};
+use crate::tensor::M;
 use crate::train::Adam;
 use clap::Args;
 use dfdx::prelude::*;

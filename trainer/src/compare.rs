@@ -6,7 +6,7 @@
 use crate::app::{self, AppError, RunConfig, Source};
 use crate::data::{self, Builtin, Problem, TaskKind};
 use crate::export::write_atomic;
-use crate::net::Net;
+use crate::params::Net;
 use crate::plot::{self, Line};
 use crate::solver::SolverChoice;
 use crate::train::{self, EpochLog, TrainCfg};
@@ -166,7 +166,7 @@ fn iteration_times(
                 &batch,
                 &target,
                 p.task,
-                crate::net::FieldImpl::Fused,
+                crate::forward::FieldImpl::Fused,
             );
             if !g.is_empty() {
                 adam.step(net, g, cfg.train.clip);

@@ -9,7 +9,7 @@
 //! 0.950 with the folds choosing the epoch count and a refit on all 40.
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::net::Net;
+use crate::params::Net;
 use crate::solver::SolverCfg;
 use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
 use dfdx::prelude::Cpu;

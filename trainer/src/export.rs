@@ -1,7 +1,7 @@
 //! Model file export through the runtime's own encoder, and atomic writes.
 
 use crate::data::{Problem, TaskKind};
-use crate::net::{Dense, Net};
+use crate::params::{Dense, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
 use nagode::format::{encode_to_vec, Header, Layer, Names, Task, MAX_LAYERS};

@@ -10,7 +10,8 @@
 //! into the dfdx gradients of the state, of the per-sample input term and of
 //! every weight and bias. `tests` checks it against the plain-op version.
 
-use crate::net::{Field, M};
+use crate::params::Field;
+use crate::tensor::{M, V};
 use dfdx::prelude::*;
 use nagode::format::Activation;
 use std::rc::Rc;
@@ -27,7 +28,7 @@ struct LayerData {
     act: Activation,
     /// The parameter tensors (their ids receive the gradients).
     wt_t: M,
-    b_t: crate::net::V,
+    b_t: V,
 }
 
 /// A field ready to be evaluated many times in one forward pass.

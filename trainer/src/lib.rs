@@ -10,12 +10,14 @@ pub mod compare;
 pub mod crossval;
 pub mod data;
 pub mod export;
+pub mod forward;
 pub mod fused;
 pub mod host;
-pub mod net;
 pub mod panel;
+pub mod params;
 pub mod plot;
 pub mod solver;
+pub mod tensor;
 pub mod train;
 
 /// The dfdx version the trainer is built on (for callers that need its types).

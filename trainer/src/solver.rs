@@ -4,7 +4,7 @@
 //! come from `nagode::solver`, so the trainer integrates exactly what the
 //! runtime integrates.
 
-use crate::net::M;
+use crate::tensor::M;
 use dfdx::prelude::*;
 use nagode::format::{SolverKind, SolverSpec, Startup};
 

@@ -3,8 +3,10 @@
 //! model.
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::net::{forward, Batch, FieldImpl, Net, M};
+use crate::forward::{forward, Batch, FieldImpl};
+use crate::params::Net;
 use crate::solver::{plan, PlanError, SolverCfg};
+use crate::tensor::M;
 use dfdx::prelude::*;
 use nagode::normalise::{self, Reference};
 use rand::rngs::StdRng;

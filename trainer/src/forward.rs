@@ -1,299 +1,20 @@
-//! The model on dfdx tensors: parameters, and the forward pass that unrolls
-//! the very solver recurrence the runtime runs (discretise-then-optimise).
+//! The forward pass: unrolls the very solver recurrence the runtime runs
+//! (discretise-then-optimise) on the model's parameters.
 //!
-//! Shapes are chosen at run time, so every tensor is `(usize, usize)` or
-//! `(usize,)`. One tape is threaded through the forward pass by hand ([`Tr`]):
-//! every operand except the one carrying the tape is a plain tensor, and dfdx
+//! One tape is threaded through the forward pass by hand ([`Tr`]): every
+//! operand except the one carrying the tape is a plain tensor, and dfdx
 //! still accumulates its gradient by id. This lets a tensor (the state, the
 //! velocity, a pre-broadcast bias) be used many times without cloning tapes,
 //! and keeps the op count per solver step minimal, which is what costs time
 //! at these sizes.
 
+use crate::fused::{self, FusedField};
+use crate::params::{Dense, Field, Net};
 use crate::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
+use crate::tensor::{M, V};
 use dfdx::prelude::*;
 use nagode::format::Activation;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-/// A run-time-shaped matrix.
-pub type M<T = NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
-/// A run-time-shaped vector.
-pub type V<T = NoneTape> = Tensor<(usize,), f32, Cpu, T>;
-
-/// One dense layer; the weight is stored transposed (`[inputs][outputs]`) so
-/// the forward pass is `x W + b` with no permute op.
-#[derive(Clone, Debug)]
-pub struct Dense {
-    /// `W^T`, `[inputs][outputs]`.
-    pub wt: M,
-    /// Bias, `[outputs]`.
-    pub b: V,
-    /// Activation after the affine map.
-    pub act: Activation,
-}
-
-impl Dense {
-    fn new(
-        dev: &Cpu,
-        rng: &mut StdRng,
-        inputs: usize,
-        outputs: usize,
-        act: Activation,
-        gain: f32,
-    ) -> Self {
-        // Glorot-uniform, scaled by `gain` (small for the last field layer so
-        // the initial dynamics are gentle).
-        let limit = gain * (6.0 / (inputs + outputs) as f32).sqrt();
-        let w: Vec<f32> = (0..inputs * outputs)
-            .map(|_| rng.gen_range(-limit..limit))
-            .collect();
-        Dense {
-            wt: dev.tensor_from_vec(w, (inputs, outputs)),
-            b: dev.tensor_from_vec(vec![0.0; outputs], (outputs,)),
-            act,
-        }
-    }
-    /// Inputs of the layer.
-    pub fn inputs(&self) -> usize {
-        self.wt.shape().0
-    }
-    /// Outputs of the layer.
-    pub fn outputs(&self) -> usize {
-        self.wt.shape().1
-    }
-}
-
-/// The vector field `f([y, e])`: the first layer's weight is split into
-/// its `y` rows and its `e` rows so the `e` part is computed for all samples
-/// in one matrix product before the solver loop.
-#[derive(Clone, Debug)]
-pub struct Field {
-    /// First layer, `y` part: `W_y^T`, `[D][H1]`.
-    pub wy: M,
-    /// First layer, `e` part and bias.
-    pub first: Dense,
-    /// The remaining layers (the last one maps to `D`, identity activation).
-    pub rest: Vec<Dense>,
-}
-
-/// Sizes of a model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Arch {
-    /// Input channels.
-    pub channels: usize,
-    /// Encoder output sizes (tanh); empty = no encoder.
-    pub encoder: Vec<usize>,
-    /// ODE state dimension `D`.
-    pub state_dim: usize,
-    /// Hidden widths of the field (tanh).
-    pub hidden: Vec<usize>,
-    /// Hidden widths of the decoder (tanh) before the output layer.
-    pub decoder: Vec<usize>,
-    /// Decoder outputs.
-    pub outputs: usize,
-    /// Samples per window (ResNet needs it: one block per sample).
-    pub window: usize,
-}
-
-impl Arch {
-    /// Width of the encoder output `E`.
-    pub fn enc_dim(&self) -> usize {
-        self.encoder.last().copied().unwrap_or(self.channels)
-    }
-}
-
-/// All trainable parameters.
-#[derive(Clone, Debug)]
-pub struct Net {
-    /// The sizes.
-    pub arch: Arch,
-    /// Encoder layers.
-    pub encoder: Vec<Dense>,
-    /// The field (one per sample for the ResNet baseline).
-    pub fields: Vec<Field>,
-    /// Decoder layers.
-    pub decoder: Vec<Dense>,
-}
-
-impl Net {
-    /// Random initial parameters, deterministic in `seed`.
-    pub fn new(dev: &Cpu, arch: &Arch, solver: SolverChoice, seed: u64) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut encoder = Vec::new();
-        let mut width = arch.channels;
-        for &w in &arch.encoder {
-            encoder.push(Dense::new(dev, &mut rng, width, w, Activation::Tanh, 1.0));
-            width = w;
-        }
-        let copies = if solver == SolverChoice::Resnet {
-            arch.window
-        } else {
-            1
-        };
-        let fields = (0..copies)
-            .map(|_| {
-                let d = arch.state_dim;
-                let h1 = arch.hidden.first().copied().unwrap_or(d);
-                let first_act = if arch.hidden.is_empty() {
-                    Activation::Identity
-                } else {
-                    Activation::Tanh
-                };
-                let whole = Dense::new(
-                    dev,
-                    &mut rng,
-                    d + width,
-                    h1,
-                    first_act,
-                    if arch.hidden.is_empty() { 0.1 } else { 1.0 },
-                );
-                let all = whole.wt.as_vec();
-                let wy = dev.tensor_from_vec(all[..d * h1].to_vec(), (d, h1));
-                let first = Dense {
-                    wt: dev.tensor_from_vec(all[d * h1..].to_vec(), (width, h1)),
-                    b: whole.b,
-                    act: first_act,
-                };
-                let mut rest = Vec::new();
-                let mut w = h1;
-                for &h in arch.hidden.iter().skip(1) {
-                    rest.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
-                    w = h;
-                }
-                if !arch.hidden.is_empty() {
-                    rest.push(Dense::new(dev, &mut rng, w, d, Activation::Identity, 0.1));
-                }
-                Field { wy, first, rest }
-            })
-            .collect();
-        let mut decoder = Vec::new();
-        let mut w = arch.state_dim;
-        for &h in &arch.decoder {
-            decoder.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
-            w = h;
-        }
-        decoder.push(Dense::new(
-            dev,
-            &mut rng,
-            w,
-            arch.outputs,
-            Activation::Identity,
-            1.0,
-        ));
-        Net {
-            arch: arch.clone(),
-            encoder,
-            fields,
-            decoder,
-        }
-    }
-
-    /// Every parameter tensor, in a fixed order (the optimiser's order).
-    pub fn params(&self) -> Vec<Param<'_>> {
-        let mut out = Vec::new();
-        for d in &self.encoder {
-            out.push(Param::M(&d.wt));
-            out.push(Param::V(&d.b));
-        }
-        for f in &self.fields {
-            out.push(Param::M(&f.wy));
-            out.push(Param::M(&f.first.wt));
-            out.push(Param::V(&f.first.b));
-            for d in &f.rest {
-                out.push(Param::M(&d.wt));
-                out.push(Param::V(&d.b));
-            }
-        }
-        for d in &self.decoder {
-            out.push(Param::M(&d.wt));
-            out.push(Param::V(&d.b));
-        }
-        out
-    }
-
-    /// Mutable access in the same order as [`Net::params`].
-    pub fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
-        let mut out = Vec::new();
-        for d in &mut self.encoder {
-            out.push(ParamMut::M(&mut d.wt));
-            out.push(ParamMut::V(&mut d.b));
-        }
-        for f in &mut self.fields {
-            out.push(ParamMut::M(&mut f.wy));
-            out.push(ParamMut::M(&mut f.first.wt));
-            out.push(ParamMut::V(&mut f.first.b));
-            for d in &mut f.rest {
-                out.push(ParamMut::M(&mut d.wt));
-                out.push(ParamMut::V(&mut d.b));
-            }
-        }
-        for d in &mut self.decoder {
-            out.push(ParamMut::M(&mut d.wt));
-            out.push(ParamMut::V(&mut d.b));
-        }
-        out
-    }
-
-    /// Number of trainable scalars.
-    pub fn param_count(&self) -> usize {
-        self.params().iter().map(|p| p.len()).sum()
-    }
-}
-
-/// A parameter tensor, read-only.
-pub enum Param<'a> {
-    /// A matrix.
-    M(&'a M),
-    /// A vector.
-    V(&'a V),
-}
-
-impl Param<'_> {
-    /// Number of scalars.
-    pub fn len(&self) -> usize {
-        match self {
-            Param::M(t) => t.shape().num_elements(),
-            Param::V(t) => t.shape().num_elements(),
-        }
-    }
-    /// Whether it has no scalars.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Its gradient from `grads` (zeros if it took no part).
-    pub fn grad(&self, grads: &mut Gradients<f32, Cpu>) -> Vec<f32> {
-        let g = match self {
-            Param::M(t) => grads.get_or_alloc_mut(*t).map(|g| g.to_vec()),
-            Param::V(t) => grads.get_or_alloc_mut(*t).map(|g| g.to_vec()),
-        };
-        g.unwrap_or_else(|_| vec![0.0; self.len()])
-    }
-    /// Its values.
-    pub fn values(&self) -> Vec<f32> {
-        match self {
-            Param::M(t) => t.as_vec(),
-            Param::V(t) => t.as_vec(),
-        }
-    }
-}
-
-/// A parameter tensor, writable.
-pub enum ParamMut<'a> {
-    /// A matrix.
-    M(&'a mut M),
-    /// A vector.
-    V(&'a mut V),
-}
-
-impl ParamMut<'_> {
-    /// Overwrites the values.
-    pub fn set(&mut self, v: &[f32]) {
-        match self {
-            ParamMut::M(t) => t.copy_from(v),
-            ParamMut::V(t) => t.copy_from(v),
-        }
-    }
-}
+use std::rc::Rc;
 
 /// Threads one tape through the forward pass; see the module doc.
 pub struct Tr<T> {
@@ -411,7 +132,7 @@ enum ReadyField<'a> {
         biases: Vec<M>,
         e_rows: Vec<M>,
     },
-    Fused(std::rc::Rc<crate::fused::FusedField>),
+    Fused(Rc<FusedField>),
 }
 
 impl<'a> ReadyField<'a> {
@@ -452,16 +173,14 @@ impl<'a> ReadyField<'a> {
                 };
                 ReadyField::Ops { f, biases, e_rows }
             }
-            FieldImpl::Fused => {
-                ReadyField::Fused(std::rc::Rc::new(crate::fused::FusedField::new(f, ebias)))
-            }
+            FieldImpl::Fused => ReadyField::Fused(Rc::new(FusedField::new(f, ebias))),
         }
     }
 
     /// `f(y; e_n)` for sample `n` of a batch of `batch` rows.
     fn eval<T: Tape<f32, Cpu>>(&self, tr: &mut Tr<T>, y: &M, n: usize, batch: usize) -> M {
         match self {
-            ReadyField::Fused(ff) => crate::fused::eval(ff, y, n * batch, &mut tr.tape),
+            ReadyField::Fused(ff) => fused::eval(ff, y, n * batch, &mut tr.tape),
             ReadyField::Ops { f, biases, e_rows } => {
                 let _ = batch;
                 let a = tr.mm(y, &f.wy);
@@ -610,15 +329,9 @@ fn integrate<T: Tape<f32, Cpu>>(
                     let mv = tr.scale(&st.v, cfg.mu);
                     let hf = match (field, h) {
                         // One op for the look-ahead, the field and the step.
-                        (ReadyField::Fused(ff), Coef::Scalar(hs)) => crate::fused::eval_nag(
-                            ff,
-                            &st.y,
-                            &st.v,
-                            cfg.mu,
-                            *hs,
-                            n * b,
-                            &mut tr.tape,
-                        ),
+                        (ReadyField::Fused(ff), Coef::Scalar(hs)) => {
+                            fused::eval_nag(ff, &st.y, &st.v, cfg.mu, *hs, n * b, &mut tr.tape)
+                        }
                         _ => {
                             let z = tr.add(&st.y, &mv);
                             let f = field.eval(tr, &z, n, b);
@@ -661,7 +374,7 @@ fn integrate<T: Tape<f32, Cpu>>(
 pub fn trajectory_loss<T: Tape<f32, Cpu>>(
     field: &Field,
     cfg: &SolverCfg,
-    plan: &crate::solver::Plan,
+    plan: &Plan,
     y0: &M,
     truth: &[M],
     tape: T,
@@ -718,6 +431,7 @@ fn combine<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, y: &M, h: &Coef, coefs: &[f32], ks
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Arch;
     use crate::solver::plan;
 
     /// A tiny NAG model and batch: D = 2, one channel, field 3→5→2 tanh,
