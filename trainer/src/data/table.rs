@@ -53,65 +53,16 @@ pub fn load_csv(path: &Path, columns: Option<&[String]>) -> Result<Table, DataEr
 
 /// Parses CSV bytes; `file` names the source in errors.
 pub fn parse_csv(file: &str, bytes: &[u8], columns: Option<&[String]>) -> Result<Table, DataError> {
-    let f = || file.to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(bytes);
     let mut records = rdr.records();
     let header = match records.next() {
-        None => return Err(DataError::Empty { file: f() }),
+        None => return Err(DataError::Empty { file: file.into() }),
         Some(r) => r.map_err(|e| csv_error(file, &e))?,
     };
-    let names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
-    if names.iter().all(|n| n.is_empty()) {
-        return Err(DataError::Empty { file: f() });
-    }
-    for (i, n) in names.iter().enumerate() {
-        if names[..i].contains(n) {
-            return Err(DataError::DuplicateColumn {
-                file: f(),
-                column: i + 1,
-                name: n.clone(),
-            });
-        }
-    }
-    let find = |n: &str| names.iter().position(|h| h == n);
-    let t_col = find("t");
-    let id_col = find("id");
-    let label_col = find("label");
-    let chan_cols: Vec<usize> = match columns {
-        Some(list) => list
-            .iter()
-            .map(|c| {
-                find(c).ok_or_else(|| DataError::MissingColumn {
-                    file: f(),
-                    name: c.clone(),
-                    header: names.join(","),
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        None => (0..names.len())
-            .filter(|&i| Some(i) != t_col && Some(i) != id_col && Some(i) != label_col)
-            .collect(),
-    };
-    if chan_cols.is_empty() {
-        return Err(DataError::NoChannels { file: f() });
-    }
-    if chan_cols.len() > MAX_CHANNELS {
-        return Err(DataError::TooManyChannels {
-            file: f(),
-            count: chan_cols.len(),
-            max: MAX_CHANNELS,
-        });
-    }
-    if id_col.is_some() && t_col.is_none() {
-        return Err(DataError::MissingColumn {
-            file: f(),
-            name: "t".into(),
-            header: names.join(","),
-        });
-    }
+    let cols = Columns::of(file, &header, columns)?;
     let mut series: Vec<Series> = Vec::new();
     let mut rows = 0usize;
     // The `t` column's kind, fixed by its first row (and that row's line).
@@ -122,60 +73,127 @@ pub fn parse_csv(file: &str, bytes: &[u8], columns: Option<&[String]>) -> Result
         if rec.len() == 1 && rec.get(0).is_some_and(|s| s.trim().is_empty()) {
             continue; // blank line
         }
-        if rec.len() != names.len() {
+        if rec.len() != cols.names.len() {
             return Err(DataError::FieldCount {
-                file: f(),
+                file: file.into(),
                 line,
-                expected: names.len(),
+                expected: cols.names.len(),
                 found: rec.len(),
             });
         }
         rows += 1;
-        let cell = |col: usize| -> Result<&str, DataError> {
-            let s = rec.get(col).unwrap_or("").trim();
-            if s.is_empty() {
-                Err(DataError::EmptyField {
-                    file: f(),
-                    line,
-                    column: col + 1,
-                    name: names[col].clone(),
-                })
-            } else {
-                Ok(s)
-            }
+        let row = Row {
+            file,
+            line,
+            rec: &rec,
+            names: &cols.names,
         };
-        let number = |col: usize| -> Result<f64, DataError> {
-            let s = cell(col)?;
-            let v: f64 = s.parse().map_err(|_| DataError::NotNumeric {
-                file: f(),
-                line,
-                column: col + 1,
-                name: names[col].clone(),
-                value: s.to_string(),
-            })?;
-            if !v.is_finite() || !(v as f32).is_finite() {
-                return Err(DataError::NonFinite {
+        cols.add(&row, &mut series, &mut clock)?;
+    }
+    if rows == 0 {
+        return Err(DataError::HeaderOnly { file: file.into() });
+    }
+    Ok(Table {
+        source: file.to_string(),
+        channels: cols.chans.iter().map(|&c| cols.names[c].clone()).collect(),
+        clock: clock.map_or(Clock::Index, |(c, _)| c),
+        series,
+    })
+}
+
+/// The header's columns: which are `t`, `id`, `label` and the channels.
+struct Columns {
+    /// Column names, trimmed.
+    names: Vec<String>,
+    /// The `t` column.
+    t: Option<usize>,
+    /// The `id` column (long layout).
+    id: Option<usize>,
+    /// The `label` column.
+    label: Option<usize>,
+    /// The channel columns, in channel order.
+    chans: Vec<usize>,
+}
+
+impl Columns {
+    /// Reads and checks the header; `columns` picks the channels (all the
+    /// others by default).
+    fn of(
+        file: &str,
+        header: &csv::StringRecord,
+        columns: Option<&[String]>,
+    ) -> Result<Columns, DataError> {
+        let f = || file.to_string();
+        let names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
+        if names.iter().all(|n| n.is_empty()) {
+            return Err(DataError::Empty { file: f() });
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(DataError::DuplicateColumn {
                     file: f(),
-                    line,
-                    column: col + 1,
-                    name: names[col].clone(),
-                    value: s.to_string(),
+                    column: i + 1,
+                    name: n.clone(),
                 });
             }
-            Ok(v)
+        }
+        let find = |n: &str| names.iter().position(|h| h == n);
+        let (t, id, label) = (find("t"), find("id"), find("label"));
+        let missing = |name: &str| DataError::MissingColumn {
+            file: f(),
+            name: name.into(),
+            header: names.join(","),
         };
-        let id = match id_col {
-            Some(c) => cell(c)?.to_string(),
+        let chans: Vec<usize> = match columns {
+            Some(list) => list
+                .iter()
+                .map(|c| find(c).ok_or_else(|| missing(c)))
+                .collect::<Result<_, _>>()?,
+            None => (0..names.len())
+                .filter(|&i| Some(i) != t && Some(i) != id && Some(i) != label)
+                .collect(),
+        };
+        if chans.is_empty() {
+            return Err(DataError::NoChannels { file: f() });
+        }
+        if chans.len() > MAX_CHANNELS {
+            return Err(DataError::TooManyChannels {
+                file: f(),
+                count: chans.len(),
+                max: MAX_CHANNELS,
+            });
+        }
+        if id.is_some() && t.is_none() {
+            return Err(missing("t"));
+        }
+        Ok(Columns {
+            names,
+            t,
+            id,
+            label,
+            chans,
+        })
+    }
+
+    /// Adds one row's sample to its series (a new one when the `id`
+    /// changes).
+    fn add(
+        &self,
+        row: &Row<'_>,
+        series: &mut Vec<Series>,
+        clock: &mut Option<(Clock, u64)>,
+    ) -> Result<(), DataError> {
+        let id = match self.id {
+            Some(c) => row.cell(c)?.to_string(),
             None => String::new(),
         };
-        let new_series = series.last().is_none_or(|s| s.name != id);
-        if new_series {
-            if id_col.is_some() && series.iter().any(|s| s.name == id) {
+        if series.last().is_none_or(|s| s.name != id) {
+            if self.id.is_some() && series.iter().any(|s| s.name == id) {
                 // An id that reappears after another one: rows of a series must be contiguous.
                 return Err(DataError::SeriesSplit {
-                    file: f(),
-                    line,
-                    column: id_col.map_or(0, |c| c + 1),
+                    file: row.file.into(),
+                    line: row.line,
+                    column: self.id.map_or(0, |c| c + 1),
                     id,
                 });
             }
@@ -183,94 +201,143 @@ pub fn parse_csv(file: &str, bytes: &[u8], columns: Option<&[String]>) -> Result
                 name: id.clone(),
                 times: Vec::new(),
                 values: Vec::new(),
-                labels: label_col.map(|_| Vec::new()),
+                labels: self.label.map(|_| Vec::new()),
                 lines: Vec::new(),
             });
         }
-        let s = series.last_mut().ok_or(DataError::Empty { file: f() })?;
-        let t = match t_col {
-            Some(c) => {
-                let raw = cell(c)?;
-                let (kind, t) = time::parse_time(raw).ok_or_else(|| DataError::NotTime {
-                    file: f(),
-                    line,
-                    column: c + 1,
-                    value: raw.to_string(),
-                })?;
-                match clock {
-                    None => clock = Some((kind, line)),
-                    Some((first, first_line)) if first != kind => {
-                        return Err(DataError::MixedTime {
-                            file: f(),
-                            line,
-                            column: c + 1,
-                            value: raw.to_string(),
-                            kind: kind_name(kind),
-                            first_line,
-                            first_kind: kind_name(first),
-                        });
-                    }
-                    Some(_) => {}
-                }
-                if !t.is_finite() || !(t as f32).is_finite() {
-                    return Err(DataError::NonFinite {
-                        file: f(),
-                        line,
-                        column: c + 1,
-                        name: names[c].clone(),
-                        value: raw.to_string(),
-                    });
-                }
-                if let Some(&prev) = s.times.last() {
-                    if t <= prev {
-                        return Err(DataError::TimeNotIncreasing {
-                            file: f(),
-                            line,
-                            column: c + 1,
-                            value: t,
-                            previous: prev,
-                        });
-                    }
-                }
-                t
-            }
+        let s = series.last_mut().ok_or(DataError::Empty {
+            file: row.file.into(),
+        })?;
+        let t = match self.t {
+            Some(c) => row.time(c, clock, s.times.last().copied())?,
             None => s.times.len() as f64,
         };
         s.times.push(t);
-        s.lines.push(line);
-        let sample = chan_cols
+        s.lines.push(row.line);
+        let sample = self
+            .chans
             .iter()
-            .map(|&c| number(c).map(|v| v as f32))
+            .map(|&c| row.number(c).map(|v| v as f32))
             .collect::<Result<Vec<f32>, _>>()?;
         s.values.push(sample);
-        if let (Some(c), Some(labels)) = (label_col, s.labels.as_mut()) {
-            let l = cell(c)?.to_string();
-            if id_col.is_some() {
-                if let Some(first) = labels.first() {
-                    if *first != l {
-                        return Err(DataError::LabelChanges {
-                            file: f(),
-                            line,
-                            column: c + 1,
-                            series: id,
-                            first: first.clone(),
-                            value: l,
-                        });
-                    }
+        if let (Some(c), Some(labels)) = (self.label, s.labels.as_mut()) {
+            let l = row.cell(c)?.to_string();
+            if let Some(first) = labels.first().filter(|_| self.id.is_some()) {
+                if *first != l {
+                    return Err(DataError::LabelChanges {
+                        file: row.file.into(),
+                        line: row.line,
+                        column: c + 1,
+                        series: id,
+                        first: first.clone(),
+                        value: l,
+                    });
                 }
             }
             labels.push(l);
         }
+        Ok(())
     }
-    if rows == 0 {
-        return Err(DataError::HeaderOnly { file: f() });
+}
+
+/// One data row, for reading its cells with errors that name the cell.
+struct Row<'a> {
+    /// The source, for errors.
+    file: &'a str,
+    /// The row's 1-based file line.
+    line: u64,
+    /// The row's fields.
+    rec: &'a csv::StringRecord,
+    /// Column names.
+    names: &'a [String],
+}
+
+impl Row<'_> {
+    /// The trimmed text of column `col`; empty is an error.
+    fn cell(&self, col: usize) -> Result<&str, DataError> {
+        let s = self.rec.get(col).unwrap_or("").trim();
+        if s.is_empty() {
+            Err(DataError::EmptyField {
+                file: self.file.into(),
+                line: self.line,
+                column: col + 1,
+                name: self.names[col].clone(),
+            })
+        } else {
+            Ok(s)
+        }
     }
-    Ok(Table {
-        source: file.to_string(),
-        channels: chan_cols.iter().map(|&c| names[c].clone()).collect(),
-        clock: clock.map_or(Clock::Index, |(c, _)| c),
-        series,
-    })
+
+    /// Column `col` as a number finite also as f32.
+    fn number(&self, col: usize) -> Result<f64, DataError> {
+        let s = self.cell(col)?;
+        let v: f64 = s.parse().map_err(|_| DataError::NotNumeric {
+            file: self.file.into(),
+            line: self.line,
+            column: col + 1,
+            name: self.names[col].clone(),
+            value: s.to_string(),
+        })?;
+        if !v.is_finite() || !(v as f32).is_finite() {
+            return Err(self.non_finite(col, s));
+        }
+        Ok(v)
+    }
+
+    fn non_finite(&self, col: usize, value: &str) -> DataError {
+        DataError::NonFinite {
+            file: self.file.into(),
+            line: self.line,
+            column: col + 1,
+            name: self.names[col].clone(),
+            value: value.to_string(),
+        }
+    }
+
+    /// The time in column `c`: of the kind the first row fixed in `clock`,
+    /// finite, and after `prev` (the series' previous time).
+    fn time(
+        &self,
+        c: usize,
+        clock: &mut Option<(Clock, u64)>,
+        prev: Option<f64>,
+    ) -> Result<f64, DataError> {
+        let raw = self.cell(c)?;
+        let (kind, t) = time::parse_time(raw).ok_or_else(|| DataError::NotTime {
+            file: self.file.into(),
+            line: self.line,
+            column: c + 1,
+            value: raw.to_string(),
+        })?;
+        match *clock {
+            None => *clock = Some((kind, self.line)),
+            Some((first, first_line)) if first != kind => {
+                return Err(DataError::MixedTime {
+                    file: self.file.into(),
+                    line: self.line,
+                    column: c + 1,
+                    value: raw.to_string(),
+                    kind: kind_name(kind),
+                    first_line,
+                    first_kind: kind_name(first),
+                });
+            }
+            Some(_) => {}
+        }
+        if !t.is_finite() || !(t as f32).is_finite() {
+            return Err(self.non_finite(c, raw));
+        }
+        if let Some(prev) = prev.filter(|&p| t <= p) {
+            return Err(DataError::TimeNotIncreasing {
+                file: self.file.into(),
+                line: self.line,
+                column: c + 1,
+                value: t,
+                previous: prev,
+            });
+        }
+        Ok(t)
+    }
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> DataError {
