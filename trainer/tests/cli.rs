@@ -193,3 +193,131 @@ fn a_corrupt_model_file_is_refused_by_name() {
     assert!(!o.status.success(), "{msg}");
     assert!(msg.contains("bad.nagode") && msg.contains("CRC"), "{msg}");
 }
+
+/// Writes a forecasting model (horizon 1) with one channel, `window`
+/// samples, RK4 with `steps` sub-steps per nominal gap of 1, no encoder,
+/// field `d+1 -> d tanh -> d`, decoder `d -> 1`, all weights zero.
+fn model_file(path: &Path, window: u16, steps: u16, d: u16) {
+    use nagode::format::{
+        self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
+    };
+    let layer = |inputs, outputs, activation| Layer {
+        inputs,
+        outputs,
+        activation,
+    };
+    let header = Header {
+        task: Task::Forecast { horizon: 1 },
+        channels: 1,
+        window,
+        sample_dt: 1.0,
+        mean: heapless::Vec::from_slice(&[0.0]).expect("1 channel"),
+        std: heapless::Vec::from_slice(&[1.0]).expect("1 channel"),
+        state_dim: d,
+        encoder: heapless::Vec::new(),
+        field: heapless::Vec::from_slice(&[
+            layer(d + 1, d, Activation::Tanh),
+            layer(d, d, Activation::Identity),
+        ])
+        .expect("2 layers"),
+        decoder: heapless::Vec::from_slice(&[layer(d, 1, Activation::Identity)]).expect("1 layer"),
+        solver: SolverSpec {
+            kind: SolverKind::Rk4,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::Euler,
+            max_step: 1.0 / f32::from(steps),
+        },
+        state_bound: 1e6,
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: nagode::normalise::Reference::Global,
+    };
+    let weights = vec![0.0; format::weight_count(&header).expect("sizes")];
+    let bytes = format::encode_to_vec(&header, &weights, &Names::NONE).expect("valid");
+    std::fs::write(path, bytes).expect("write model");
+}
+
+/// Writes a CSV `t,x` with samples at the given times.
+fn csv_at(path: &Path, times: impl Iterator<Item = u32>) {
+    let mut s = String::from("t,x\n");
+    for t in times {
+        s.push_str(&format!("{t},{}\n", f64::from(t).sin()));
+    }
+    std::fs::write(path, s).expect("write csv");
+}
+
+/// Runs the trainer, failing if it has not exited after 30 s (the old
+/// code ran an absurd model for hours).
+fn trainer_within_30s(args: &[&str]) -> Output {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let start = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            child.kill().expect("kill");
+            let _ = child.wait();
+            panic!("trainer {args:?} still running after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn an_absurd_model_is_refused_before_running() {
+    let dir = tmp("absurd");
+    let model = dir.join("absurd.nagode");
+    // 4096 samples x 4096 sub-steps x 4 evaluations of 8256 multiply-adds:
+    // 5.5e11 per window, minutes per window even at 1 ns each.
+    model_file(&model, 4096, 4096, 64);
+    let csv = dir.join("long.csv");
+    csv_at(&csv, 0..4097);
+    let (m, c) = (model.to_str().expect("utf-8"), csv.to_str().expect("utf-8"));
+    for command in ["predict", "eval"] {
+        let o = trainer_within_30s(&[command, m, "--csv", c]);
+        let msg = text(&o);
+        assert!(!o.status.success(), "{command}: {msg}");
+        assert!(
+            msg.contains("absurd.nagode")
+                && msg.contains("multiply-adds")
+                && msg.contains("--max-work"),
+            "{command}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn max_work_sets_the_bound_exactly() {
+    let dir = tmp("work");
+    let model = dir.join("small.nagode");
+    // 8 samples, 3 sub-steps per unit gap, RK4; field 5*4 + 4*4 = 36 and
+    // decoder 4 multiply-adds.
+    model_file(&model, 8, 3, 4);
+    let csv = dir.join("gappy.csv");
+    // 10 samples, the last after a gap of 2 (6 sub-steps).
+    csv_at(&csv, (0..9).chain([10]));
+    let (m, c) = (model.to_str().expect("utf-8"), csv.to_str().expect("utf-8"));
+    // predict: 3 windows of 24, 24 and 27 sub-steps (the first sample's
+    // step is always the nominal one): 75 * 4 * 36 + 3 * 4 = 10812.
+    // eval: the 2 windows with a target after them: 48 * 4 * 36 + 2 * 4 = 6920.
+    for (command, work) in [("predict", 10812u64), ("eval", 6920)] {
+        let below = (work - 1).to_string();
+        let o = trainer_within_30s(&[command, m, "--csv", c, "--max-work", &below]);
+        let msg = text(&o);
+        assert!(!o.status.success(), "{command}: {msg}");
+        assert!(
+            msg.contains(&format!("{work} multiply-adds")) && msg.contains(&below),
+            "{command}: {msg}"
+        );
+        let exact = work.to_string();
+        let o = trainer_within_30s(&[command, m, "--csv", c, "--max-work", &exact]);
+        assert!(o.status.success(), "{command}: {}", text(&o));
+    }
+}

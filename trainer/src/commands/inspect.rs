@@ -1,0 +1,152 @@
+//! `trainer inspect MODEL`: what a model file holds, in words.
+
+use super::files::{load, read, ModelArg};
+use crate::app::AppError;
+use nagode::format::{Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
+use nagode::normalise::Reference;
+use nagode::Model;
+use std::fmt::Write as _;
+
+/// `trainer inspect MODEL`.
+pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
+    let path = model.path();
+    let bytes = read(path)?;
+    let model = load(path, &bytes)?;
+    let h = model.header();
+    let mut s = format!(
+        "{}: {} bytes, format {}, checksum OK, loads\n",
+        path.display(),
+        bytes.len(),
+        model.format_version()
+    );
+    let _ = writeln!(s, "task        {}", task(&model));
+    let _ = writeln!(s, "input       {}", input(&model));
+    let _ = writeln!(
+        s,
+        "time        gaps in {}; nominal gap {} = {} unit(s) of solver time",
+        crate::app::clock_units(h.clock),
+        model.nominal_gap(),
+        h.sample_dt
+    );
+    let _ = writeln!(s, "normalise   {}", normalise(h));
+    let _ = writeln!(s, "encoder     {}", layers(&h.encoder));
+    let _ = writeln!(
+        s,
+        "state       {} dimensions, diverged beyond |y| > {}",
+        h.state_dim, h.state_bound
+    );
+    let _ = writeln!(s, "field       {}", layers(&h.field));
+    let _ = writeln!(s, "decoder     {}", layers(&h.decoder));
+    let _ = writeln!(
+        s,
+        "solver      {}; longest step {} of solver time ({} in the data's units)",
+        solver(&h.solver),
+        h.solver.max_step,
+        h.solver.max_step * h.time_unit
+    );
+    s.push_str(&costs(&model));
+    print!("{s}");
+    Ok(())
+}
+
+/// What the outputs mean.
+fn task(model: &Model<'_>) -> String {
+    match model.header().task {
+        Task::Forecast { horizon } => {
+            format!("forecast the next {horizon} samples of every channel")
+        }
+        Task::Classify { classes } => {
+            let names: Vec<&str> = model.class_names().collect();
+            if names.is_empty() {
+                format!("classify a window into {classes} classes (unnamed)")
+            } else {
+                format!(
+                    "classify a window into {classes} classes: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// Channels (named when the file names them) and window.
+fn input(model: &Model<'_>) -> String {
+    let h = model.header();
+    let channels: Vec<&str> = model.channel_names().collect();
+    let names = if channels.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", channels.join(", "))
+    };
+    format!(
+        "{} channels{names}, window of {} samples",
+        h.channels, h.window
+    )
+}
+
+/// The reference and per-channel statistics.
+fn normalise(h: &Header) -> String {
+    let reference = match h.reference {
+        Reference::Global => "absolute levels",
+        Reference::LastValue => "changes from the window's last sample",
+    };
+    format!(
+        "{reference}, mean {:?}, std {:?}",
+        h.mean.as_slice(),
+        h.std.as_slice()
+    )
+}
+
+/// `inputs→outputs activation` per layer, or `none`.
+fn layers(ls: &[Layer]) -> String {
+    if ls.is_empty() {
+        return "none".into();
+    }
+    ls.iter()
+        .map(|l| {
+            let a = match l.activation {
+                Activation::Identity => "",
+                Activation::Tanh => " tanh",
+                Activation::Relu => " relu",
+            };
+            format!("{}→{}{a}", l.inputs, l.outputs)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The integrator and, for NAG, its settings.
+fn solver(sv: &SolverSpec) -> String {
+    match sv.kind {
+        SolverKind::Euler => "Euler".to_string(),
+        SolverKind::Midpoint => "explicit midpoint".to_string(),
+        SolverKind::Rk4 => "classic RK4".to_string(),
+        SolverKind::Nag => format!(
+            "NAG, mu {}, {}, start-up {}",
+            sv.mu,
+            if sv.consistency_scaling {
+                "consistency scaling h = (1-mu)H"
+            } else {
+                "no consistency scaling"
+            },
+            match sv.startup {
+                Startup::ZeroVelocity => "zero velocity",
+                Startup::Euler => "Euler step",
+            }
+        ),
+    }
+}
+
+/// Weights, evaluations per prediction and the session capacities needed.
+fn costs(model: &Model<'_>) -> String {
+    let weights = model.weight_bytes().len() / 4;
+    format!(
+        "weights     {weights} f32 ({} bytes)\n\
+         cost        {} field evaluations per prediction (regular gaps)\n\
+         session     needs STATE >= {}, WINDOW >= {}\n",
+        weights * 4,
+        model.evals_per_prediction(),
+        model.state_capacity_needed(),
+        model.window_capacity_needed()
+    )
+}
