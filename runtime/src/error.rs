@@ -7,6 +7,7 @@
 use core::fmt;
 
 /// Which block of the model a layer belongs to.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Block {
     /// Per-sample encoder, `channels -> E`.
@@ -28,6 +29,7 @@ impl fmt::Display for Block {
 }
 
 /// Which name list of a model a name belongs to.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameList {
     /// One name per input channel.
@@ -56,6 +58,7 @@ impl fmt::Display for NameList {
 }
 
 /// Why a model file (or a header handed to the encoder) was refused.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum LoadError {
@@ -212,6 +215,38 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// The variant's name, for a log line that must not pull in `Display`'s
+    /// float formatting (about 20 kB on a Cortex-M). Exhaustive, so a new
+    /// variant does not compile until it is named here.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LoadError::TooShort { .. } => "TooShort",
+            LoadError::BadMagic { .. } => "BadMagic",
+            LoadError::CrcMismatch { .. } => "CrcMismatch",
+            LoadError::NewerVersion { .. } => "NewerVersion",
+            LoadError::UnsupportedVersion { .. } => "UnsupportedVersion",
+            LoadError::Decode(_) => "Decode",
+            LoadError::TrailingBytes { .. } => "TrailingBytes",
+            LoadError::SizeOverflow => "SizeOverflow",
+            LoadError::WeightBytes { .. } => "WeightBytes",
+            LoadError::ZeroDimension { .. } => "ZeroDimension",
+            LoadError::NormalisationLength { .. } => "NormalisationLength",
+            LoadError::LayerInputs { .. } => "LayerInputs",
+            LoadError::BlockOutputs { .. } => "BlockOutputs",
+            LoadError::EmptyField => "EmptyField",
+            LoadError::NonFiniteWeight { .. } => "NonFiniteWeight",
+            LoadError::BadNormalisation { .. } => "BadNormalisation",
+            LoadError::BadParameter { .. } => "BadParameter",
+            LoadError::Limit { .. } => "Limit",
+            LoadError::NameCount { .. } => "NameCount",
+            LoadError::BadName { .. } => "BadName",
+            LoadError::DuplicateName { .. } => "DuplicateName",
+            LoadError::Capacity { .. } => "Capacity",
+        }
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -319,6 +354,7 @@ impl fmt::Display for LoadError {
 
 /// Why a step, a sample or a prediction was refused. The session is left as
 /// it was before the call.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum RunError {
@@ -407,6 +443,25 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// The variant's name (see [`LoadError::name`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunError::SampleLength { .. } => "SampleLength",
+            RunError::NonFiniteSample { .. } => "NonFiniteSample",
+            RunError::BadGap { .. } => "BadGap",
+            RunError::BadMaxStep { .. } => "BadMaxStep",
+            RunError::TooManySubsteps { .. } => "TooManySubsteps",
+            RunError::NotReady { .. } => "NotReady",
+            RunError::WindowLength { .. } => "WindowLength",
+            RunError::OutputTooSmall { .. } => "OutputTooSmall",
+            RunError::Dimension { .. } => "Dimension",
+            RunError::Diverged { .. } => "Diverged",
+            RunError::NonFiniteOutput { .. } => "NonFiniteOutput",
+        }
+    }
+}
+
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -467,6 +522,7 @@ impl fmt::Display for RunError {
 }
 
 /// Why a model could not be written.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -481,6 +537,17 @@ pub enum EncodeError {
     },
     /// postcard refused to serialise.
     Serialize(postcard::Error),
+}
+
+impl EncodeError {
+    /// The variant's name (see [`LoadError::name`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EncodeError::Invalid(_) => "Invalid",
+            EncodeError::BufferTooSmall { .. } => "BufferTooSmall",
+            EncodeError::Serialize(_) => "Serialize",
+        }
+    }
 }
 
 impl fmt::Display for EncodeError {
@@ -507,3 +574,38 @@ impl From<LoadError> for EncodeError {
 impl core::error::Error for LoadError {}
 impl core::error::Error for RunError {}
 impl core::error::Error for EncodeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_their_variant() {
+        assert_eq!(LoadError::SizeOverflow.name(), "SizeOverflow");
+        assert_eq!(LoadError::BadMagic { found: *b"NAGX" }.name(), "BadMagic");
+        assert_eq!(
+            LoadError::Decode(postcard::Error::DeserializeUnexpectedEnd).name(),
+            "Decode"
+        );
+        assert_eq!(
+            LoadError::Capacity {
+                what: "STATE",
+                capacity: 4,
+                need: 8
+            }
+            .name(),
+            "Capacity"
+        );
+        assert_eq!(RunError::BadGap { gap: 0.0 }.name(), "BadGap");
+        assert_eq!(RunError::NotReady { have: 1, need: 2 }.name(), "NotReady");
+        assert_eq!(
+            RunError::NonFiniteOutput { index: 0 }.name(),
+            "NonFiniteOutput"
+        );
+        assert_eq!(EncodeError::from(LoadError::EmptyField).name(), "Invalid");
+        assert_eq!(
+            EncodeError::BufferTooSmall { need: 2, found: 1 }.name(),
+            "BufferTooSmall"
+        );
+    }
+}
