@@ -434,15 +434,31 @@ mod tests {
     use crate::params::Arch;
     use crate::solver::plan;
 
-    /// A tiny NAG model and batch: D = 2, one channel, field 3→5→2 tanh,
-    /// window 6, batch 3, with irregular gaps when `irregular`.
-    fn tiny(irregular: bool, kind: SolverChoice) -> (Net, SolverCfg, Batch, M) {
+    /// Layer widths of the test models. The fused op multiplies differently
+    /// for outputs narrower than 8 (dot products) and wider (row updates in
+    /// blocks of 16, 8, 4, 1); every real model takes the wide path.
+    #[derive(Clone, Copy, Debug)]
+    enum Width {
+        /// D = 2, field (2 + 3)→5→5→2: every fused product on the narrow path.
+        Narrow,
+        /// D = 8, field (8 + 3)→16→13→8: every fused product on the wide
+        /// path, 13 = 8 + 4 + 1 taking each block width.
+        Wide,
+    }
+
+    /// A small model and batch: one channel, encoder 1→3, window 6, batch 3,
+    /// with irregular gaps when `irregular`.
+    fn tiny(width: Width, irregular: bool, kind: SolverChoice) -> (Net, SolverCfg, Batch, M) {
         let dev: Cpu = Default::default();
+        let (state_dim, hidden) = match width {
+            Width::Narrow => (2, vec![5, 5]),
+            Width::Wide => (8, vec![16, 13]),
+        };
         let arch = Arch {
             channels: 1,
             encoder: vec![3],
-            state_dim: 2,
-            hidden: vec![5, 5],
+            state_dim,
+            hidden,
             decoder: vec![],
             outputs: 2,
             window: 6,
@@ -461,7 +477,7 @@ mod tests {
             .map(|i| if irregular && i % 4 == 1 { 2.5 } else { 1.0 })
             .collect();
         let x: Vec<f32> = (0..b * w).map(|i| (i as f32 * 0.7).sin()).collect();
-        let pl = plan(&cfg, &gaps, b, w, 2, &dev).expect("plan");
+        let pl = plan(&cfg, &gaps, b, w, arch.state_dim, &dev).expect("plan");
         let batch = Batch {
             x: dev.tensor_from_vec(x, (w * b, 1)),
             size: b,
@@ -501,8 +517,8 @@ mod tests {
 
     /// Central finite differences through the whole unrolled solver (encoder,
     /// field, NAG recurrence, decoder) agree with the backward pass.
-    fn gradient_check(irregular: bool, kind: SolverChoice) {
-        let (net, cfg, batch, target) = tiny(irregular, kind);
+    fn gradient_check(width: Width, irregular: bool, kind: SolverChoice) {
+        let (net, cfg, batch, target) = tiny(width, irregular, kind);
         let (_, grads) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Fused);
         let eps = 1e-2f32;
         let mut checked = 0;
@@ -529,45 +545,59 @@ mod tests {
             }
         }
         assert!(checked > 80, "checked {checked} parameters");
-        eprintln!("{kind:?} irregular={irregular}: {checked} partial derivatives, worst relative error {worst:.2e}");
+        eprintln!("{width:?} {kind:?} irregular={irregular}: {checked} partial derivatives, worst relative error {worst:.2e}");
     }
 
     #[test]
     fn gradient_through_unrolled_nag_matches_finite_differences() {
-        gradient_check(false, SolverChoice::Nag);
-        gradient_check(false, SolverChoice::Resnet);
+        gradient_check(Width::Narrow, false, SolverChoice::Nag);
+        gradient_check(Width::Narrow, false, SolverChoice::Resnet);
     }
 
     #[test]
     fn gradient_with_irregular_gaps_matches_finite_differences() {
-        gradient_check(true, SolverChoice::Nag);
-        gradient_check(true, SolverChoice::Rk4);
+        gradient_check(Width::Narrow, true, SolverChoice::Nag);
+        gradient_check(Width::Narrow, true, SolverChoice::Rk4);
+    }
+
+    /// The same check on the fused op's wide path (fused NAG step, and the
+    /// plain fused field through RK4), regular and irregular gaps.
+    #[test]
+    fn gradient_through_wide_fused_field_matches_finite_differences() {
+        for irregular in [false, true] {
+            gradient_check(Width::Wide, irregular, SolverChoice::Nag);
+        }
+        gradient_check(Width::Wide, true, SolverChoice::Rk4);
     }
 
     /// The fused field op and the plain dfdx ops give the same loss and gradients.
     #[test]
     fn fused_field_matches_plain_dfdx_ops() {
-        for kind in [
+        let kinds = [
             SolverChoice::Nag,
             SolverChoice::Midpoint,
             SolverChoice::Resnet,
-        ] {
+        ];
+        for (width, kind) in [Width::Narrow, Width::Wide]
+            .into_iter()
+            .flat_map(|w| kinds.map(|k| (w, k)))
+        {
             for irregular in [false, true] {
                 if kind == SolverChoice::Resnet && irregular {
                     continue;
                 }
-                let (net, cfg, batch, target) = tiny(irregular, kind);
+                let (net, cfg, batch, target) = tiny(width, irregular, kind);
                 let (la, ga) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Fused);
                 let (lb, gb) = loss_grads(&net, &cfg, &batch, &target, FieldImpl::Ops);
                 assert!(
                     (la - lb).abs() <= 1e-5 * la.abs().max(1.0),
-                    "{kind:?}: loss {la} vs {lb}"
+                    "{width:?} {kind:?}: loss {la} vs {lb}"
                 );
                 for (k, (pa, pb)) in ga.iter().zip(&gb).enumerate() {
                     for (i, (a, b)) in pa.iter().zip(pb).enumerate() {
                         assert!(
                             (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1e-2),
-                            "{kind:?} irregular {irregular}: param {k}[{i}] grad {a} vs {b}"
+                            "{width:?} {kind:?} irregular {irregular}: param {k}[{i}] grad {a} vs {b}"
                         );
                     }
                 }
@@ -578,7 +608,7 @@ mod tests {
     /// NAG with mu = 0 is Euler: same outputs from the two plans.
     #[test]
     fn nag_with_zero_momentum_is_euler() {
-        let (net, mut cfg, _, _) = tiny(true, SolverChoice::Nag);
+        let (net, mut cfg, _, _) = tiny(Width::Narrow, true, SolverChoice::Nag);
         cfg.mu = 0.0;
         let dev: Cpu = Default::default();
         let (b, w) = (3, 6);
