@@ -158,8 +158,14 @@ fn hostile_samples_on_real_models() {
                 .collect();
             s.push(&x, dt).unwrap();
         }
-        let mut before = vec![0.0f32; model.output_len()];
-        let first = s.predict(&mut before);
+        // A real prediction first, so the comparison at the end compares
+        // real values (NaN-filled buffers: anything not written fails it).
+        let mut before = vec![f32::NAN; model.output_len()];
+        let written = s
+            .predict(&mut before)
+            .unwrap_or_else(|e| panic!("{name}: a clean window fails: {e}"));
+        assert_eq!(written, model.output_len(), "{name}");
+        assert!(before.iter().all(|v| v.is_finite()), "{name}: {before:?}");
         let good = vec![0.0f32; c];
         let mut bad_samples = vec![vec![f32::NAN; c], vec![f32::INFINITY; c], vec![0.0; c + 1]];
         if c > 1 {
@@ -178,8 +184,17 @@ fn hostile_samples_on_real_models() {
                 "{name}: {err}"
             );
         }
-        let mut after = vec![0.0f32; model.output_len()];
-        assert_eq!(s.predict(&mut after), first, "{name}");
-        assert_eq!(before, after, "{name}");
+        // A failing predict leaves its buffer alone.
+        let mut short = vec![-7.0f32; model.output_len() - 1];
+        assert!(
+            matches!(s.predict(&mut short), Err(RunError::OutputTooSmall { .. })),
+            "{name}"
+        );
+        assert!(short.iter().all(|v| *v == -7.0), "{name}: {short:?}");
+        // The session still holds the same window: the same values, bit for bit.
+        let mut after = vec![f32::NAN; model.output_len()];
+        assert_eq!(s.predict(&mut after), Ok(written), "{name}");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&before), bits(&after), "{name}");
     }
 }
