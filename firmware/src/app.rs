@@ -3,7 +3,7 @@
 
 use nagode::{Model, RunError, Session};
 
-use crate::source::SampleSource;
+use sample_source::SampleSource;
 
 /// Why the application stopped early.
 pub enum AppError<E> {
@@ -69,54 +69,4 @@ pub fn top_class(logits: &[f32]) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
-}
-
-/// The variant name of a load error (its `Display` would pull float
-/// formatting, ~20 kB, into the image).
-pub fn load_error_name(error: &nagode::LoadError) -> &'static str {
-    use nagode::LoadError as E;
-    match error {
-        E::TooShort { .. } => "TooShort",
-        E::BadMagic { .. } => "BadMagic",
-        E::CrcMismatch { .. } => "CrcMismatch",
-        E::NewerVersion { .. } => "NewerVersion",
-        E::UnsupportedVersion { .. } => "UnsupportedVersion",
-        E::Decode(_) => "Decode",
-        E::TrailingBytes { .. } => "TrailingBytes",
-        E::SizeOverflow => "SizeOverflow",
-        E::WeightBytes { .. } => "WeightBytes",
-        E::ZeroDimension { .. } => "ZeroDimension",
-        E::NormalisationLength { .. } => "NormalisationLength",
-        E::LayerInputs { .. } => "LayerInputs",
-        E::BlockOutputs { .. } => "BlockOutputs",
-        E::EmptyField => "EmptyField",
-        E::NonFiniteWeight { .. } => "NonFiniteWeight",
-        E::BadNormalisation { .. } => "BadNormalisation",
-        E::BadParameter { .. } => "BadParameter",
-        E::Limit { .. } => "Limit",
-        E::NameCount { .. } => "NameCount",
-        E::BadName { .. } => "BadName",
-        E::DuplicateName { .. } => "DuplicateName",
-        E::Capacity { .. } => "Capacity",
-        _ => "LoadError",
-    }
-}
-
-/// The variant name of a run error (see [`load_error_name`]).
-pub fn run_error_name(error: &RunError) -> &'static str {
-    use RunError as E;
-    match error {
-        E::SampleLength { .. } => "SampleLength",
-        E::NonFiniteSample { .. } => "NonFiniteSample",
-        E::BadGap { .. } => "BadGap",
-        E::BadMaxStep { .. } => "BadMaxStep",
-        E::TooManySubsteps { .. } => "TooManySubsteps",
-        E::NotReady { .. } => "NotReady",
-        E::WindowLength { .. } => "WindowLength",
-        E::OutputTooSmall { .. } => "OutputTooSmall",
-        E::Dimension { .. } => "Dimension",
-        E::Diverged { .. } => "Diverged",
-        E::NonFiniteOutput { .. } => "NonFiniteOutput",
-        _ => "RunError",
-    }
 }

@@ -20,16 +20,15 @@
 mod app;
 mod measure;
 mod out;
-mod source;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use nagode::{Model, Session};
 
-use app::{load_error_name, run_error_name, AppError};
+use app::AppError;
 use measure::Ticks;
 use out::Console;
-use source::{Replay, ReplayClock};
+use sample_source::{Replay, ReplayClock};
 
 /// Session capacities sized by the build script to the embedded model.
 mod config {
@@ -112,12 +111,12 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let loaded = load(&MODEL);
     let model = match &loaded {
         Ok(model) => model,
-        Err(e) => fail(console, "load", load_error_name(e)),
+        Err(e) => fail(console, "load", e.name()),
     };
     let mut created = open_session(model);
     let session = match &mut created {
         Ok(session) => session,
-        Err(e) => fail(console, "load", load_error_name(e)),
+        Err(e) => fail(console, "load", e.name()),
     };
     console
         .str("MODEL ")
@@ -174,7 +173,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     );
     let summary = match streamed {
         Ok(summary) => summary,
-        Err(AppError::Run(e)) => fail(console, "run", run_error_name(&e)),
+        Err(AppError::Run(e)) => fail(console, "run", e.name()),
         Err(AppError::Source(never)) => match never {},
     };
 
@@ -183,7 +182,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         let start = ticks.now();
         for _ in 0..replay_data::TIMED_REPEATS {
             if let Err(e) = session.predict(&mut out) {
-                fail(console, "run", run_error_name(&e));
+                fail(console, "run", e.name());
             }
         }
         let spent = ticks.since(start);
@@ -227,7 +226,7 @@ fn run_model(_console: &mut Console, _ticks: &Ticks) -> (usize, usize) {
     let mut sample = [0.0f32; 1];
     let mut samples = 0;
     let mut sum = 0.0f32;
-    while let Ok(Some(_)) = source::SampleSource::read(&mut replay, &mut sample) {
+    while let Ok(Some(_)) = sample_source::SampleSource::read(&mut replay, &mut sample) {
         samples += 1;
         sum += sample[0];
     }

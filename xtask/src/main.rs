@@ -172,6 +172,26 @@ fn test() -> Result<(), String> {
             ]),
         )?;
     }
+    // The firmware's sample sources are a crate of their own so their
+    // byte handling is tested on the host, against a mocked I2C bus.
+    run(
+        "cargo clippy (firmware sample-source, host)",
+        firmware_cargo().args([
+            "clippy",
+            "-p",
+            "sample-source",
+            "--all-targets",
+            "--target",
+            "host-tuple",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo test (firmware sample-source, host)",
+        firmware_cargo().args(["test", "-p", "sample-source", "--target", "host-tuple"]),
+    )?;
     run(
         "cargo clippy",
         cargo().args([

@@ -1,6 +1,9 @@
 //! Where samples come from: a `SampleSource` trait any sensor can implement,
 //! an adapter for any embedded-hal 1.0 I²C sensor, and the replay source the
 //! QEMU build uses.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
@@ -19,9 +22,7 @@ pub trait SampleSource {
 /// Reads `channels` consecutive 16-bit big-endian signed registers from an
 /// I²C sensor (`address`, first register `register`) every `period_ns`,
 /// scaling each raw value by `scale`. On a board, the HAL's I²C and delay
-/// go in; the firmware stays the same.
-// Not used by the QEMU build (it replays); a board build swaps it in.
-#[allow(dead_code)]
+/// go in; the firmware stays the same (the QEMU build replays instead).
 pub struct I2cSensor<I, D> {
     /// The bus.
     pub i2c: I,
