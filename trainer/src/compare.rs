@@ -158,19 +158,7 @@ fn iteration_times(
     for round in 0..rounds {
         for ((s, net, adam), t) in setups.iter_mut().zip(times.iter_mut()) {
             let start = std::time::Instant::now();
-            let (batch, target) =
-                train::make_batch(p, s, &p.train, &idx, &dev, net.arch.state_dim)?;
-            let (_, g) = train::loss_and_grads(
-                net,
-                s,
-                &batch,
-                &target,
-                p.task,
-                crate::forward::FieldImpl::Fused,
-            );
-            if !g.is_empty() {
-                adam.step(net, g, cfg.train.clip);
-            }
+            train::step(net, adam, s, p, &idx, &dev, cfg.train.clip)?;
             if round >= 3 {
                 t.push(start.elapsed().as_secs_f64());
             }

@@ -439,20 +439,157 @@ impl Score {
     }
 }
 
+/// One training iteration on the training windows `idx`: the batch, the
+/// loss and its gradients, and an Adam step. `None`, and no step, when the
+/// loss or a gradient is not finite.
+pub fn step(
+    net: &mut Net,
+    adam: &mut Adam,
+    solver: &SolverCfg,
+    p: &Problem,
+    idx: &[usize],
+    dev: &Cpu,
+    clip: f32,
+) -> Result<Option<f32>, TrainError> {
+    let (batch, target) = make_batch(p, solver, &p.train, idx, dev, net.arch.state_dim)?;
+    let (l, g) = loss_and_grads(net, solver, &batch, &target, p.task, FieldImpl::Fused);
+    if !l.is_finite() || g.iter().flatten().any(|x| !x.is_finite()) {
+        return Ok(None);
+    }
+    adam.step(net, g, clip);
+    Ok(Some(l))
+}
+
+/// The state of a training run between epochs.
+struct Run<'a> {
+    net: Net,
+    adam: Adam,
+    rng: StdRng,
+    order: Vec<usize>,
+    start: Instant,
+    /// Time spent on validation, not counted as training time.
+    eval_time: Duration,
+    iterations: usize,
+    solver: &'a SolverCfg,
+    p: &'a Problem,
+    cfg: &'a TrainCfg,
+    dev: &'a Cpu,
+}
+
+impl Run<'_> {
+    /// Training time so far (validation excluded).
+    fn seconds(&self) -> f64 {
+        (self.start.elapsed() - self.eval_time).as_secs_f64()
+    }
+
+    /// One epoch's batches: the mean training loss, and the stop
+    /// (divergence or the time budget) that cut the epoch short.
+    fn pass(&mut self, epoch: usize) -> Result<(f32, Option<Stop>), TrainError> {
+        let cfg = self.cfg;
+        let batches = epoch_batches(
+            &mut self.order,
+            &mut self.rng,
+            cfg.batch,
+            cfg.min_batches_per_epoch,
+            cfg.batches_per_epoch,
+        );
+        let (mut sum, mut count) = (0f64, 0usize);
+        let mut cut = None;
+        for idx in &batches {
+            let l = step(
+                &mut self.net,
+                &mut self.adam,
+                self.solver,
+                self.p,
+                idx,
+                self.dev,
+                cfg.clip,
+            )?;
+            self.iterations += 1;
+            let Some(l) = l else {
+                let why = format!(
+                    "non-finite training loss at epoch {epoch}, iteration {}",
+                    self.iterations
+                );
+                return Ok((f32::NAN, Some(Stop::Diverged(why))));
+            };
+            sum += l as f64;
+            count += 1;
+            if cfg
+                .time_budget
+                .is_some_and(|b| self.start.elapsed() - self.eval_time > b)
+            {
+                cut = Some(Stop::Budget);
+                break;
+            }
+        }
+        Ok(((sum / count.max(1) as f64) as f32, cut))
+    }
+
+    /// The validation after `epoch`: its log, or the divergence it found.
+    fn validate(&mut self, epoch: usize, train_loss: f32) -> Result<EpochLog, Stop> {
+        let t0 = Instant::now();
+        let val = evaluate(&self.net, self.solver, self.p, &self.p.val, self.dev);
+        self.eval_time += t0.elapsed();
+        match val {
+            Ok(e) if e.loss.is_finite() => Ok(EpochLog {
+                epoch,
+                train_loss,
+                val_loss: e.loss,
+                val_metric: e.metric,
+                seconds: self.seconds(),
+            }),
+            Ok(_) => Err(Stop::Diverged(format!(
+                "non-finite validation loss at epoch {epoch}"
+            ))),
+            Err(e) => Err(Stop::Diverged(format!("{e} (validation, epoch {epoch})"))),
+        }
+    }
+}
+
+/// Patience and the learning-rate schedule. Both count from the last epoch
+/// that improved the best validation loss or (classification) the best
+/// accuracy: on a small validation part one of them often moves while the
+/// other stalls, and stopping on either alone ended training far too early.
+struct Plateau {
+    /// The best loss and accuracy so far (each on its own).
+    best: Score,
+    /// The last epoch that improved either.
+    epoch: usize,
+    /// The last epoch that halved the learning rate.
+    last_decay: usize,
+}
+
+impl Plateau {
+    /// Takes `epoch`'s score; reduce on plateau: halves the learning rate
+    /// after a third of the patience without improvement (at most once per
+    /// such stretch). True when the patience has run out.
+    fn update(&mut self, score: Score, epoch: usize, patience: usize, adam: &mut Adam) -> bool {
+        let plateau = (patience / 3).max(2);
+        if score.loss < self.best.loss || score.accuracy > self.best.accuracy {
+            self.best = Score {
+                loss: score.loss.min(self.best.loss),
+                accuracy: score.accuracy.max(self.best.accuracy),
+            };
+            self.epoch = epoch;
+        }
+        if epoch - self.epoch.max(self.last_decay) >= plateau {
+            adam.lr *= 0.5;
+            self.last_decay = epoch;
+        }
+        epoch - self.epoch >= patience
+    }
+}
+
 /// Trains `net` on `p`; `on_epoch` sees each epoch's log (progress display).
 pub fn train(
-    mut net: Net,
+    net: Net,
     solver: &SolverCfg,
     p: &Problem,
     cfg: &TrainCfg,
     dev: &Cpu,
     mut on_epoch: impl FnMut(&EpochLog),
 ) -> Result<Trained, TrainError> {
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut adam = Adam::new(&net, cfg.lr);
-    let d = net.arch.state_dim;
-    let start = Instant::now();
-    let mut eval_time = Duration::ZERO;
     let first = evaluate(&net, solver, p, &p.val, dev);
     let mut best = (
         first
@@ -461,93 +598,51 @@ pub fn train(
         net.clone(),
         0usize,
     );
+    let mut plateau = Plateau {
+        best: best.0,
+        epoch: 0,
+        last_decay: 0,
+    };
+    let mut run = Run {
+        adam: Adam::new(&net, cfg.lr),
+        net,
+        rng: StdRng::seed_from_u64(cfg.seed),
+        order: (0..p.train.len).collect(),
+        start: Instant::now(),
+        eval_time: Duration::ZERO,
+        iterations: 0,
+        solver,
+        p,
+        cfg,
+        dev,
+    };
     let mut history = Vec::new();
     let mut stop = Stop::Epochs;
-    let mut iterations = 0;
-    let mut last_decay = 0;
-    // Patience and the schedule count from the last epoch that improved the
-    // best validation loss or (classification) the best accuracy: on a
-    // small validation part one of them often moves while the other
-    // stalls, and stopping on either alone ended training far too early.
-    let mut progress = (best.0, 0usize);
-    let mut order: Vec<usize> = (0..p.train.len).collect();
-    'epochs: for epoch in 1..=cfg.epochs {
-        let batches = epoch_batches(
-            &mut order,
-            &mut rng,
-            cfg.batch,
-            cfg.min_batches_per_epoch,
-            cfg.batches_per_epoch,
-        );
-        let mut sum = 0f64;
-        let mut count = 0usize;
-        for idx in &batches {
-            let (batch, target) = make_batch(p, solver, &p.train, idx, dev, d)?;
-            let (l, g) = loss_and_grads(&net, solver, &batch, &target, p.task, FieldImpl::Fused);
-            iterations += 1;
-            if !l.is_finite() || g.iter().flatten().any(|x| !x.is_finite()) {
-                stop = Stop::Diverged(format!(
-                    "non-finite training loss at epoch {epoch}, iteration {iterations}"
-                ));
-                break 'epochs;
-            }
-            sum += l as f64;
-            count += 1;
-            adam.step(&mut net, g, cfg.clip);
-            if cfg
-                .time_budget
-                .is_some_and(|b| start.elapsed() - eval_time > b)
-            {
-                stop = Stop::Budget;
-                break;
-            }
+    for epoch in 1..=cfg.epochs {
+        let (train_loss, cut) = run.pass(epoch)?;
+        if let Some(Stop::Diverged(why)) = cut {
+            stop = Stop::Diverged(why);
+            break;
         }
-        let t0 = Instant::now();
-        let val = evaluate(&net, solver, p, &p.val, dev);
-        eval_time += t0.elapsed();
-        let log = match &val {
-            Ok(e) if e.loss.is_finite() => EpochLog {
-                epoch,
-                train_loss: (sum / count.max(1) as f64) as f32,
-                val_loss: e.loss,
-                val_metric: e.metric,
-                seconds: (start.elapsed() - eval_time).as_secs_f64(),
-            },
-            Ok(_) => {
-                stop = Stop::Diverged(format!("non-finite validation loss at epoch {epoch}"));
-                break;
-            }
-            Err(e) => {
-                stop = Stop::Diverged(format!("{e} (validation, epoch {epoch})"));
+        let log = match run.validate(epoch, train_loss) {
+            Ok(log) => log,
+            Err(diverged) => {
+                stop = diverged;
                 break;
             }
         };
         on_epoch(&log);
         let score = Score::of(p.task, log.val_loss, log.val_metric);
         if cfg.keep_last || score.beats(&best.0) {
-            best = (score, net.clone(), epoch);
+            best = (score, run.net.clone(), epoch);
         }
-        // Reduce on plateau: halve the learning rate after a third of the
-        // patience without improvement (at most once per such stretch).
-        let plateau = (cfg.patience / 3).max(2);
-        if score.loss < progress.0.loss || score.accuracy > progress.0.accuracy {
-            progress = (
-                Score {
-                    loss: score.loss.min(progress.0.loss),
-                    accuracy: score.accuracy.max(progress.0.accuracy),
-                },
-                epoch,
-            );
-        }
-        if epoch - progress.1.max(last_decay) >= plateau {
-            adam.lr *= 0.5;
-            last_decay = epoch;
-        }
+        let patience_out = plateau.update(score, epoch, cfg.patience, &mut run.adam);
         history.push(log);
-        if stop == Stop::Budget {
+        if cut == Some(Stop::Budget) {
+            stop = Stop::Budget;
             break;
         }
-        if epoch - progress.1 >= cfg.patience {
+        if patience_out {
             stop = Stop::EarlyStop;
             break;
         }
@@ -562,7 +657,7 @@ pub fn train(
         history,
         best_epoch: best.2,
         stop,
-        seconds: (start.elapsed() - eval_time).as_secs_f64(),
-        iterations,
+        seconds: run.seconds(),
+        iterations: run.iterations,
     })
 }
