@@ -10,7 +10,6 @@ use nagode::normalise::Reference;
 use trainer::app::{self, RunConfig, Source};
 use trainer::data::{Builtin, TaskKind};
 use trainer::dfdx::prelude::Cpu;
-use trainer::params::Net;
 use trainer::solver::SolverChoice;
 use trainer::train::{self, TrainCfg};
 
@@ -61,14 +60,10 @@ fn parity_with(
             batches_per_epoch: 4,
             ..RunConfig::default().train
         },
-        out: None,
-        plots: None,
-        verbose: false,
-        ..RunConfig::default()
+        ..RunConfig::quiet()
     };
     let p = app::load_problem(&cfg).expect("data");
-    let s = app::solver_cfg(&cfg, &p);
-    let net = Net::new(&dev, &app::arch(&cfg, &p), solver, 5);
+    let app::Setup { solver: s, net, .. } = app::setup(&cfg, &p, &dev, 5);
     let trained = train::train(net, &s, &p, &cfg.train, &dev, |_| {}).expect("trains");
     let reference = train::evaluate(&trained.net, &s, &p, &p.test, &dev).expect("dfdx forward");
     let bytes = trainer::export::to_bytes(&trained.net, &s, &p).expect("exports");

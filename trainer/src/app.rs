@@ -197,6 +197,18 @@ impl Default for RunConfig {
     }
 }
 
+impl RunConfig {
+    /// The default run without export, plots or printing.
+    pub fn quiet() -> Self {
+        RunConfig {
+            out: None,
+            plots: None,
+            verbose: false,
+            ..RunConfig::default()
+        }
+    }
+}
+
 /// Settings that cannot work, refused before any data is read.
 fn check(cfg: &RunConfig) -> Result<(), AppError> {
     let bad = |m: String| Err(AppError::Usage(m));
@@ -261,8 +273,27 @@ pub fn evals_per_prediction(solver: &SolverCfg, p: &Problem, state_dim: usize, d
     .map_or(0, |pl| pl.evals)
 }
 
+/// A model ready to train on a problem, as every run builds it.
+pub struct Setup {
+    /// The solver configuration.
+    pub solver: SolverCfg,
+    /// The architecture.
+    pub arch: Arch,
+    /// The initial weights.
+    pub net: Net,
+}
+
+/// The solver, architecture and initial weights (drawn from `seed`) that
+/// `cfg` gives on `p`.
+pub fn setup(cfg: &RunConfig, p: &Problem, dev: &Cpu, seed: u64) -> Setup {
+    let solver = solver_cfg(cfg, p);
+    let arch = arch(cfg, p);
+    let net = Net::new(dev, &arch, solver.kind, seed);
+    Setup { solver, arch, net }
+}
+
 /// The solver configuration for a problem.
-pub fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
+fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
     SolverCfg {
         kind: cfg.solver,
         mu: cfg.mu,
@@ -275,7 +306,7 @@ pub fn solver_cfg(cfg: &RunConfig, p: &Problem) -> SolverCfg {
 }
 
 /// The architecture for a problem.
-pub fn arch(cfg: &RunConfig, p: &Problem) -> Arch {
+fn arch(cfg: &RunConfig, p: &Problem) -> Arch {
     Arch {
         channels: p.channels(),
         encoder: cfg.encoder.clone(),
@@ -384,14 +415,12 @@ struct Fitted {
 /// Loads the data and trains (cross-validated for a small classification set).
 fn fit(cfg: &RunConfig, dev: &Cpu) -> Result<Fitted, AppError> {
     let p = load_problem(cfg)?;
-    let solver = solver_cfg(cfg, &p);
-    if cfg.out.is_some() && solver.kind == SolverChoice::Resnet {
+    if cfg.out.is_some() && cfg.solver == SolverChoice::Resnet {
         return Err(AppError::Usage(
             "the ResNet baseline has no model file; use `--no-export` (or `compare`)".into(),
         ));
     }
-    let arch = arch(cfg, &p);
-    let net = Net::new(dev, &arch, solver.kind, cfg.train.seed);
+    let Setup { solver, arch, net } = setup(cfg, &p, dev, cfg.train.seed);
     if cfg.out.is_some() {
         // Encode the untrained model: a size the format cannot hold fails
         // now, not after training.

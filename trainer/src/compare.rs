@@ -6,7 +6,6 @@
 use crate::app::{self, AppError, RunConfig, Source};
 use crate::data::{self, Builtin, Problem, TaskKind};
 use crate::export::write_atomic;
-use crate::params::Net;
 use crate::plot::{self, Line};
 use crate::solver::SolverChoice;
 use crate::train::{self, EpochLog, TrainCfg};
@@ -82,7 +81,7 @@ fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
             cv_folds: d.train.cv_folds,
             ..budget(a.epochs.unwrap_or(60))
         },
-        ..quiet()
+        ..RunConfig::quiet()
     }
 }
 
@@ -105,7 +104,7 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
             lr,
             ..budget(epochs.unwrap_or(e))
         },
-        ..quiet()
+        ..RunConfig::quiet()
     }
 }
 
@@ -119,16 +118,6 @@ fn budget(epochs: usize) -> TrainCfg {
         min_batches_per_epoch: 1,
         cv_folds: 0,
         ..RunConfig::default().train
-    }
-}
-
-/// The default run without export, plots or printing.
-fn quiet() -> RunConfig {
-    RunConfig {
-        out: None,
-        plots: None,
-        verbose: false,
-        ..RunConfig::default()
     }
 }
 
@@ -148,10 +137,9 @@ fn iteration_times(
             solver,
             ..cfg.clone()
         };
-        let s = app::solver_cfg(&run_cfg, p);
-        let net = Net::new(&dev, &app::arch(&run_cfg, p), solver, 0);
+        let app::Setup { solver, net, .. } = app::setup(&run_cfg, p, &dev, 0);
         let adam = train::Adam::new(&net, cfg.train.lr);
-        setups.push((s, net, adam));
+        setups.push((solver, net, adam));
     }
     let rounds = 23;
     let mut times = vec![Vec::new(); solvers.len()];
@@ -206,9 +194,11 @@ fn one_run(
         },
         ..cfg.clone()
     };
-    let s = app::solver_cfg(&run_cfg, p);
-    let arch = app::arch(&run_cfg, p);
-    let net = Net::new(&dev, &arch, solver, seed);
+    let app::Setup {
+        solver: s,
+        arch,
+        net,
+    } = app::setup(&run_cfg, p, &dev, seed);
     let params = net.param_count();
     // As `train` does: a small classification set is cross-validated.
     let t = if crate::crossval::applies(p, &run_cfg.train) {
@@ -554,7 +544,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
         stride: Some(32),
         reference: nagode::normalise::Reference::Global,
         train: budget(a.epochs),
-        ..quiet()
+        ..RunConfig::quiet()
     };
     let mut md = String::from(
         "| sampling | gaps given to the model | test accuracy (mean ± std) |\n|---|---|---|\n",

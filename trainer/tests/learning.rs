@@ -23,10 +23,7 @@ fn learn(solver: SolverChoice) -> (f32, f32) {
             seed: 1,
             ..RunConfig::default().train
         },
-        out: None,
-        plots: None,
-        verbose: false,
-        ..RunConfig::default()
+        ..RunConfig::quiet()
     };
     let s = app::run(&cfg).expect("trains");
     eprintln!(
