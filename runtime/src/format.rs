@@ -57,6 +57,8 @@
 use crate::error::{Block, EncodeError, LoadError, NameList};
 use crate::normalise::Reference;
 use crate::solver::{model_gap, substeps};
+/// The solver's own types, re-exported where the header uses them.
+pub use crate::solver::{SolverKind, SolverSpec, Startup};
 use heapless::Vec;
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize, Serializer};
@@ -126,45 +128,6 @@ pub enum Clock {
     Number,
     /// ISO-8601 dates or date-times: gaps in seconds.
     DateTime,
-}
-
-/// Which fixed-step method integrates the field.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SolverKind {
-    /// Forward Euler, 1 evaluation per step.
-    Euler,
-    /// Explicit midpoint, 2 evaluations per step.
-    Midpoint,
-    /// Classic fourth-order Runge-Kutta, 4 evaluations per step.
-    Rk4,
-    /// Nesterov-accelerated first-order method, 1 evaluation per step.
-    Nag,
-}
-
-/// How NAG starts: the velocity before the first step.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Startup {
-    /// `v_0 = 0`.
-    ZeroVelocity,
-    /// The first step is a plain Euler step; its displacement is `v_1`.
-    Euler,
-}
-
-/// The solver and its tuning knobs, stored with the model.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
-pub struct SolverSpec {
-    /// The method.
-    pub kind: SolverKind,
-    /// NAG momentum in `[0, 1)`; ignored by the other methods.
-    pub mu: f32,
-    /// NAG consistency scaling `h = (1 - mu) H`.
-    pub consistency_scaling: bool,
-    /// NAG start-up.
-    pub startup: Startup,
-    /// Longest step `H` (solver time units): a gap is cut into
-    /// `max(1, ceil(gap / max_step - 1e-4))` equal sub-steps
-    /// ([`crate::solver::substeps`]).
-    pub max_step: f32,
 }
 
 /// Everything about a model except its weights and names.

@@ -3,7 +3,7 @@
 use crate::error::{Block, LoadError};
 use crate::field::Dense;
 use crate::format::{self, Header, Task, MAX_LAYERS};
-use crate::solver::substeps;
+use crate::solver::{self, substeps};
 use heapless::Vec;
 
 /// A model checked end to end by [`Model::from_bytes`]; its weights stay in
@@ -171,11 +171,7 @@ impl<'a> Model<'a> {
 
     /// Evaluations of the field per solver step.
     pub fn evals_per_step(&self) -> u32 {
-        match self.header.solver.kind {
-            format::SolverKind::Euler | format::SolverKind::Nag => 1,
-            format::SolverKind::Midpoint => 2,
-            format::SolverKind::Rk4 => 4,
-        }
+        solver::evals_per_step(self.header.solver.kind)
     }
 
     /// Evaluations of the field for one prediction on regularly sampled data

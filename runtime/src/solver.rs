@@ -33,7 +33,17 @@
 //! * Step-size change (irregular sample gaps): before a step of size `H_new`
 //!   following one of size `H_old != H_new`, the velocity is rescaled
 //!   `v <- v * (H_new / H_old)` (the ratio is computed first, then one
-//!   multiply per component), so `v` stays "displacement per step".
+//!   multiply per component), so `v` stays "displacement per step". When the
+//!   ratio is not finite (`H_old` subnormal or tiny, `H_new` normal) the
+//!   velocity restarts from zero instead ([`velocity_rescale`] returns 0).
+//!
+//! # One home
+//!
+//! Every fact about a method lives here and nowhere else: [`SolverKind`] and
+//! its [`tableau`], [`evals_per_step`], NAG's gradient step [`nag_h`] and
+//! [`velocity_rescale`], [`substeps`] and [`model_gap`]. The runtime's
+//! solvers, [`crate::Model`] and the trainer's integration plan all call
+//! these functions, so the trainer integrates exactly what the runtime does.
 //!
 //! # Sub-steps
 //!
@@ -43,7 +53,99 @@
 //! the same function.
 
 use crate::error::RunError;
-use crate::format::Startup;
+use serde::{Deserialize, Serialize};
+
+/// Which fixed-step method integrates the field.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SolverKind {
+    /// Forward Euler ([`EULER`]).
+    Euler,
+    /// Explicit midpoint ([`MIDPOINT`]).
+    Midpoint,
+    /// Classic fourth-order Runge-Kutta ([`RK4`]).
+    Rk4,
+    /// Nesterov-accelerated first-order method ([`Nag`]).
+    Nag,
+}
+
+/// How NAG starts: the velocity before the first step.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Startup {
+    /// `v_0 = 0`.
+    ZeroVelocity,
+    /// The first step is a plain Euler step; its displacement is `v_1`.
+    Euler,
+}
+
+/// The solver and its tuning knobs, stored with the model.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct SolverSpec {
+    /// The method.
+    pub kind: SolverKind,
+    /// NAG momentum in `[0, 1)`; ignored by the other methods.
+    pub mu: f32,
+    /// NAG consistency scaling `h = (1 - mu) H`.
+    pub consistency_scaling: bool,
+    /// NAG start-up.
+    pub startup: Startup,
+    /// Longest step `H` (solver time units): a gap is cut into
+    /// `max(1, ceil(gap / max_step - 1e-4))` equal sub-steps ([`substeps`]).
+    pub max_step: f32,
+}
+
+/// The Butcher tableau of an explicit Runge-Kutta method; `None` for NAG.
+pub fn tableau(kind: SolverKind) -> Option<&'static Tableau> {
+    match kind {
+        SolverKind::Euler => Some(&EULER),
+        SolverKind::Midpoint => Some(&MIDPOINT),
+        SolverKind::Rk4 => Some(&RK4),
+        SolverKind::Nag => None,
+    }
+}
+
+/// Evaluations of `f` NAG makes per step (its look-ahead point).
+const NAG_EVALS_PER_STEP: u32 = 1;
+
+/// Evaluations of `f` per step of a method: a tableau's stages, 1 for NAG.
+pub fn evals_per_step(kind: SolverKind) -> u32 {
+    tableau(kind).map_or(NAG_EVALS_PER_STEP, |t| {
+        u32::try_from(t.stages).unwrap_or(u32::MAX)
+    })
+}
+
+/// NAG's gradient step `h` for a step `H`: `(1 - mu) H` with consistency
+/// scaling (the consistent, order-1 choice), else `H`.
+pub fn nag_h<T: Real>(mu: T, consistency_scaling: bool, h_big: T) -> T {
+    if consistency_scaling {
+        (T::ONE - mu) * h_big
+    } else {
+        h_big
+    }
+}
+
+/// The factor NAG multiplies its velocity by before a step of `h_new`
+/// following one of `h_old`: 1 when they are equal, else `h_new / h_old`,
+/// so `v` stays "displacement per step".
+///
+/// When that ratio is not finite (a subnormal or tiny `h_old` followed by a
+/// normal `h_new`: `2^-149` then `1` gives `inf`) the factor is 0: the
+/// velocity restarts from zero. A step that small moved the state by less
+/// than its rounding, so its velocity carries no usable momentum, while
+/// `v * inf` would be `inf` or NaN (`0 * inf`) and end a valid stream in
+/// [`RunError::Diverged`]. Restarting keeps every positive finite gap
+/// valid, needs no smallest-gap rule, and is a plain multiply the trainer
+/// differentiates through the same way.
+pub fn velocity_rescale<T: Real>(h_old: T, h_new: T) -> T {
+    if h_old == h_new {
+        return T::ONE;
+    }
+    let ratio = h_new / h_old;
+    if ratio.is_finite() {
+        ratio
+    } else {
+        T::ZERO
+    }
+}
 
 /// Most sub-steps one gap may be cut into.
 pub const MAX_SUBSTEPS: u32 = 4096;
@@ -110,6 +212,8 @@ pub trait Real:
     const ONE: Self;
     /// Nearest value to a tableau coefficient.
     fn from_f64(x: f64) -> Self;
+    /// Neither infinite nor NaN.
+    fn is_finite(self) -> bool;
 }
 
 impl Real for f32 {
@@ -119,6 +223,9 @@ impl Real for f32 {
     fn from_f64(x: f64) -> Self {
         x as f32
     }
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
 }
 
 impl Real for f64 {
@@ -126,6 +233,9 @@ impl Real for f64 {
     const ONE: Self = 1.0;
     fn from_f64(x: f64) -> Self {
         x
+    }
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
     }
 }
 
@@ -356,7 +466,7 @@ impl<const N: usize, T: Real> Nag<N, T> {
 
 impl<const N: usize, T: Real> Solver<T> for Nag<N, T> {
     fn evals_per_step(&self) -> u32 {
-        1
+        evals_per_step(SolverKind::Nag)
     }
 
     fn reset(&mut self) {
@@ -390,20 +500,19 @@ impl<const N: usize, T: Real> Solver<T> for Nag<N, T> {
                 self.last_h = Some(h_big);
                 return Ok(());
             }
-            Some(old) if old != h_big => {
-                let ratio = h_big / old;
-                for vi in v.iter_mut() {
-                    *vi *= ratio;
+            Some(old) => {
+                let factor = velocity_rescale(old, h_big);
+                // Skipping a factor of 1 changes nothing and saves the multiplies.
+                if factor != T::ONE {
+                    for vi in v.iter_mut() {
+                        *vi *= factor;
+                    }
                 }
             }
-            _ => {}
+            None => {}
         }
         let mu = self.mu;
-        let h = if self.consistency_scaling {
-            (T::ONE - mu) * h_big
-        } else {
-            h_big
-        };
+        let h = nag_h(mu, self.consistency_scaling, h_big);
         for ((zi, yi), vi) in z.iter_mut().zip(y.iter()).zip(v.iter()) {
             *zi = *yi + mu * *vi;
         }
@@ -427,14 +536,11 @@ pub enum AnySolver<const N: usize> {
 }
 
 impl<const N: usize> AnySolver<N> {
-    /// The solver described by a model's [`crate::format::SolverSpec`].
-    pub fn from_spec(spec: &crate::format::SolverSpec) -> Self {
-        use crate::format::SolverKind;
-        match spec.kind {
-            SolverKind::Euler => Self::Rk(ExplicitRk::euler()),
-            SolverKind::Midpoint => Self::Rk(ExplicitRk::midpoint()),
-            SolverKind::Rk4 => Self::Rk(ExplicitRk::rk4()),
-            SolverKind::Nag => Self::Nag(Nag::new(spec.mu, spec.consistency_scaling, spec.startup)),
+    /// The solver described by a model's [`SolverSpec`].
+    pub fn from_spec(spec: &SolverSpec) -> Self {
+        match tableau(spec.kind) {
+            Some(t) => Self::Rk(ExplicitRk::new(t)),
+            None => Self::Nag(Nag::new(spec.mu, spec.consistency_scaling, spec.startup)),
         }
     }
 }

@@ -499,3 +499,31 @@ mod stream_property {
         }
     }
 }
+
+#[test]
+fn subnormal_gap_then_normal_gap_does_not_diverge() {
+    // Defect 6: after a subnormal step, H_new / H_old overflows to inf and
+    // used to turn the velocity into NaN (`RunError::Diverged`). The rule
+    // now: a non-finite ratio restarts the velocity from zero.
+    // y' = 1, mu = 0.5, h = 0.5 H, Euler start-up, gaps 1, 2^-149, 1:
+    // sample 0: y = 1, v = 1; sample 1: v = 2^-149 then 0.5 * 2^-149 + 0
+    // rounds to 0, y = 1; sample 2: ratio inf -> v = 0, then v = 0.5, y = 1.5.
+    let tiny = f32::from_bits(1);
+    let mut h = scalar_header(3, SolverKind::Nag);
+    h.solver.startup = Startup::Euler;
+    let bytes = encode(&h, &INTEGRATOR);
+    let model = Model::from_bytes(&bytes).unwrap();
+    let mut s = Session::<2, 3>::new(&model).unwrap();
+    for gap in [1.0, tiny, 1.0] {
+        s.push(&[1.0], gap).unwrap();
+    }
+    let mut out = [0.0f32; 1];
+    assert_eq!(s.predict(&mut out), Ok(1));
+    assert_eq!(out[0], 1.5);
+    let mut window = [0.0f32; 1];
+    assert_eq!(
+        s.run_window(&[1.0; 3], Some(&[1.0, tiny, 1.0]), &mut window),
+        Ok(1)
+    );
+    assert_eq!(window, out);
+}

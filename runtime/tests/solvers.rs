@@ -7,8 +7,10 @@
     clippy::indexing_slicing
 )]
 
-use nagode::format::Startup;
-use nagode::solver::{substeps, ExplicitRk, Nag, Real, Solver, VectorField, MAX_SUBSTEPS};
+use nagode::solver::{
+    evals_per_step as kind_evals, nag_h, substeps, tableau, velocity_rescale, AnySolver,
+    ExplicitRk, Nag, Real, Solver, SolverKind, SolverSpec, Startup, VectorField, MAX_SUBSTEPS,
+};
 use nagode::RunError;
 
 /// Largest allowed distance of an observed order from the theoretical one.
@@ -499,6 +501,54 @@ fn evals_per_step() {
         }
         assert_eq!(count, n);
     }
+}
+
+#[test]
+fn facts_per_kind_agree_with_the_solvers() {
+    for (kind, stages) in [
+        (SolverKind::Euler, Some(1)),
+        (SolverKind::Midpoint, Some(2)),
+        (SolverKind::Rk4, Some(4)),
+        (SolverKind::Nag, None),
+    ] {
+        assert_eq!(tableau(kind).map(|t| t.stages), stages, "{kind:?}");
+        let spec = SolverSpec {
+            kind,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::Euler,
+            max_step: 1.0,
+        };
+        let solver = AnySolver::<1>::from_spec(&spec);
+        assert_eq!(kind_evals(kind), solver.evals_per_step(), "{kind:?}");
+        assert_eq!(kind_evals(kind) as usize, stages.unwrap_or(1), "{kind:?}");
+    }
+    assert_eq!(nag_h(0.25f32, true, 2.0), 1.5);
+    assert_eq!(nag_h(0.25f32, false, 2.0), 2.0);
+}
+
+#[test]
+fn velocity_rescale_restarts_when_the_ratio_is_not_finite() {
+    assert_eq!(velocity_rescale(0.3f32, 0.3), 1.0);
+    assert_eq!(velocity_rescale(0.5f32, 0.25), 0.5);
+    // Normal then subnormal: a tiny finite factor.
+    assert_eq!(
+        velocity_rescale(1.0f32, f32::from_bits(1)),
+        f32::from_bits(1)
+    );
+    // Subnormal or tiny normal, then normal: the ratio overflows -> restart.
+    assert_eq!(velocity_rescale(f32::from_bits(1), 1.0f32), 0.0);
+    assert_eq!(velocity_rescale(f32::MIN_POSITIVE, 1.0e3f32), 0.0);
+    assert_eq!(velocity_rescale(f64::from_bits(1), 1.0f64), 0.0);
+    // The solver applies it: velocity 0, then one plain NAG step.
+    let mut f = field(1, |_, _: &[f64], o: &mut [f64]| o[0] = 1.0);
+    let mut nag = Nag::<1, f64>::new(0.5, true, Startup::Euler);
+    let mut y = [0.0f64];
+    for h in [1.0, f64::from_bits(1), 1.0] {
+        nag.step(&mut f, 0.0, h, &mut y).unwrap();
+    }
+    assert_eq!(nag.velocity()[0], 0.5);
+    assert_eq!(y[0], 1.5);
 }
 
 /// DESIGN.md §2 says that with the zero-velocity start-up and mu = 0.5 the

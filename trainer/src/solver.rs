@@ -1,12 +1,14 @@
 //! Solver choice and the integration plan of a batch: how each sample gap is
-//! cut into sub-steps, the step sizes, and the NAG velocity rescaling. The
-//! rules themselves (Butcher tableaux, the sub-step count, NAG's step size)
-//! come from `nagode::solver`, so the trainer integrates exactly what the
-//! runtime integrates.
+//! cut into sub-steps, the step sizes, and the NAG velocity rescaling. Every
+//! rule (Butcher tableaux, evaluations per step, the gap conversion and
+//! sub-step count, NAG's gradient step and velocity rescale) is called from
+//! `nagode::solver`, never restated here, so the trainer integrates exactly
+//! what the runtime integrates.
 
 use crate::tensor::M;
 use dfdx::prelude::*;
-use nagode::format::{SolverKind, SolverSpec, Startup};
+use nagode::solver::{model_gap, nag_h, substeps, velocity_rescale};
+use nagode::solver::{SolverKind, SolverSpec, Startup};
 
 /// Every method the trainer can train with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -34,13 +36,11 @@ impl SolverChoice {
             SolverChoice::Resnet => None,
         }
     }
-    /// Evaluations of the field per solver step.
+    /// Evaluations of the field per solver step (the runtime's count; the
+    /// ResNet runs its block once per sample).
     pub fn evals_per_step(self) -> usize {
-        match self {
-            SolverChoice::Nag | SolverChoice::Euler | SolverChoice::Resnet => 1,
-            SolverChoice::Midpoint => 2,
-            SolverChoice::Rk4 => 4,
-        }
+        self.kind()
+            .map_or(1, |k| nagode::solver::evals_per_step(k) as usize)
     }
     /// Lower-case name.
     pub fn name(self) -> &'static str {
@@ -110,7 +110,7 @@ impl Tableau {
 
 /// The tableau of an explicit RK method, read from the runtime's definition.
 pub fn tableau(kind: SolverChoice) -> Option<Tableau> {
-    rules::tableau(kind)
+    kind.kind().and_then(nagode::solver::tableau).map(Tableau)
 }
 
 /// A step-size coefficient: one value for the whole batch, or one per row
@@ -190,106 +190,37 @@ pub fn plan(
     d: usize,
     dev: &Cpu,
 ) -> Result<Plan, PlanError> {
-    let mut out = Plan::default();
     if cfg.kind == SolverChoice::Resnet {
-        out.samples = vec![Vec::new(); window];
-        out.evals = window;
-        return Ok(out);
+        return Ok(Plan {
+            samples: vec![Vec::new(); window],
+            evals: window,
+        });
     }
-    let rows = |vals: &[f32]| -> Coef {
-        if vals.iter().all(|&x| x == vals[0]) {
-            Coef::Scalar(vals[0])
-        } else {
-            let mut m = Vec::with_capacity(batch * d);
-            for &v in vals {
-                m.extend(std::iter::repeat_n(v, d));
-            }
-            Coef::Rows(dev.tensor_from_vec(m, (batch, d)))
-        }
-    };
+    let rows = Rows { batch, d, dev };
+    let mut out = Plan::default();
+    // Each row's previous step `H`, for NAG's velocity rescale.
     let mut h_prev: Vec<Option<f32>> = vec![None; batch];
-    let mut first = true;
     for n in 0..window {
-        let mut counts = Vec::with_capacity(batch);
-        let mut sizes = Vec::with_capacity(batch);
-        for b in 0..batch {
-            let g = gaps[b * window + n];
-            let model_gap = nagode::solver::model_gap(g, cfg.time_unit);
-            let (m, h) =
-                rules::substeps(model_gap, cfg.max_step).map_err(|reason| PlanError::Gap {
-                    sample: n,
-                    gap: g,
-                    reason,
-                })?;
-            counts.push(m);
-            sizes.push(h);
-        }
+        let (counts, sizes) = sample_substeps(cfg, gaps, batch, window, n)?;
         let steps = counts.iter().copied().max().unwrap_or(1);
         let mut stages = Vec::with_capacity(steps);
         for j in 0..steps {
             let active: Vec<bool> = counts.iter().map(|&m| j < m).collect();
-            let all_active = active.iter().all(|&a| a);
-            let hs: Vec<f32> = (0..batch)
-                .map(|b| if active[b] { sizes[b] } else { 0.0 })
-                .collect();
-            match tableau(cfg.kind) {
-                Some(t) => stages.push(Stage::Rk {
-                    tableau: t,
-                    h: rows(&hs),
-                }),
+            stages.push(match tableau(cfg.kind) {
+                Some(tableau) => Stage::Rk {
+                    tableau,
+                    h: rows.coef(&active_or_zero(&active, &sizes, |h| h)),
+                },
                 None => {
-                    let startup = first && cfg.startup_euler;
-                    let factors: Vec<f32> = (0..batch)
-                        .map(|b| match (active[b], h_prev[b]) {
-                            (true, Some(old)) => rules::velocity_rescale(old, sizes[b]),
-                            _ => 1.0,
-                        })
-                        .collect();
-                    let rescale = if factors.iter().all(|&f| f == 1.0) {
-                        None
-                    } else {
-                        Some(rows(&factors))
-                    };
-                    let gh: Vec<f32> = (0..batch)
-                        .map(|b| {
-                            if !active[b] {
-                                0.0
-                            } else if startup {
-                                sizes[b]
-                            } else {
-                                rules::nag_h(cfg.mu, cfg.consistency, sizes[b])
-                            }
-                        })
-                        .collect();
-                    let (vcoef, mask) = if all_active {
-                        (None, None)
-                    } else {
-                        let vc: Vec<f32> = active
-                            .iter()
-                            .map(|&a| if a { cfg.mu } else { 1.0 })
-                            .collect();
-                        let mk: Vec<f32> =
-                            active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
-                        let mut mask = Vec::with_capacity(batch * d);
-                        for v in mk {
-                            mask.extend(std::iter::repeat_n(v, d));
-                        }
-                        (Some(rows(&vc)), Some(dev.tensor_from_vec(mask, (batch, d))))
-                    };
-                    stages.push(Stage::Nag {
-                        rescale,
-                        vcoef,
-                        h: rows(&gh),
-                        active: mask,
-                    });
+                    let startup = n == 0 && j == 0 && cfg.startup_euler;
+                    nag_stage(cfg, &rows, &active, &sizes, &h_prev, startup)
+                }
+            });
+            for ((prev, &a), &h) in h_prev.iter_mut().zip(&active).zip(&sizes) {
+                if a {
+                    *prev = Some(h);
                 }
             }
-            for b in 0..batch {
-                if active[b] {
-                    h_prev[b] = Some(sizes[b]);
-                }
-            }
-            first = false;
         }
         out.evals += steps * cfg.kind.evals_per_step();
         out.samples.push(stages);
@@ -297,42 +228,148 @@ pub fn plan(
     Ok(out)
 }
 
-/// The solver rules, defined once in the runtime.
-mod rules {
-    use super::{SolverChoice, Tableau};
-    use nagode::solver::{EULER, MIDPOINT, RK4};
+/// Every row's `(m, H)` for the gap before sample `n`: the runtime's gap
+/// conversion and sub-step rule.
+fn sample_substeps(
+    cfg: &SolverCfg,
+    gaps: &[f32],
+    batch: usize,
+    window: usize,
+    n: usize,
+) -> Result<(Vec<usize>, Vec<f32>), PlanError> {
+    gaps.chunks(window)
+        .take(batch)
+        .map(|row| {
+            let gap = row[n];
+            substeps(model_gap(gap, cfg.time_unit), cfg.max_step)
+                .map(|(m, h)| (m as usize, h))
+                .map_err(|e| PlanError::Gap {
+                    sample: n,
+                    gap,
+                    reason: e.to_string(),
+                })
+        })
+        .collect()
+}
 
-    pub fn tableau(kind: SolverChoice) -> Option<Tableau> {
-        match kind {
-            SolverChoice::Euler => Some(Tableau(&EULER)),
-            SolverChoice::Midpoint => Some(Tableau(&MIDPOINT)),
-            SolverChoice::Rk4 => Some(Tableau(&RK4)),
-            SolverChoice::Nag | SolverChoice::Resnet => None,
-        }
-    }
+/// `f(H)` on active rows, 0 on inactive ones (their state does not move).
+fn active_or_zero(active: &[bool], sizes: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
+    active
+        .iter()
+        .zip(sizes)
+        .map(|(&a, &h)| if a { f(h) } else { 0.0 })
+        .collect()
+}
 
-    /// `(m, H)`: the runtime's sub-step rule.
-    pub fn substeps(gap: f32, max_step: f32) -> Result<(usize, f32), String> {
-        nagode::solver::substeps(gap, max_step)
-            .map(|(m, h)| (m as usize, h))
-            .map_err(|e| e.to_string())
-    }
-
-    /// NAG's gradient step `h` for a step `H` (the runtime's rule).
-    pub fn nag_h(mu: f32, consistency: bool, h: f32) -> f32 {
-        if consistency {
-            (1.0 - mu) * h
-        } else {
+/// One NAG step: the runtime's velocity rescale against each row's previous
+/// step, its gradient step `h` (the full `H` for the Euler start-up), and
+/// the velocity coefficient and row mask when some rows sit this step out.
+fn nag_stage(
+    cfg: &SolverCfg,
+    rows: &Rows<'_>,
+    active: &[bool],
+    sizes: &[f32],
+    h_prev: &[Option<f32>],
+    startup: bool,
+) -> Stage {
+    let factors: Vec<f32> = active
+        .iter()
+        .zip(sizes)
+        .zip(h_prev)
+        .map(|((&a, &h), prev)| match (a, prev) {
+            (true, Some(old)) => velocity_rescale(*old, h),
+            _ => 1.0,
+        })
+        .collect();
+    let rescale = (!factors.iter().all(|&f| f == 1.0)).then(|| rows.coef(&factors));
+    let h = active_or_zero(active, sizes, |h| {
+        if startup {
             h
+        } else {
+            nag_h(cfg.mu, cfg.consistency, h)
+        }
+    });
+    let (vcoef, mask) = if active.iter().all(|&a| a) {
+        (None, None)
+    } else {
+        let vc: Vec<f32> = active
+            .iter()
+            .map(|&a| if a { cfg.mu } else { 1.0 })
+            .collect();
+        let mk: Vec<f32> = active.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+        (Some(rows.coef(&vc)), Some(rows.matrix(&mk)))
+    };
+    Stage::Nag {
+        rescale,
+        vcoef,
+        h: rows.coef(&h),
+        active: mask,
+    }
+}
+
+/// Per-row values of a `batch x d` state as plan coefficients.
+struct Rows<'a> {
+    batch: usize,
+    d: usize,
+    dev: &'a Cpu,
+}
+
+impl Rows<'_> {
+    /// A scalar when every row agrees, else the `(B, D)` matrix.
+    fn coef(&self, vals: &[f32]) -> Coef {
+        match vals.first() {
+            Some(&v0) if vals.iter().all(|&x| x == v0) => Coef::Scalar(v0),
+            _ => Coef::Rows(self.matrix(vals)),
         }
     }
 
-    /// The runtime's velocity rescale before a step of `new` after one of `old`.
-    pub fn velocity_rescale(old: f32, new: f32) -> f32 {
-        if old == new {
-            1.0
-        } else {
-            new / old
+    /// Each row's value repeated over the `d` columns.
+    fn matrix(&self, vals: &[f32]) -> M {
+        let m = vals
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, self.d))
+            .collect();
+        self.dev.tensor_from_vec(m, (self.batch, self.d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nag_cfg() -> SolverCfg {
+        SolverCfg {
+            kind: SolverChoice::Nag,
+            mu: 0.5,
+            consistency: true,
+            startup_euler: true,
+            max_step: 1.0,
+            time_unit: 1.0,
         }
+    }
+
+    /// The runtime's rule for a subnormal gap followed by a normal one
+    /// (defect 6): the velocity factor is 0, not inf.
+    #[test]
+    fn subnormal_gap_restarts_the_velocity() {
+        let gaps = [1.0, f32::from_bits(1), 1.0];
+        let p = plan(&nag_cfg(), &gaps, 1, 3, 2, &Cpu::default()).unwrap();
+        let factor = |n: usize| match &p.samples[n][0] {
+            Stage::Nag { rescale, .. } => rescale.clone(),
+            Stage::Rk { .. } => panic!("NAG plan"),
+        };
+        assert!(factor(0).is_none());
+        assert!(matches!(factor(1), Some(Coef::Scalar(f)) if f == f32::from_bits(1)));
+        assert!(matches!(factor(2), Some(Coef::Scalar(f)) if f == 0.0));
+    }
+
+    #[test]
+    fn evals_per_step_is_the_runtimes() {
+        assert_eq!(SolverChoice::Rk4.evals_per_step(), 4);
+        assert_eq!(SolverChoice::Midpoint.evals_per_step(), 2);
+        assert_eq!(SolverChoice::Nag.evals_per_step(), 1);
+        assert_eq!(SolverChoice::Resnet.evals_per_step(), 1);
+        assert!(tableau(SolverChoice::Nag).is_none());
+        assert_eq!(tableau(SolverChoice::Rk4).map(|t| t.stages()), Some(4));
     }
 }
