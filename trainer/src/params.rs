@@ -65,6 +65,39 @@ pub struct Field {
     pub rest: Vec<Dense>,
 }
 
+impl Field {
+    /// Random initial field on the state and an input term of `inputs`
+    /// channels: drawn as one first layer on `[y, e]`, then split.
+    fn new(dev: &Cpu, rng: &mut StdRng, arch: &Arch, inputs: usize) -> Self {
+        let d = arch.state_dim;
+        let h1 = arch.hidden.first().copied().unwrap_or(d);
+        let first_act = if arch.hidden.is_empty() {
+            Activation::Identity
+        } else {
+            Activation::Tanh
+        };
+        let gain = if arch.hidden.is_empty() { 0.1 } else { 1.0 };
+        let whole = Dense::new(dev, rng, d + inputs, h1, first_act, gain);
+        let all = whole.wt.as_vec();
+        let wy = dev.tensor_from_vec(all[..d * h1].to_vec(), (d, h1));
+        let first = Dense {
+            wt: dev.tensor_from_vec(all[d * h1..].to_vec(), (inputs, h1)),
+            b: whole.b,
+            act: first_act,
+        };
+        let mut rest = Vec::new();
+        let mut w = h1;
+        for &h in arch.hidden.iter().skip(1) {
+            rest.push(Dense::new(dev, rng, w, h, Activation::Tanh, 1.0));
+            w = h;
+        }
+        if !arch.hidden.is_empty() {
+            rest.push(Dense::new(dev, rng, w, d, Activation::Identity, 0.1));
+        }
+        Field { wy, first, rest }
+    }
+}
+
 /// Sizes of a model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arch {
@@ -120,40 +153,7 @@ impl Net {
             1
         };
         let fields = (0..copies)
-            .map(|_| {
-                let d = arch.state_dim;
-                let h1 = arch.hidden.first().copied().unwrap_or(d);
-                let first_act = if arch.hidden.is_empty() {
-                    Activation::Identity
-                } else {
-                    Activation::Tanh
-                };
-                let whole = Dense::new(
-                    dev,
-                    &mut rng,
-                    d + width,
-                    h1,
-                    first_act,
-                    if arch.hidden.is_empty() { 0.1 } else { 1.0 },
-                );
-                let all = whole.wt.as_vec();
-                let wy = dev.tensor_from_vec(all[..d * h1].to_vec(), (d, h1));
-                let first = Dense {
-                    wt: dev.tensor_from_vec(all[d * h1..].to_vec(), (width, h1)),
-                    b: whole.b,
-                    act: first_act,
-                };
-                let mut rest = Vec::new();
-                let mut w = h1;
-                for &h in arch.hidden.iter().skip(1) {
-                    rest.push(Dense::new(dev, &mut rng, w, h, Activation::Tanh, 1.0));
-                    w = h;
-                }
-                if !arch.hidden.is_empty() {
-                    rest.push(Dense::new(dev, &mut rng, w, d, Activation::Identity, 0.1));
-                }
-                Field { wy, first, rest }
-            })
+            .map(|_| Field::new(dev, &mut rng, arch, width))
             .collect();
         let mut decoder = Vec::new();
         let mut w = arch.state_dim;
