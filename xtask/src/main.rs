@@ -209,6 +209,18 @@ fn test() -> Result<(), String> {
             &format!("runtime build for {target}"),
             cargo().args(["build", "-p", "nagode", "--target", target]),
         )?;
+        run(
+            &format!("runtime build for {target} with defmt"),
+            cargo().args([
+                "build",
+                "-p",
+                "nagode",
+                "--features",
+                "defmt",
+                "--target",
+                target,
+            ]),
+        )?;
     }
     println!("xtask: all checks passed");
     Ok(())
