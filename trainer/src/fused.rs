@@ -246,6 +246,60 @@ impl FusedField {
         }
         hs
     }
+
+    /// Adds one evaluation's parameter and input-term gradients given `g`,
+    /// the gradient of its output, `hs`, every layer's output, and `z`, its
+    /// `rows` input rows (rows `row0..` of the input term); returns the
+    /// gradient of `z`.
+    fn backward(
+        &self,
+        grads: &mut Gradients<f32, Cpu>,
+        hs: &[Vec<f32>],
+        z: &[f32],
+        mut g: Vec<f32>,
+        rows: usize,
+        row0: usize,
+    ) -> Result<Vec<f32>, CpuError> {
+        for (k, l) in self.layers.iter().enumerate().rev() {
+            act_backward(l.act, &hs[k + 1], &mut g);
+            outer_acc(
+                &hs[k],
+                &g,
+                rows,
+                l.inputs,
+                l.outputs,
+                grads.get_or_alloc_mut(&l.wt_t)?,
+            );
+            let db = grads.get_or_alloc_mut(&l.b_t)?;
+            for g_row in g.chunks_exact(l.outputs).take(rows) {
+                for (d, &gv) in db.iter_mut().zip(g_row) {
+                    *d += gv;
+                }
+            }
+            let mut gp = vec![0.0; rows * l.inputs];
+            matmul_acc(&g, &l.w, &l.wt, rows, l.outputs, l.inputs, &mut gp);
+            g = gp;
+        }
+        act_backward(self.first_act, &hs[0], &mut g);
+        let de = grads.get_or_alloc_mut(&self.ebias_t)?;
+        for (d, &gv) in de[row0 * self.h1..(row0 + rows) * self.h1]
+            .iter_mut()
+            .zip(&g)
+        {
+            *d += gv;
+        }
+        outer_acc(
+            z,
+            &g,
+            rows,
+            self.d,
+            self.h1,
+            grads.get_or_alloc_mut(&self.wy_t)?,
+        );
+        let mut dz = vec![0.0; rows * self.d];
+        matmul_acc(&g, &self.wy_rows, &self.wy, rows, self.h1, self.d, &mut dz);
+        Ok(dz)
+    }
 }
 
 /// `f(z; e_n)` for the batch rows `row0..row0+B` of the input term, as one
@@ -303,41 +357,12 @@ fn eval_with<T: Tape<f32, Cpu>>(
         let v_t = look_ahead.map(|(v, mu)| (v.clone(), mu));
         let out_t = out.clone();
         tape.add_backward_op(move |grads| {
-            let f = &*field;
-            let mut g: Vec<f32> = grads
+            let g: Vec<f32> = grads
                 .get_or_alloc_mut(&out_t)?
                 .iter()
                 .map(|x| x * scale)
                 .collect();
-            for (k, l) in f.layers.iter().enumerate().rev() {
-                act_backward(l.act, &hs[k + 1], &mut g);
-                let prev = &hs[k];
-                {
-                    let dw = grads.get_or_alloc_mut(&l.wt_t)?;
-                    outer_acc(prev, &g, rows, l.inputs, l.outputs, dw);
-                }
-                {
-                    let db = grads.get_or_alloc_mut(&l.b_t)?;
-                    for r in 0..rows {
-                        for (d, &gv) in db.iter_mut().zip(&g[r * l.outputs..(r + 1) * l.outputs]) {
-                            *d += gv;
-                        }
-                    }
-                }
-                let mut gp = vec![0.0; rows * l.inputs];
-                matmul_acc(&g, &l.w, &l.wt, rows, l.outputs, l.inputs, &mut gp);
-                g = gp;
-            }
-            act_backward(f.first_act, &hs[0], &mut g);
-            {
-                let de = grads.get_or_alloc_mut(&f.ebias_t)?;
-                for (d, &gv) in de[row0 * f.h1..(row0 + rows) * f.h1].iter_mut().zip(&g) {
-                    *d += gv;
-                }
-            }
-            outer_acc(&zv, &g, rows, f.d, f.h1, grads.get_or_alloc_mut(&f.wy_t)?);
-            let mut dz = vec![0.0; rows * f.d];
-            matmul_acc(&g, &f.wy_rows, &f.wy, rows, f.h1, f.d, &mut dz);
+            let dz = field.backward(grads, &hs, &zv, g, rows, row0)?;
             for (d, &gz) in grads.get_or_alloc_mut(&y_t)?.iter_mut().zip(&dz) {
                 *d += gz;
             }
