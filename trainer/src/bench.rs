@@ -297,13 +297,45 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "{:<10} {:>16} {:>18} {:>8}",
         "solver", "fused field op", "plain dfdx ops", "ratio"
     );
+    training_rows(a.iters);
+    println!();
+    println!(
+        "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
+    );
+    println!(
+        "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
+        a.iters * 10
+    );
+    println!(
+        "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
+        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
+    );
+    inference_rows(a.iters * 10)?;
+    let s = InferenceSetup::new(SolverChoice::Nag)?;
+    let load = interleaved(
+        a.iters * 10,
+        &mut [|| {
+            std::hint::black_box(nagode::Model::from_bytes(&s.bytes).is_ok());
+        }],
+    );
+    println!(
+        "\nmodel load (Model::from_bytes, {} bytes, CRC + validation): {:.2} µs",
+        s.bytes.len(),
+        load[0] * 1e6
+    );
+    Ok(())
+}
+
+/// One training-iteration row per solver: fused field against plain dfdx
+/// ops, `iters` interleaved iterations each.
+fn training_rows(iters: usize) {
     for kind in SOLVERS {
         let mut setups = [
             IterationSetup::new(kind, FieldImpl::Fused),
             IterationSetup::new(kind, FieldImpl::Ops),
         ];
         let times = interleaved(
-            a.iters,
+            iters,
             &mut setups
                 .iter_mut()
                 .map(|s| {
@@ -321,18 +353,11 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
             times[1] / times[0]
         );
     }
-    println!();
-    println!(
-        "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
-    );
-    println!(
-        "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
-        a.iters * 10
-    );
-    println!(
-        "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
-        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
-    );
+}
+
+/// One inference row per set-up: the runtime against the dfdx forward pass
+/// (fused and plain), `iters` interleaved runs each.
+fn inference_rows(iters: usize) -> Result<(), AppError> {
     for (name, s) in inference_setups() {
         let s = s?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
@@ -349,7 +374,7 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
             std::hint::black_box(s.dfdx(FieldImpl::Ops));
         };
         let t = interleaved(
-            a.iters * 10,
+            iters,
             &mut [&mut runtime as &mut dyn FnMut(), &mut fused, &mut ops],
         );
         println!(
@@ -362,18 +387,6 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
             t[0] * 1e6 / s.samples.len() as f64
         );
     }
-    let s = InferenceSetup::new(SolverChoice::Nag)?;
-    let load = interleaved(
-        a.iters * 10,
-        &mut [|| {
-            std::hint::black_box(nagode::Model::from_bytes(&s.bytes).is_ok());
-        }],
-    );
-    println!(
-        "\nmodel load (Model::from_bytes, {} bytes, CRC + validation): {:.2} µs",
-        s.bytes.len(),
-        load[0] * 1e6
-    );
     Ok(())
 }
 
