@@ -166,6 +166,32 @@ fn classify_row(e: &Entry, runs: &Runs) -> String {
     )
 }
 
+/// Every solver on one series (classification: every seed), the model
+/// files written under `scratch`.
+fn entry_runs(a: &PanelArgs, e: &Entry, scratch: &Path) -> Runs {
+    let seeds = match e.task {
+        TaskKind::Forecast => 1,
+        TaskKind::Classify => a.seeds.max(1),
+    };
+    let mut runs: Runs = Vec::new();
+    for &solver in &a.solvers {
+        let mut per_seed = Vec::new();
+        for seed in 0..seeds {
+            let out = scratch.join(format!("{}-{}-{seed}.nagode", e.name, solver.name()));
+            let r = run_one(e, solver, seed, &out);
+            eprintln!(
+                "panel: {} {} seed {seed}: {}",
+                e.name,
+                solver.name(),
+                cell(&r)
+            );
+            per_seed.push(r);
+        }
+        runs.push(per_seed);
+    }
+    runs
+}
+
 /// `trainer panel`.
 pub fn run(a: &PanelArgs) -> Result<(), AppError> {
     let entries = manifest(&a.manifest)?;
@@ -186,26 +212,7 @@ pub fn run(a: &PanelArgs) -> Result<(), AppError> {
         if a.only.as_ref().is_some_and(|o| !o.contains(&e.name)) {
             continue;
         }
-        let seeds = match e.task {
-            TaskKind::Forecast => 1,
-            TaskKind::Classify => a.seeds.max(1),
-        };
-        let mut runs: Runs = Vec::new();
-        for &solver in &a.solvers {
-            let mut per_seed = Vec::new();
-            for seed in 0..seeds {
-                let out = scratch.join(format!("{}-{}-{seed}.nagode", e.name, solver.name()));
-                let r = run_one(e, solver, seed, &out);
-                eprintln!(
-                    "panel: {} {} seed {seed}: {}",
-                    e.name,
-                    solver.name(),
-                    cell(&r)
-                );
-                per_seed.push(r);
-            }
-            runs.push(per_seed);
-        }
+        let runs = entry_runs(a, e, &scratch);
         match e.task {
             TaskKind::Forecast => fc.push_str(&forecast_row(e, &runs)),
             TaskKind::Classify => cl.push_str(&classify_row(e, &runs)),
