@@ -338,8 +338,11 @@ fn command_line(a: &CompareArgs) -> String {
 /// One solver's runs over the seeds, with the learning rate it kept.
 type SolverRuns = (SolverChoice, f32, Vec<RunRecord>);
 
-/// Validation-loss curves (x, mean over seeds) per solver.
-type Curves = Vec<(&'static str, Vec<(f64, f64)>)>;
+/// A solver's validation-loss curve: (x, mean over seeds).
+type Curve = (&'static str, Vec<(f64, f64)>);
+
+/// Validation-loss curves per solver.
+type Curves = Vec<Curve>;
 
 /// One data set's section of the report: every solver over every seed,
 /// the table and the plots.
@@ -392,8 +395,6 @@ fn compare_set(
     );
     let _ = writeln!(md, "| solver | lr (by validation) | parameters | f evals / forward | s / epoch | epochs to target | s to target (modelled) | {metric} (mean ± std) |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-    let mut by_epoch = Vec::new();
-    let mut by_time = Vec::new();
     let iteration = iteration_times(cfg, p, &a.solvers)?;
     let batches = p
         .train
@@ -405,32 +406,41 @@ fn compare_set(
     } else {
         batches.min(cfg.train.batches_per_epoch)
     };
+    let (mut by_epoch, mut by_time) = (Vec::new(), Vec::new());
     for (runs, it) in results.iter().zip(&iteration) {
         let per_epoch = it * per_epoch_batches as f64;
         table_row(md, runs, per_epoch, target);
-        let (solver, _, runs) = runs;
-        // Mean validation loss per epoch over seeds, against epoch and mean time.
-        let n = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        let mean_at = |k: usize| {
-            runs.iter()
-                .map(|r| r.history[k].val_loss as f64)
-                .sum::<f64>()
-                / runs.len() as f64
-        };
-        by_epoch.push((
-            solver.name(),
-            (0..n).map(|k| ((k + 1) as f64, mean_at(k))).collect(),
-        ));
-        by_time.push((
-            solver.name(),
-            (0..n)
-                .map(|k| ((k + 1) as f64 * per_epoch, mean_at(k)))
-                .collect(),
-        ));
+        let (epoch, time) = curves(runs, per_epoch);
+        by_epoch.push(epoch);
+        by_time.push(time);
     }
     plots(a, stem, p, [&by_epoch, &by_time], md)?;
     let _ = writeln!(md);
     Ok(())
+}
+
+/// One solver's mean validation loss per epoch over seeds, against epoch
+/// and against modelled time (`per_epoch` seconds per epoch).
+fn curves((solver, _, runs): &SolverRuns, per_epoch: f64) -> (Curve, Curve) {
+    let n = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
+    let mean_at = |k: usize| {
+        runs.iter()
+            .map(|r| r.history[k].val_loss as f64)
+            .sum::<f64>()
+            / runs.len() as f64
+    };
+    (
+        (
+            solver.name(),
+            (0..n).map(|k| ((k + 1) as f64, mean_at(k))).collect(),
+        ),
+        (
+            solver.name(),
+            (0..n)
+                .map(|k| ((k + 1) as f64 * per_epoch, mean_at(k)))
+                .collect(),
+        ),
+    )
 }
 
 /// `solver` on every seed's problem, with the learning rate it picks on
