@@ -494,14 +494,15 @@ mod tests {
         target: &M,
         how: FieldImpl,
     ) -> (f32, Vec<Vec<f32>>) {
-        crate::train::loss_and_grads(
-            net,
-            cfg,
-            batch,
-            target,
-            crate::data::TaskKind::Forecast,
-            how,
-        )
+        // The training loss (MSE) on the tape, as `train::loss_and_grads`
+        // takes it, without importing the training loop back into here.
+        let tape = OwnedTape::<f32, Cpu>::default();
+        let (out, mut tr) = forward(net, cfg, batch, tape, None, how).expect("no bound");
+        let l = mse_loss(tr.attach(out), target.clone());
+        let value = l.array();
+        let mut grads = l.backward();
+        let g = net.params().iter().map(|p| p.grad(&mut grads)).collect();
+        (value, g)
     }
 
     fn loss_only(net: &Net, cfg: &SolverCfg, batch: &Batch, target: &M) -> f64 {
