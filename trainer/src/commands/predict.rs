@@ -47,7 +47,8 @@ pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
             session.push(sample, dt).map_err(|e| run_err(n, e))?;
             if session.is_ready() {
                 session.predict(&mut values).map_err(|e| run_err(n, e))?;
-                let _ = write!(out, "{},{}", s.name, s.times[n]);
+                let t = crate::data::format_time(table.clock, s.times[n]);
+                let _ = write!(out, "{},{t}", s.name);
                 row(&model, &values, &mut out);
             }
         }

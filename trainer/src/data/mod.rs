@@ -28,7 +28,7 @@ pub use problem::{
     make_problem, Problem, WindowSpec, DEFAULT_WINDOW, MIN_WINDOW, WINDOWS_PER_STRIDE,
 };
 pub use table::{load_csv, parse_csv, Series, Table};
-pub use time::{datetime_seconds, parse_time, time_unit};
+pub use time::{datetime_seconds, format_time, parse_time, time_unit};
 pub use windows::{all_windows, Windows};
 
 /// Most channels a model file can carry.

@@ -46,6 +46,23 @@ pub fn datetime_seconds(cell: &str) -> Option<f64> {
     Some(ts.as_second() as f64 + f64::from(ts.subsec_nanosecond()) * 1e-9)
 }
 
+/// A time as the user wrote it: date-times back as RFC 3339 in UTC (the
+/// instant [`datetime_seconds`] read; a date-time without an offset was UTC
+/// civil time), numbers and row numbers as numbers.
+pub fn format_time(clock: Clock, t: f64) -> String {
+    let instant = (clock == Clock::DateTime)
+        .then(|| {
+            let second = t.floor();
+            let nanos = ((t - second) * 1e9).round() as i32;
+            Timestamp::new(second as i64, nanos.min(999_999_999)).ok()
+        })
+        .flatten();
+    match instant {
+        Some(ts) => ts.to_string(),
+        None => t.to_string(),
+    }
+}
+
 /// Words for a clock in error messages.
 pub fn kind_name(clock: Clock) -> &'static str {
     match clock {
@@ -127,5 +144,19 @@ mod tests {
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn date_times_are_written_back_as_utc_instants() {
+        for (cell, written) in [
+            ("2024-06-01 00:30:00", "2024-06-01T00:30:00Z"),
+            ("2024-06-01T02:30:00+02:00", "2024-06-01T00:30:00Z"),
+            ("2024-06-01T00:30:00.5Z", "2024-06-01T00:30:00.5Z"),
+        ] {
+            let t = datetime_seconds(cell).expect("parses");
+            assert_eq!(format_time(Clock::DateTime, t), written, "{cell}");
+        }
+        assert_eq!(format_time(Clock::Number, 1800.0), "1800");
+        assert_eq!(format_time(Clock::Index, 3.0), "3");
     }
 }
