@@ -5,6 +5,7 @@ use crate::params::{Dense, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
 use nagode::format::{encode_to_vec, Header, Layer, Names, Task, MAX_LAYERS};
+use nagode::{EncodeError, LoadError, NameList};
 use std::path::Path;
 
 /// Why a model could not be exported.
@@ -148,28 +149,41 @@ pub fn to_header(
 /// The model file bytes, written by the runtime's encoder.
 pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, ExportError> {
     let (header, weights) = to_header(net, solver, p)?;
-    // Channel names only label `inspect` and `predict`: a header the format
-    // cannot hold (too long, control characters, repeated) is left out
-    // rather than failing the export. Class names are the meaning of the
-    // outputs: the encoder's refusal stands.
     let channels: Vec<&str> = p.channel_names.iter().map(String::as_str).collect();
-    let fits = |(i, n): (usize, &&str)| {
-        !n.is_empty()
-            && n.len() <= nagode::format::MAX_NAME_LEN
-            && !n.chars().any(char::is_control)
-            && !channels[..i].contains(n)
-    };
-    let channels = if channels.iter().enumerate().all(fits) {
-        channels
-    } else {
-        Vec::new()
-    };
     let classes: Vec<&str> = p.classes.iter().map(String::as_str).collect();
-    let names = Names {
-        channels: &channels,
-        classes: &classes,
+    let encode = |channels: &[&str]| {
+        let names = Names {
+            channels,
+            classes: &classes,
+        };
+        encode_to_vec(&header, &weights, &names)
     };
-    encode_to_vec(&header, &weights, &names).map_err(|e| ExportError::Encode(e.to_string()))
+    // Channel names only label `inspect` and `predict`: names the format
+    // refuses (too long, control characters, repeated) are left out rather
+    // than failing the export. Class names are the meaning of the outputs:
+    // the encoder's refusal of them stands.
+    match encode(&channels) {
+        Err(EncodeError::Invalid(e)) if refuses_channel_names(&e) => encode(&[]),
+        other => other,
+    }
+    .map_err(|e| ExportError::Encode(e.to_string()))
+}
+
+/// Whether the encoder refused the channel names (and nothing else yet).
+fn refuses_channel_names(e: &LoadError) -> bool {
+    matches!(
+        e,
+        LoadError::NameCount {
+            list: NameList::Channels,
+            ..
+        } | LoadError::BadName {
+            list: NameList::Channels,
+            ..
+        } | LoadError::DuplicateName {
+            list: NameList::Channels,
+            ..
+        }
+    )
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,
@@ -196,4 +210,69 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Clock, Reference, TaskKind, Windows};
+    use crate::params::Arch;
+    use crate::solver::SolverChoice;
+
+    /// A 2-channel, 2-class classifier named as given.
+    fn export(channels: [&str; 2], classes: [&str; 2]) -> Result<Vec<u8>, ExportError> {
+        let dev: dfdx::prelude::Cpu = Default::default();
+        let arch = Arch {
+            channels: 2,
+            encoder: vec![],
+            state_dim: 2,
+            hidden: vec![3],
+            decoder: vec![],
+            outputs: 2,
+            window: 3,
+        };
+        let net = Net::new(&dev, &arch, SolverChoice::Euler, 1);
+        let solver = SolverCfg {
+            kind: SolverChoice::Euler,
+            mu: 0.0,
+            consistency: true,
+            startup_euler: false,
+            max_step: 1.0,
+            time_unit: 1.0,
+        };
+        let p = Problem {
+            name: "names".into(),
+            task: TaskKind::Classify,
+            channel_names: channels.map(String::from).to_vec(),
+            window: 3,
+            horizon: 0,
+            stride: 1,
+            classes: classes.map(String::from).to_vec(),
+            time_unit: 1.0,
+            clock: Clock::Index,
+            reference: Reference::Global,
+            mean: vec![0.0, 0.0],
+            std: vec![1.0, 1.0],
+            notes: Vec::new(),
+            train: Windows::default(),
+            val: Windows::default(),
+            test: Windows::default(),
+        };
+        to_bytes(&net, &solver, &p)
+    }
+
+    #[test]
+    fn channel_names_the_format_refuses_are_left_out_class_names_are_not() {
+        let bytes = export(["ax", "ay"], ["walk", "run"]).expect("exports");
+        let model = nagode::Model::from_bytes(&bytes).expect("loads");
+        assert_eq!(model.channel_names().collect::<Vec<_>>(), ["ax", "ay"]);
+        for bad in [["ax", "ax"], ["ax", "a\ty"], ["", "ay"]] {
+            let bytes = export(bad, ["walk", "run"]).expect("exports without channel names");
+            let model = nagode::Model::from_bytes(&bytes).expect("loads");
+            assert_eq!(model.channel_names().count(), 0, "{bad:?}");
+            assert_eq!(model.class_name(1), Some("run"));
+        }
+        let err = export(["ax", "ay"], ["walk", "walk"]).expect_err("duplicate classes");
+        assert!(err.to_string().contains("class"), "{err}");
+    }
 }
