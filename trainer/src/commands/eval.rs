@@ -49,17 +49,7 @@ fn classes_for(model: &Model<'_>, table: &data::Table) -> (Vec<String>, bool) {
     if !named.is_empty() {
         return (named, true);
     }
-    let mut classes: Vec<String> = table
-        .series
-        .iter()
-        .flat_map(|s| s.labels.iter().flatten().cloned())
-        .collect();
-    classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.total_cmp(&y),
-        _ => a.cmp(b),
-    });
-    classes.dedup();
-    (classes, false)
+    (data::sorted_labels(table), false)
 }
 
 /// Every window of `table` cut for `model`, with the classes in the model's

@@ -25,7 +25,8 @@ pub use error::DataError;
 pub use nagode::format::Clock;
 pub use nagode::normalise::Reference;
 pub use problem::{
-    make_problem, Problem, WindowSpec, DEFAULT_WINDOW, MIN_WINDOW, WINDOWS_PER_STRIDE,
+    make_problem, sorted_labels, Problem, WindowSpec, DEFAULT_WINDOW, MIN_WINDOW,
+    WINDOWS_PER_STRIDE,
 };
 pub use table::{load_csv, parse_csv, Series, Table};
 pub use time::{datetime_seconds, format_time, parse_time, time_unit};

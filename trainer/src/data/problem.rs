@@ -236,24 +236,30 @@ fn time_note(clock: Clock, time_unit: f32) -> Option<String> {
     }
 }
 
-/// The classes of a labelled table, sorted (numerically when they are
-/// numbers); at least two.
-fn classes_of(table: &Table) -> Result<Vec<String>, DataError> {
+/// The distinct labels of `table` in the trainer's class order: sorted,
+/// numerically when they are numbers. A model's class `k` is the `k`-th.
+pub fn sorted_labels(table: &Table) -> Vec<String> {
     let mut classes: Vec<String> = Vec::new();
-    for s in &table.series {
-        let labels = s.labels.as_ref().ok_or_else(|| DataError::NoLabel {
-            file: table.source.clone(),
-        })?;
-        for l in labels {
-            if !classes.contains(l) {
-                classes.push(l.clone());
-            }
+    for l in table.series.iter().flat_map(|s| s.labels.iter().flatten()) {
+        if !classes.contains(l) {
+            classes.push(l.clone());
         }
     }
     classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
         (Ok(x), Ok(y)) => x.total_cmp(&y),
         _ => a.cmp(b),
     });
+    classes
+}
+
+/// The classes of a labelled table ([`sorted_labels`]); at least two.
+fn classes_of(table: &Table) -> Result<Vec<String>, DataError> {
+    if table.series.iter().any(|s| s.labels.is_none()) {
+        return Err(DataError::NoLabel {
+            file: table.source.clone(),
+        });
+    }
+    let classes = sorted_labels(table);
     if classes.len() < 2 {
         return Err(DataError::SingleClass {
             file: table.source.clone(),
