@@ -131,7 +131,24 @@ pub fn default_reference(task: TaskKind, source: &Source) -> Reference {
     }
 }
 
+/// `train`'s options as a command of their own, to parse an argv.
+#[derive(clap::Parser)]
+struct Train {
+    #[command(flatten)]
+    args: TrainArgs,
+}
+
 impl TrainArgs {
+    /// The run `trainer train ARGS` asks for, from `argv` = `["train", ARGS...]`
+    /// (what `trainer panel` and the tests run, exactly as a user would).
+    pub fn run_config<T>(argv: impl IntoIterator<Item = T>) -> Result<RunConfig, clap::Error>
+    where
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        Ok(Train::try_parse_from(argv)?.args.config())
+    }
+
     /// The run these options ask for, defaults filled in.
     pub fn config(self) -> RunConfig {
         let d = RunConfig::default();

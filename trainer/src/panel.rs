@@ -9,7 +9,7 @@ use crate::cli::TrainArgs;
 use crate::data::TaskKind;
 use crate::export::write_atomic;
 use crate::solver::SolverChoice;
-use clap::{Args, Parser};
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 /// Options of `panel`.
@@ -71,13 +71,6 @@ fn manifest(path: &Path) -> Result<Vec<Entry>, AppError> {
     Ok(out)
 }
 
-/// `train`'s options as a command of their own, to parse a user's argv.
-#[derive(Parser)]
-struct Train {
-    #[command(flatten)]
-    args: TrainArgs,
-}
-
 /// One run, built from the same options a user types.
 fn run_one(e: &Entry, solver: SolverChoice, seed: u64, out: &Path) -> Result<Summary, AppError> {
     let mut argv: Vec<String> = ["train", "--csv"].map(String::from).to_vec();
@@ -92,8 +85,7 @@ fn run_one(e: &Entry, solver: SolverChoice, seed: u64, out: &Path) -> Result<Sum
     argv.extend(["--task", task, "--solver", solver.name(), "--no-plots"].map(String::from));
     argv.extend(["--seed".into(), seed.to_string()]);
     argv.extend(["--out".into(), out.display().to_string()]);
-    let args = Train::try_parse_from(&argv).map_err(|err| AppError::Usage(err.to_string()))?;
-    let mut cfg = args.args.config();
+    let mut cfg = TrainArgs::run_config(&argv).map_err(|err| AppError::Usage(err.to_string()))?;
     cfg.verbose = false;
     app::run(&cfg)
 }

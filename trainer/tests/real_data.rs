@@ -33,15 +33,9 @@ fn tmp(name: &str) -> PathBuf {
 
 /// The run `trainer train ARGS` would do, without plots.
 fn config(args: &[&str]) -> RunConfig {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Train {
-        #[command(flatten)]
-        args: TrainArgs,
-    }
     let mut argv = vec!["train", "--no-plots"];
     argv.extend(args);
-    let mut cfg = Train::parse_from(argv).args.config();
+    let mut cfg = TrainArgs::run_config(argv).expect("valid options");
     cfg.verbose = false;
     cfg
 }
