@@ -551,8 +551,8 @@ fn velocity_rescale_restarts_when_the_ratio_is_not_finite() {
     assert_eq!(y[0], 1.5);
 }
 
-/// DESIGN.md §2 says that with the zero-velocity start-up and mu = 0.5 the
-/// leading global error on y' = -y vanishes. Our expansion: the global error
+/// An early design note claimed that with the zero-velocity start-up and
+/// mu = 0.5 the leading global error on y' = -y vanishes. Our expansion: the global error
 /// at T is H e^{-T} (mu / (1 - mu) - C(mu) T) with C(mu) = (1 - mu + 2 mu^2)
 /// / (2 (1 - mu)), so it vanishes at mu = 0.5 only for T = 1 (order 2 there)
 /// and not at T = 2 (order 1), which is why the order tests use T = 2.
