@@ -15,6 +15,7 @@ pub mod model;
 pub mod normalise;
 pub mod session;
 pub mod solver;
+pub mod tanh;
 
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use format::Header;
