@@ -1,7 +1,7 @@
 //! The application, free of any board: stream samples from a
 //! [`SampleSource`] into a session and report every prediction.
 
-use nagode::{Model, RunError, Session};
+use nagode::{RunError, Session};
 
 use sample_source::SampleSource;
 
@@ -34,10 +34,9 @@ pub fn stream<S, const STATE: usize, const WINDOW: usize>(
 where
     S: SampleSource,
 {
-    let model: &Model<'_> = session.model();
-    let window = model.window();
+    let window = session.net().window;
     let mut sample = [0.0f32; nagode::format::MAX_CHANNELS];
-    let channels = model.channels().min(sample.len());
+    let channels = session.net().channels.min(sample.len());
     let sample = sample.get_mut(..channels).unwrap_or_default();
     let mut summary = Summary {
         samples: 0,

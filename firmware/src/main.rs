@@ -40,10 +40,15 @@ mod replay_data {
     include!("../replay_data.rs");
 }
 
+/// Bytes stored on a 4-byte boundary: a format-3 model file's weights are
+/// then 4-aligned too and read as `f32`s in place.
+#[repr(C, align(4))]
+struct Aligned<T>(T);
+
 #[cfg(not(feature = "baseline"))]
 /// The model file, read in place from flash (`NAGODE_MODEL` at build time).
-static MODEL: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()] =
-    *include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode"));
+static MODEL: Aligned<[u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()]> =
+    Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")));
 
 /// The recorded series replayed as sensor input (little-endian f32).
 static REPLAY: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/replay.bin")).len()] =
@@ -108,7 +113,7 @@ fn main() -> ! {
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     // Matching on references keeps one copy of the model and the session in
     // this frame (moving them out of their `Result`s cost ~1.5 kB of stack).
-    let loaded = load(&MODEL);
+    let loaded = load(&MODEL.0);
     let model = match &loaded {
         Ok(model) => model,
         Err(e) => fail(console, "load", e.name()),
@@ -120,7 +125,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     };
     console
         .str("MODEL ")
-        .dec(MODEL.len() as u32)
+        .dec(MODEL.0.len() as u32)
         .str(" ")
         .dec(model.window() as u32)
         .str(" ")
@@ -257,7 +262,7 @@ fn kernel_bench(model: &Model<'_>, ticks: &Ticks, console: &mut Console) {
     );
     let x = [0.5f32; config::STATE];
     let mut acc = [0.0f32; config::STATE];
-    let weights = model.weight_bytes();
+    let weights = nagode::field::Weights::from_le_bytes(model.weight_bytes());
     let start = ticks.now();
     for _ in 0..REPEATS {
         nagode::field::mat_vec_acc(

@@ -1,4 +1,4 @@
-//! Host cost of `nagode::field::tanh` against std's `f32::tanh` (libm), in
+//! Host cost of `nagode::tanh::tanh` against std's `f32::tanh` (libm), in
 //! ns per call: `cargo run -p nagode --release --example tanh_cost`.
 //! A rough figure for the README, not a test.
 
@@ -20,8 +20,8 @@ fn per_call(f: impl Fn(f32) -> f32) -> f64 {
 
 fn main() {
     // Warm up, then measure each twice and keep the faster run.
-    let _ = per_call(nagode::field::tanh);
-    let ours = per_call(nagode::field::tanh).min(per_call(nagode::field::tanh));
+    let _ = per_call(nagode::tanh::tanh);
+    let ours = per_call(nagode::tanh::tanh).min(per_call(nagode::tanh::tanh));
     let std = per_call(f32::tanh).min(per_call(f32::tanh));
     println!(
         "nagode tanh {ours:.2} ns/call, std f32::tanh {std:.2} ns/call, ratio {:.2}",

@@ -7,12 +7,111 @@
 
 use crate::format::{Activation, Layer};
 use crate::solver::VectorField;
+use crate::tanh::tanh;
+
+/// Where a layer's numbers live.
+///
+/// `F32` is the fast path: a format-3 file in place (its weights start on a
+/// 4-byte boundary of the file, so a file stored 4-aligned is read through a
+/// checked cast) or arrays a build script generated. `Le` reads
+/// little-endian bytes at any alignment: formats 1 and 2, a format-3 file
+/// placed off a 4-byte boundary, and big-endian hosts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Weights<'a> {
+    /// Native `f32`s.
+    F32(&'a [f32]),
+    /// Little-endian `f32` bytes, any alignment.
+    Le(&'a [u8]),
+}
+
+impl<'a> Weights<'a> {
+    /// `bytes` as `F32` when they are aligned and the target is
+    /// little-endian, else as `Le`.
+    pub fn from_le_bytes(bytes: &'a [u8]) -> Self {
+        match bytemuck::try_cast_slice::<u8, f32>(bytes) {
+            Ok(floats) if cfg!(target_endian = "little") => Self::F32(floats),
+            _ => Self::Le(bytes),
+        }
+    }
+
+    /// Number of `f32`s.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::F32(w) => w.len(),
+            Self::Le(b) => b.len() / 4,
+        }
+    }
+
+    /// Whether there is no `f32`.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th `f32`.
+    pub fn get(&self, i: usize) -> Option<f32> {
+        match self {
+            Self::F32(w) => w.get(i).copied(),
+            Self::Le(b) => b.as_chunks::<4>().0.get(i).map(|b| f32::from_le_bytes(*b)),
+        }
+    }
+
+    /// The `f32`s from the `k`-th on (empty past the end).
+    pub fn skip(self, k: usize) -> Self {
+        match self {
+            Self::F32(w) => Self::F32(w.get(k..).unwrap_or_default()),
+            Self::Le(b) => Self::Le(b.get(k.saturating_mul(4)..).unwrap_or_default()),
+        }
+    }
+
+    /// Splits after `k` `f32`s; `None` if there are fewer.
+    pub fn split_at(self, k: usize) -> Option<(Self, Self)> {
+        Some(match self {
+            Self::F32(w) => {
+                let (a, b) = w.split_at_checked(k)?;
+                (Self::F32(a), Self::F32(b))
+            }
+            Self::Le(b) => {
+                let (a, b) = b.split_at_checked(k.checked_mul(4)?)?;
+                (Self::Le(a), Self::Le(b))
+            }
+        })
+    }
+
+    /// `out[i] = self[i]` for the shorter of the two.
+    fn copy_to(self, out: &mut [f32]) {
+        match self {
+            Self::F32(w) => out.iter_mut().zip(w).for_each(|(o, w)| *o = *w),
+            Self::Le(b) => out
+                .iter_mut()
+                .zip(b.as_chunks::<4>().0)
+                .for_each(|(o, b)| *o = f32::from_le_bytes(*b)),
+        }
+    }
+}
+
+/// One stored weight.
+trait Element: Copy {
+    fn value(self) -> f32;
+}
+
+impl Element for f32 {
+    #[inline(always)]
+    fn value(self) -> f32 {
+        self
+    }
+}
+
+impl Element for [u8; 4] {
+    #[inline(always)]
+    fn value(self) -> f32 {
+        f32::from_le_bytes(self)
+    }
+}
 
 /// The one dense kernel: `out[o] += sum_i W[o][i] * x[i]` for `o < out.len()`,
-/// `i < x.len()`, where row `o` of `W` starts at float `o * stride` of `w`
-/// (little-endian f32 bytes, any alignment). Passing `w` offset by `4 * k`
-/// bytes reads columns `k..`. Plain multiply then add (never a fused
-/// multiply-add) so every target rounds the same way.
+/// `i < x.len()`, where row `o` of `W` starts at float `o * stride` of `w`.
+/// Passing `w.skip(k)` reads columns `k..`. Plain multiply then add (never a
+/// fused multiply-add) so every target rounds the same way.
 ///
 /// Each row sums its products in column order starting from its
 /// accumulator (the order the parity tests pin down). Full rows are taken
@@ -20,18 +119,25 @@ use crate::solver::VectorField;
 /// instead of waiting on one add chain, and each `x[i]` is read once per
 /// four rows; the result is bit for bit that of one row at a time.
 #[inline]
-pub fn mat_vec_acc(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
+pub fn mat_vec_acc(w: Weights<'_>, stride: usize, x: &[f32], out: &mut [f32]) {
+    match w {
+        Weights::F32(w) => rows_acc(w, stride, x, out),
+        Weights::Le(b) => rows_acc(b.as_chunks::<4>().0, stride, x, out),
+    }
+}
+
+#[inline]
+fn rows_acc<W: Element>(w: &[W], stride: usize, x: &[f32], out: &mut [f32]) {
     if stride == 0 {
         return;
     }
-    let (w, _) = w.as_chunks::<4>();
     let x = x.get(..stride.min(x.len())).unwrap_or_default();
     let n = x.len();
     // One row at a time, for rows that are short or left over.
-    let row_dot = |acc: &mut f32, row: &[[u8; 4]]| {
+    let row_dot = |acc: &mut f32, row: &[W]| {
         let mut s = *acc;
-        for (wb, xi) in row.iter().zip(x) {
-            s += f32::from_le_bytes(*wb) * *xi;
+        for (w, xi) in row.iter().zip(x) {
+            s += w.value() * *xi;
         }
         *acc = s;
     };
@@ -44,10 +150,10 @@ pub fn mat_vec_acc(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
             {
                 let [mut s0, mut s1, mut s2, mut s3] = *acc;
                 for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
-                    s0 += f32::from_le_bytes(*w0) * *xi;
-                    s1 += f32::from_le_bytes(*w1) * *xi;
-                    s2 += f32::from_le_bytes(*w2) * *xi;
-                    s3 += f32::from_le_bytes(*w3) * *xi;
+                    s0 += w0.value() * *xi;
+                    s1 += w1.value() * *xi;
+                    s2 += w2.value() * *xi;
+                    s3 += w3.value() * *xi;
                 }
                 *acc = [s0, s1, s2, s3];
             }
@@ -63,88 +169,6 @@ pub fn mat_vec_acc(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
     }
 }
 
-/// Largest error of [`tanh`] against `f64::tanh`, checked over a dense grid
-/// in the tests.
-pub const TANH_MAX_ERROR: f32 = 1.0e-7;
-
-/// Above this `|x|`, `tanh(x)` rounds to 1 in f32.
-const TANH_SATURATE: f32 = 9.1;
-
-/// Below this `|x|` the odd Taylor series is used (no cancellation).
-const TANH_SERIES: f32 = 0.625;
-
-/// Taylor coefficients of `tanh(x) / x` in powers of `x^2`, up to `x^18`
-/// (the first dropped term is below 6e-9 at `|x| = 0.625`).
-const TANH_TAYLOR: [f32; 10] = [
-    1.0,
-    -1.0 / 3.0,
-    2.0 / 15.0,
-    -17.0 / 315.0,
-    62.0 / 2835.0,
-    -1382.0 / 155_925.0,
-    21844.0 / 6_081_075.0,
-    -929_569.0 / 638_512_875.0,
-    6_404_582.0 / 10_854_718_875.0,
-    -443_861_162.0 / 1_856_156_927_625.0,
-];
-
-/// `e^v` for `0 <= v <= 2 * TANH_SATURATE`: `v = k ln2 + r` (Cody-Waite
-/// split of ln 2), a degree-7 Taylor polynomial for `e^r`, `|r| <= ln2 / 2`,
-/// then the exponent set directly. About 1 ulp.
-#[inline]
-fn exp_small(v: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
-    let k = (v * core::f32::consts::LOG2_E + 0.5) as i32;
-    let kf = k as f32;
-    let r = (v - kf * LN2_HI) - kf * LN2_LO;
-    let mut p = 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // 0 <= k <= 27 here, so the biased exponent is in range.
-    let scale = f32::from_bits(((k + 127) as u32) << 23);
-    p * scale
-}
-
-/// `tanh(x)` in f32 with plain multiplies, adds and one divide (never a
-/// fused multiply-add, so every target rounds alike).
-///
-/// micromath has no tanh, and `1 - 2 / (exp(2x) + 1)` on micromath's `exp`
-/// (error ~1e-3) would be too coarse for the trainer's 1e-6 parity, so this
-/// one is built from scratch: the odd Taylor series near 0, and
-/// `1 - 2 / (e^{2|x|} + 1)` with an accurate range-reduced `exp` elsewhere.
-/// Its error bound is [`TANH_MAX_ERROR`] (under 2 ulp of 1; 7.3e-8 measured).
-#[inline]
-pub fn tanh(x: f32) -> f32 {
-    let a = x.abs();
-    if a < TANH_SERIES {
-        let x2 = x * x;
-        let mut p = 0.0f32;
-        for c in TANH_TAYLOR.iter().rev() {
-            p = p * x2 + *c;
-        }
-        return x * p;
-    }
-    if a.is_nan() {
-        return x;
-    }
-    let t = if a >= TANH_SATURATE {
-        1.0
-    } else {
-        1.0 - 2.0 / (exp_small(2.0 * a) + 1.0)
-    };
-    if x < 0.0 {
-        -t
-    } else {
-        t
-    }
-}
-
 /// Applies an activation in place.
 #[inline]
 pub fn activate(activation: Activation, xs: &mut [f32]) {
@@ -155,7 +179,7 @@ pub fn activate(activation: Activation, xs: &mut [f32]) {
     }
 }
 
-/// A dense layer whose weights stay in the model bytes.
+/// A dense layer whose weights stay where they are (flash).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dense<'a> {
     /// Input width.
@@ -164,19 +188,18 @@ pub struct Dense<'a> {
     pub outputs: usize,
     /// Activation after the affine map.
     pub activation: Activation,
-    weights: &'a [u8],
-    bias: &'a [u8],
+    weights: Weights<'a>,
+    bias: Weights<'a>,
 }
 
 impl<'a> Dense<'a> {
-    /// A view over exactly `4 * outputs * (inputs + 1)` bytes; `None` if the
-    /// length is wrong.
-    pub fn new(layer: Layer, bytes: &'a [u8]) -> Option<Self> {
+    /// A view over exactly `outputs * (inputs + 1)` floats (the weight
+    /// matrix row-major, then the bias); `None` if the length is wrong.
+    pub fn new(layer: Layer, all: Weights<'a>) -> Option<Self> {
         let inputs = usize::from(layer.inputs);
         let outputs = usize::from(layer.outputs);
-        let w_len = inputs.checked_mul(outputs)?.checked_mul(4)?;
-        let (weights, bias) = bytes.split_at_checked(w_len)?;
-        if bias.len() != outputs.checked_mul(4)? {
+        let (weights, bias) = all.split_at(inputs.checked_mul(outputs)?)?;
+        if bias.len() != outputs {
             return None;
         }
         Some(Self {
@@ -188,38 +211,50 @@ impl<'a> Dense<'a> {
         })
     }
 
+    /// A layer over arrays known at compile time (a build script's
+    /// generated model, evaluated in a `const`); `None` when `weights` is not
+    /// `bias.len() x inputs`.
+    pub const fn from_arrays(
+        activation: Activation,
+        inputs: usize,
+        weights: &'a [f32],
+        bias: &'a [f32],
+    ) -> Option<Self> {
+        let outputs = bias.len();
+        match inputs.checked_mul(outputs) {
+            Some(n) if n == weights.len() => Some(Self {
+                inputs,
+                outputs,
+                activation,
+                weights: Weights::F32(weights),
+                bias: Weights::F32(bias),
+            }),
+            _ => None,
+        }
+    }
+
     /// `W[o][i]`.
     pub fn weight(&self, o: usize, i: usize) -> Option<f32> {
         if i >= self.inputs {
             return None;
         }
-        let at = o.checked_mul(self.inputs)?.checked_add(i)?;
         self.weights
-            .as_chunks::<4>()
-            .0
-            .get(at)
-            .map(|b| f32::from_le_bytes(*b))
+            .get(o.checked_mul(self.inputs)?.checked_add(i)?)
     }
 
     /// `b[o]`.
     pub fn bias(&self, o: usize) -> Option<f32> {
-        self.bias
-            .as_chunks::<4>()
-            .0
-            .get(o)
-            .map(|b| f32::from_le_bytes(*b))
+        self.bias.get(o)
     }
 
-    /// `out = b` (first `outputs` entries).
-    fn load_bias(&self, out: &mut [f32]) {
-        for (o, b) in out.iter_mut().zip(self.bias.as_chunks::<4>().0) {
-            *o = f32::from_le_bytes(*b);
-        }
+    /// Whether the weights are read as native `f32`s (the fast path).
+    pub fn is_aligned(&self) -> bool {
+        matches!(self.weights, Weights::F32(_))
     }
 
     /// `out = activation(W x + b)`; `x` has `inputs`, `out` `outputs` values.
     pub fn apply(&self, x: &[f32], out: &mut [f32]) {
-        self.load_bias(out);
+        self.bias.copy_to(out);
         mat_vec_acc(self.weights, self.inputs, x, out);
         activate(self.activation, out);
     }
@@ -265,12 +300,8 @@ impl<'s, 'a> MlpField<'s, 'a> {
         let Some(first) = layers.first() else {
             return 0;
         };
-        first.load_bias(held);
-        let w_e = first
-            .weights
-            .get(state_dim.saturating_mul(4)..)
-            .unwrap_or_default();
-        mat_vec_acc(w_e, first.inputs, e, held);
+        first.bias.copy_to(held);
+        mat_vec_acc(first.weights.skip(state_dim), first.inputs, e, held);
         first.outputs.min(held.len())
     }
 

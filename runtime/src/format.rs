@@ -1,37 +1,45 @@
-//! The model file: a postcard + serde header, borrowed little-endian f32
-//! weights and (from version 2) borrowed name lists, guarded by postcard's
-//! CRC-32.
+//! The model file: a postcard + serde header, borrowed name lists and
+//! borrowed little-endian f32 weights, guarded by postcard's CRC-32.
 //!
-//! Layout of a version-2 file (every part postcard-encoded, in this order):
+//! Layout of a version-3 file (every part postcard-encoded, in this order):
 //!
 //! | part | encoding |
 //! |---|---|
 //! | magic `NAGO` | 4 raw bytes |
-//! | format version `2` | `u16` varint |
+//! | format version `3` | `u16` varint |
 //! | [`Header`] | postcard struct, fields in declaration order: the version-1 fields (`task` .. `state_bound`), then `time_unit`, `clock`, `reference` |
-//! | weights | varint byte count, then little-endian `f32`s |
 //! | channel names | postcard `str`: varint byte count, UTF-8, names joined by `\n` (empty = none) |
 //! | class names | the same, for a classifier's classes |
+//! | padding | postcard byte sequence of 0–3 zero bytes, so the weights start on a 4-byte boundary of the file |
+//! | weights | varint byte count, then little-endian `f32`s |
 //! | CRC-32 (ISO-HDLC) of everything before it | 4 bytes little-endian |
 //!
-//! A version-1 file is the same without `time_unit`, `clock`, `reference`
-//! and the two name lists; it loads as `time_unit = 1.0`,
-//! `clock = Clock::Number`, `reference = Reference::Global`, no names
-//! (exactly what such a model computed when it was written).
+//! A file stored at a 4-aligned address (flash sections are; see the
+//! firmware's `MODEL` static) therefore has its weights 4-aligned in memory,
+//! and the runtime reads them as `&[f32]` through a checked cast
+//! ([`crate::field::Weights`]); anywhere else they are read byte-wise, with
+//! the same results.
+//!
+//! Older versions, still read:
+//! * version 2: header, weights, channel names, class names (no padding);
+//! * version 1: the header without `time_unit`, `clock`, `reference`, then
+//!   the weights; it loads as `time_unit = 1.0`, `clock = Clock::Number`,
+//!   `reference = Reference::Global`, no names (exactly what such a model
+//!   computed when it was written).
 //!
 //! # Versions
 //!
 //! Any change to the wire layout (a field added, removed, reordered or
 //! re-typed, in the header or around it) is a new [`FORMAT_VERSION`]. The
 //! loader keeps the decode path of every older version (`decode_v1`,
-//! `decode_v2`, ... below, each converting into the one in-memory [`Header`])
+//! `decode_v2`, `decode_v3` below, each converting into the one in-memory [`Header`])
 //! and the tests keep a frozen file of every version with its golden outputs
 //! (`runtime/tests/fixtures`, `runtime/tests/compat.rs`), so a model on a
 //! device never stops loading. A version newer than this build is refused
 //! with [`LoadError::NewerVersion`]; version 0 never existed
 //! ([`LoadError::UnsupportedVersion`]). When [`Header`] itself changes for a
-//! version 3, freeze today's layout as a private `HeaderV2` (like
-//! `HeaderV1`) for `decode_v2`.
+//! later version, freeze today's layout as a private `HeaderV2` (like
+//! `HeaderV1`) for `decode_v2` and `decode_v3`.
 //!
 //! The loader checks, in order: length, magic, CRC, version, header decode,
 //! weight bytes against the layer shapes (checked arithmetic, so absurd
@@ -67,7 +75,7 @@ use serde::{Deserialize, Serialize, Serializer};
 pub const MAGIC: [u8; 4] = *b"NAGO";
 /// The format version this build writes and the newest it reads (it reads
 /// every version from 1 up).
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Longest channel or class name, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 64;
 /// Most input channels a model may have.
@@ -132,7 +140,7 @@ pub enum Clock {
 
 /// Everything about a model except its weights and names.
 ///
-/// Its serde form is the version-2 wire header: the field order below is
+/// Its serde form is the wire header of versions 2 and 3: the field order below is
 /// the file layout, so it changes only with a new [`FORMAT_VERSION`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Header {
@@ -602,29 +610,54 @@ impl Serialize for Joined<'_> {
     }
 }
 
-/// The framed version-2 message without the CRC.
-type Message<'h, 'w, 'n> = (
-    [u8; 4],
-    u16,
-    &'h Header,
-    LeBytes<'w>,
-    Joined<'n>,
-    Joined<'n>,
-);
+/// Zero bytes (a postcard byte sequence) that put the weights on a 4-byte
+/// boundary of the file.
+struct Pad(usize);
+
+impl Serialize for Pad {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0))?;
+        for _ in 0..self.0 {
+            seq.serialize_element(&0u8)?;
+        }
+        seq.end()
+    }
+}
+
+/// Bytes of postcard's varint for `n`.
+fn varint_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut rest = n >> 7;
+    while rest > 0 {
+        rest >>= 7;
+        len += 1;
+    }
+    len
+}
+
+/// The message before the padding: everything but the weights.
+type Front<'h, 'n> = ([u8; 4], u16, &'h Header, Joined<'n>, Joined<'n>);
+
+/// The framed current-version message without the CRC.
+type Message<'h, 'w, 'n> = (Front<'h, 'n>, Pad, LeBytes<'w>);
 
 fn message<'h, 'w, 'n>(
     header: &'h Header,
     weights: &'w [f32],
     names: &Names<'n>,
-) -> Message<'h, 'w, 'n> {
-    (
+) -> Result<Message<'h, 'w, 'n>, EncodeError> {
+    let front = (
         MAGIC,
         FORMAT_VERSION,
         header,
-        LeBytes(weights),
         Joined(names.channels),
         Joined(names.classes),
-    )
+    );
+    let front_len = postcard::serialize_with_flavor(&front, postcard::ser_flavors::Size::default())
+        .map_err(EncodeError::Serialize)?;
+    // The pad's own one-byte length, then the weights' byte count.
+    let before = front_len + 1 + varint_len(weights.len().saturating_mul(4));
+    Ok((front, Pad((4 - before % 4) % 4), LeBytes(weights)))
 }
 
 fn check_for_encode(
@@ -653,7 +686,7 @@ pub fn encoded_len(
 ) -> Result<usize, EncodeError> {
     check_for_encode(header, weights, names)?;
     let len = postcard::serialize_with_flavor(
-        &message(header, weights, names),
+        &message(header, weights, names)?,
         postcard::ser_flavors::Size::default(),
     )
     .map_err(EncodeError::Serialize)?;
@@ -677,7 +710,7 @@ pub fn encode(
             found: out.len(),
         });
     }
-    postcard::to_slice_crc32(&message(header, weights, names), out, CRC.digest())
+    postcard::to_slice_crc32(&message(header, weights, names)?, out, CRC.digest())
         .map(|written| written.len())
         .map_err(EncodeError::Serialize)
 }
@@ -693,6 +726,22 @@ pub fn encode_to_vec(
     let len = encode(header, weights, names, &mut out)?;
     out.truncate(len);
     Ok(out)
+}
+
+/// A loaded model written again in the current [`FORMAT_VERSION`]: the same
+/// header, weights and names, so it computes the same bits (and a format-3
+/// file gets its weights aligned).
+#[cfg(feature = "alloc")]
+pub fn upgrade_to_vec(model: &crate::Model<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    use alloc::vec::Vec;
+    let weights: Vec<f32> = le_f32s(model.weight_bytes()).collect();
+    let channels: Vec<&str> = model.channel_names().collect();
+    let classes: Vec<&str> = model.class_names().collect();
+    let names = Names {
+        channels: &channels,
+        classes: &classes,
+    };
+    encode_to_vec(model.header(), &weights, &names)
 }
 
 /// A checked file: the header (every version converted to the current
@@ -747,6 +796,22 @@ fn decode_v2(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
     })
 }
 
+/// Version 3: the version-2 header, names, then zero padding and the
+/// weights on a 4-byte boundary of the file.
+fn decode_v3(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
+    let (((_, _, header, channel_names, class_names), _, weights), rest) =
+        postcard::take_from_bytes::<(([u8; 4], u16, Header, &str, &str), &[u8], &[u8])>(body)
+            .map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    Ok(Decoded {
+        header,
+        weights,
+        channel_names,
+        class_names,
+        version: 3,
+    })
+}
+
 /// Decodes and validates a file of any supported version.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
     if bytes.len() < MIN_FILE_LEN {
@@ -776,6 +841,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
     let decoded = match version {
         1 => decode_v1(body)?,
         2 => decode_v2(body)?,
+        3 => decode_v3(body)?,
         v if v > FORMAT_VERSION => {
             return Err(LoadError::NewerVersion {
                 found: v,

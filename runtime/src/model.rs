@@ -1,13 +1,15 @@
 //! A validated, zero-copy view over a model file.
 
 use crate::error::{Block, LoadError};
-use crate::field::Dense;
+use crate::field::{Dense, Weights};
 use crate::format::{self, Header, Task, MAX_LAYERS};
-use crate::solver::{self, substeps};
+use crate::net::Net;
+use crate::solver;
 use heapless::Vec;
 
 /// A model checked end to end by [`Model::from_bytes`]; its weights stay in
-/// the caller's bytes (flash on a chip) and are read with `f32::from_le_bytes`.
+/// the caller's bytes (flash on a chip), read as `f32`s in place when the
+/// file is format 3 and stored 4-aligned ([`Weights`]).
 #[derive(Clone, Debug)]
 pub struct Model<'a> {
     header: Header,
@@ -39,17 +41,18 @@ impl<'a> Model<'a> {
         let mut encoder = Vec::new();
         let mut field = Vec::new();
         let mut decoder = Vec::new();
+        let all = Weights::from_le_bytes(weights);
         for placed in format::placed(&header) {
             let p = placed?;
-            let start = p.offset.checked_mul(4).ok_or(LoadError::SizeOverflow)?;
-            let len = p.count.checked_mul(4).ok_or(LoadError::SizeOverflow)?;
-            let end = start.checked_add(len).ok_or(LoadError::SizeOverflow)?;
             let mismatch = LoadError::WeightBytes {
-                expected: end,
+                expected: p.offset.saturating_add(p.count).saturating_mul(4),
                 found: weights.len(),
             };
-            let bytes = weights.get(start..end).ok_or(mismatch.clone())?;
-            let dense = Dense::new(p.layer, bytes).ok_or(mismatch)?;
+            let (layer, _) = all
+                .skip(p.offset)
+                .split_at(p.count)
+                .ok_or(mismatch.clone())?;
+            let dense = Dense::new(p.layer, layer).ok_or(mismatch)?;
             let block = match p.block {
                 Block::Encoder => &mut encoder,
                 Block::Field => &mut field,
@@ -81,6 +84,28 @@ impl<'a> Model<'a> {
         &self.header
     }
 
+    /// What a prediction reads, borrowed from this model.
+    pub fn net(&self) -> Net<'_> {
+        let h = &self.header;
+        Net {
+            channels: usize::from(h.channels),
+            window: usize::from(h.window),
+            state_dim: usize::from(h.state_dim),
+            output_len: self.output_len,
+            forecast: matches!(h.task, Task::Forecast { .. }),
+            sample_dt: h.sample_dt,
+            time_unit: h.time_unit,
+            state_bound: h.state_bound,
+            solver: h.solver,
+            reference: h.reference,
+            mean: &h.mean,
+            std: &h.std,
+            encoder: &self.encoder,
+            field: &self.field,
+            decoder: &self.decoder,
+        }
+    }
+
     /// The format version of the file the model was loaded from.
     pub fn format_version(&self) -> u16 {
         self.version
@@ -96,7 +121,7 @@ impl<'a> Model<'a> {
     /// (`sample_dt * time_unit`): what to pass to [`crate::Session::push`]
     /// for data sampled like the training data.
     pub fn nominal_gap(&self) -> f32 {
-        self.header.sample_dt * self.header.time_unit
+        self.net().nominal_gap()
     }
 
     /// Name of class `i`, if the file names its classes.
@@ -177,32 +202,16 @@ impl<'a> Model<'a> {
     /// Evaluations of the field for one prediction on regularly sampled data
     /// (every gap = `sample_dt`).
     pub fn evals_per_prediction(&self) -> u64 {
-        let steps = substeps(self.header.sample_dt, self.header.solver.max_step)
-            .map_or(0, |(m, _)| u64::from(m));
-        u64::from(self.header.window)
-            .saturating_mul(steps)
-            .saturating_mul(u64::from(self.evals_per_step()))
+        self.net().evals_per_prediction()
     }
 
     /// The `STATE` capacity a [`crate::Session`] needs: the widest vector.
     pub fn state_capacity_needed(&self) -> usize {
-        self.encoder
-            .iter()
-            .chain(&self.field)
-            .chain(&self.decoder)
-            .flat_map(|l| [l.inputs, l.outputs])
-            .chain([
-                self.channels(),
-                self.state_dim(),
-                self.encoded_dim(),
-                self.output_len,
-            ])
-            .max()
-            .unwrap_or(0)
+        self.net().state_capacity_needed()
     }
 
     /// The `WINDOW` capacity a [`crate::Session`] needs: `window * channels`.
     pub fn window_capacity_needed(&self) -> usize {
-        self.window().saturating_mul(self.channels())
+        self.net().window_capacity_needed()
     }
 }

@@ -4,76 +4,62 @@ use crate::error::{LoadError, RunError};
 use crate::field::{run_layers, MlpField};
 use crate::format::MAX_CHANNELS;
 use crate::model::Model;
+use crate::net::Net;
 use crate::normalise::{self, Reference};
 use crate::solver::{model_gap, substeps, AnySolver, Solver};
 use heapless::Deque;
 
-/// Runs a [`Model`] with no heap: every buffer is sized by the two capacities.
+/// Runs a model with no heap: every buffer is sized by the two capacities.
 ///
 /// * `STATE` — the widest vector the model needs
-///   ([`Model::state_capacity_needed`]): state, layer outputs, stages.
+///   ([`Net::state_capacity_needed`]): state, layer outputs, stages.
 /// * `WINDOW` — sample values the ring holds, at least `window * channels`
-///   ([`Model::window_capacity_needed`]).
+///   ([`Net::window_capacity_needed`]).
 ///
 /// RAM is about `(4 * STATE + 6 * STATE + 2 * WINDOW) * 4` bytes.
 pub struct Session<'m, const STATE: usize, const WINDOW: usize> {
-    model: &'m Model<'m>,
+    net: Net<'m>,
     samples: Deque<f32, WINDOW>,
     /// Gaps already converted to solver time.
     gaps: Deque<f32, WINDOW>,
-    engine: Engine<STATE>,
-}
-
-/// Scratch for one pass over a window.
-struct Engine<const S: usize> {
-    solver: AnySolver<S>,
-    y: [f32; S],
-    e: [f32; S],
-    held: [f32; S],
-    a: [f32; S],
-    b: [f32; S],
+    runner: Runner<STATE>,
 }
 
 impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
-    /// A session for `model`; refuses a model wider or longer than the capacities.
+    /// A session for a loaded `model`; refuses a model wider or longer than
+    /// the capacities.
     pub fn new(model: &'m Model<'m>) -> Result<Self, LoadError> {
-        for (what, capacity, need) in [
-            ("STATE", STATE, model.state_capacity_needed()),
-            ("WINDOW", WINDOW, model.window_capacity_needed()),
-        ] {
-            if capacity < need {
-                return Err(LoadError::Capacity {
-                    what,
-                    capacity,
-                    need,
-                });
-            }
+        Self::from_net(model.net())
+    }
+
+    /// A session for any [`Net`] (a compiled model's `static`, say).
+    pub fn from_net(net: Net<'m>) -> Result<Self, LoadError> {
+        let need = net.window_capacity_needed();
+        if WINDOW < need {
+            return Err(LoadError::Capacity {
+                what: "WINDOW",
+                capacity: WINDOW,
+                need,
+            });
         }
         Ok(Self {
-            model,
+            runner: Runner::new(&net)?,
+            net,
             samples: Deque::new(),
             gaps: Deque::new(),
-            engine: Engine {
-                solver: AnySolver::from_spec(&model.header().solver),
-                y: [0.0; STATE],
-                e: [0.0; STATE],
-                held: [0.0; STATE],
-                a: [0.0; STATE],
-                b: [0.0; STATE],
-            },
         })
     }
 
-    /// The model.
-    pub fn model(&self) -> &'m Model<'m> {
-        self.model
+    /// The model this session runs.
+    pub fn net(&self) -> &Net<'m> {
+        &self.net
     }
 
     /// Samples currently held (at most the model's window).
     pub fn len(&self) -> usize {
         self.samples
             .len()
-            .checked_div(self.model.channels())
+            .checked_div(self.net.channels)
             .unwrap_or(0)
     }
 
@@ -84,7 +70,7 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
 
     /// Whether a full window is held, so [`Self::predict`] can run.
     pub fn is_ready(&self) -> bool {
-        self.len() >= self.model.window()
+        self.len() >= self.net.window
     }
 
     /// Forgets every sample.
@@ -94,19 +80,19 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
     }
 
     /// Appends a sample taken `dt` after the previous one, `dt` in the
-    /// user's time units ([`Model::nominal_gap`] for regular sampling; the
+    /// user's time units ([`Net::nominal_gap`] for regular sampling; the
     /// oldest sample drops out once the window is full). On error nothing
     /// changes.
     pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
-        check_sample(self.model, sample, 0)?;
-        let dt = solver_gap(self.model, dt)?;
+        check_sample(&self.net, sample, 0)?;
+        let dt = solver_gap(&self.net, dt)?;
         if self.is_ready() {
-            for _ in 0..self.model.channels() {
+            for _ in 0..self.net.channels {
                 self.samples.pop_front();
             }
             self.gaps.pop_front();
         }
-        // Cannot overflow: `new` checked WINDOW >= window * channels.
+        // Cannot overflow: `from_net` checked WINDOW >= window * channels.
         for v in sample {
             let _ = self.samples.push_back(*v);
         }
@@ -120,19 +106,19 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
         if !self.is_ready() {
             return Err(RunError::NotReady {
                 have: self.len(),
-                need: self.model.window(),
+                need: self.net.window,
             });
         }
-        check_out(self.model, out)?;
-        let c = self.model.channels();
+        check_out(&self.net, out)?;
+        let c = self.net.channels;
         let last = self
             .samples
             .iter()
             .skip(self.samples.len().saturating_sub(c));
-        let reference = references(self.model, last.copied());
+        let reference = references(&self.net, last.copied());
         // The first gap reaches outside the window: the model uses sample_dt.
-        self.engine.run(
-            self.model,
+        self.runner.run(
+            &self.net,
             self.samples.iter().copied(),
             self.gaps.iter().skip(1).copied(),
             &reference,
@@ -140,21 +126,64 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
         )
     }
 
-    /// Runs a whole window given at once (`window * channels` values ordered
-    /// `[n][c]`), ignoring and keeping the held samples. `gaps[n]` is the time
-    /// since sample `n - 1` in the user's units (`gaps[0]` is ignored: the
-    /// window's first step is `sample_dt`); `None` means every gap is the
-    /// nominal one.
+    /// [`Runner::run_window`] with this session's model and buffers,
+    /// ignoring and keeping the held samples.
     pub fn run_window(
         &mut self,
         samples: &[f32],
         gaps: Option<&[f32]>,
         out: &mut [f32],
     ) -> Result<usize, RunError> {
-        let model = self.model;
-        let c = model.channels();
-        let window = model.window();
-        let expected = model.window_capacity_needed();
+        self.runner.run_window(&self.net, samples, gaps, out)
+    }
+}
+
+/// The buffers of one pass over a window, without a sample ring: what a
+/// device that hands over whole windows needs (`STATE` as for [`Session`]).
+pub struct Runner<const S: usize> {
+    solver: AnySolver<S>,
+    y: [f32; S],
+    e: [f32; S],
+    held: [f32; S],
+    a: [f32; S],
+    b: [f32; S],
+}
+
+impl<const S: usize> Runner<S> {
+    /// Buffers for `net`; refuses a model wider than `S`.
+    pub fn new(net: &Net<'_>) -> Result<Self, LoadError> {
+        let need = net.state_capacity_needed();
+        if S < need {
+            return Err(LoadError::Capacity {
+                what: "STATE",
+                capacity: S,
+                need,
+            });
+        }
+        Ok(Self {
+            solver: AnySolver::from_spec(&net.solver),
+            y: [0.0; S],
+            e: [0.0; S],
+            held: [0.0; S],
+            a: [0.0; S],
+            b: [0.0; S],
+        })
+    }
+
+    /// Runs a whole window given at once (`window * channels` values ordered
+    /// `[n][c]`). `gaps[n]` is the time since sample `n - 1` in the user's
+    /// units (`gaps[0]` is ignored: the window's first step is `sample_dt`);
+    /// `None` means every gap is the nominal one. `net` must be the one the
+    /// runner was made for.
+    pub fn run_window(
+        &mut self,
+        net: &Net<'_>,
+        samples: &[f32],
+        gaps: Option<&[f32]>,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let c = net.channels;
+        let expected = net.window_capacity_needed();
         if samples.len() != expected {
             return Err(RunError::WindowLength {
                 what: "samples",
@@ -163,60 +192,57 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
             });
         }
         for (n, sample) in samples.chunks(c.max(1)).enumerate() {
-            check_sample(model, sample, n)?;
+            check_sample(net, sample, n)?;
         }
-        let dt = model.header().sample_dt;
         if let Some(gaps) = gaps {
-            if gaps.len() != window {
+            if gaps.len() != net.window {
                 return Err(RunError::WindowLength {
                     what: "gaps",
-                    expected: window,
+                    expected: net.window,
                     found: gaps.len(),
                 });
             }
             for gap in gaps.iter().skip(1) {
-                solver_gap(model, *gap)?;
+                solver_gap(net, *gap)?;
             }
         }
-        check_out(model, out)?;
-        let unit = model.time_unit();
+        check_out(net, out)?;
         let given = gaps.unwrap_or_default().iter().skip(1);
         let gaps = given
-            .map(|g| model_gap(*g, unit))
-            .chain(core::iter::repeat(dt));
+            .map(|g| model_gap(*g, net.time_unit))
+            .chain(core::iter::repeat(net.sample_dt));
         let last = samples.iter().skip(samples.len().saturating_sub(c));
-        let reference = references(model, last.copied());
-        self.engine
-            .run(model, samples.iter().copied(), gaps, &reference, out)
+        let reference = references(net, last.copied());
+        self.run(net, samples.iter().copied(), gaps, &reference, out)
     }
 }
 
 /// A gap in the user's units, checked, as solver time. Refuses a gap that
 /// is not finite and positive before and after the conversion, or that needs
 /// too many sub-steps.
-fn solver_gap(model: &Model<'_>, gap: f32) -> Result<f32, RunError> {
+fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
     if !(gap.is_finite() && gap > 0.0) {
         return Err(RunError::BadGap { gap });
     }
-    let converted = model_gap(gap, model.time_unit());
-    substeps(converted, model.header().solver.max_step)?;
+    let converted = model_gap(gap, net.time_unit);
+    substeps(converted, net.solver.max_step)?;
     Ok(converted)
 }
 
 /// Per-channel reference `r` of a window from its last sample: 0 for
 /// [`Reference::Global`], the last value for [`Reference::LastValue`].
-fn references(model: &Model<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
+fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
     let mut r = [0.0f32; MAX_CHANNELS];
-    if model.header().reference == Reference::LastValue {
+    if net.reference == Reference::LastValue {
         r.iter_mut().zip(last).for_each(|(r, x)| *r = x);
     }
     r
 }
 
-fn check_sample(model: &Model<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
-    if sample.len() != model.channels() {
+fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
+    if sample.len() != net.channels {
         return Err(RunError::SampleLength {
-            expected: model.channels(),
+            expected: net.channels,
             found: sample.len(),
         });
     }
@@ -226,10 +252,10 @@ fn check_sample(model: &Model<'_>, sample: &[f32], n: usize) -> Result<(), RunEr
     }
 }
 
-fn check_out(model: &Model<'_>, out: &[f32]) -> Result<(), RunError> {
-    if out.len() < model.output_len() {
+fn check_out(net: &Net<'_>, out: &[f32]) -> Result<(), RunError> {
+    if out.len() < net.output_len {
         Err(RunError::OutputTooSmall {
-            need: model.output_len(),
+            need: net.output_len,
             found: out.len(),
         })
     } else {
@@ -237,45 +263,44 @@ fn check_out(model: &Model<'_>, out: &[f32]) -> Result<(), RunError> {
     }
 }
 
-impl<const S: usize> Engine<S> {
+impl<const S: usize> Runner<S> {
     /// One pass: zero state, every sample's gap integrated with its encoding
     /// held, then the decoder. `gaps` yields the gaps of samples 1.. in
     /// solver time; `reference` is each channel's `r` for
     /// [`normalise::input`] and [`normalise::output`].
     fn run(
         &mut self,
-        model: &Model<'_>,
+        net: &Net<'_>,
         values: impl Iterator<Item = f32>,
         gaps: impl Iterator<Item = f32>,
         reference: &[f32; MAX_CHANNELS],
         out: &mut [f32],
     ) -> Result<usize, RunError> {
-        let header = model.header();
-        let (c, d, e_dim) = (model.channels(), model.state_dim(), model.encoded_dim());
-        let max_step = header.solver.max_step;
-        let bound = header.state_bound;
+        let (c, d, e_dim) = (net.channels, net.state_dim, net.encoded_dim());
+        let max_step = net.solver.max_step;
+        let bound = net.state_bound;
         let mut values = values;
-        let mut gaps = core::iter::once(header.sample_dt).chain(gaps);
+        let mut gaps = core::iter::once(net.sample_dt).chain(gaps);
         self.solver.reset();
         let y = self.y.get_mut(..d).unwrap_or_default();
         y.fill(0.0);
         let mut t = 0.0f32;
-        for sample in 0..model.window() {
-            let gap = gaps.next().unwrap_or(header.sample_dt);
-            let stats = header.mean.iter().zip(&header.std).zip(reference);
+        for sample in 0..net.window {
+            let gap = gaps.next().unwrap_or(net.sample_dt);
+            let stats = net.mean.iter().zip(net.std).zip(reference);
             for (x, ((m, s), r)) in self.a.iter_mut().zip(stats).take(c) {
                 // A missing value (never: callers pass whole windows) reads as the mean.
                 let v = values.next().unwrap_or(*m + *r);
                 *x = normalise::input(v, *r, *m, *s);
             }
-            let encoded = run_layers(model.encoder(), c, &mut self.a, &mut self.b);
+            let encoded = run_layers(net.encoder, c, &mut self.a, &mut self.b);
             for (e, v) in self.e.iter_mut().zip(encoded) {
                 *e = *v;
             }
             let e = self.e.get(..e_dim).unwrap_or_default();
-            let held = MlpField::hold(model.field(), d, e, &mut self.held);
+            let held = MlpField::hold(net.field, d, e, &mut self.held);
             let held = self.held.get(..held).unwrap_or_default();
-            let mut field = MlpField::new(model.field(), held, d, &mut self.a, &mut self.b);
+            let mut field = MlpField::new(net.field, held, d, &mut self.a, &mut self.b);
             let (m, h) = substeps(gap, max_step)?;
             for step in 0..m {
                 self.solver.step(&mut field, t, h, y)?;
@@ -296,15 +321,15 @@ impl<const S: usize> Engine<S> {
             }
         }
         self.a.iter_mut().zip(y.iter()).for_each(|(a, y)| *a = *y);
-        let decoded = run_layers(model.decoder(), d, &mut self.a, &mut self.b);
-        let len = model.output_len();
+        let decoded = run_layers(net.decoder, d, &mut self.a, &mut self.b);
+        let len = net.output_len;
         let out = out.get_mut(..len).unwrap_or_default();
         for (o, v) in out.iter_mut().zip(decoded) {
             *o = *v;
         }
-        if model.is_forecast() {
+        if net.forecast {
             for row in out.chunks_mut(c.max(1)) {
-                let stats = header.mean.iter().zip(&header.std).zip(reference);
+                let stats = net.mean.iter().zip(net.std).zip(reference);
                 for (o, ((m, s), r)) in row.iter_mut().zip(stats) {
                     *o = normalise::output(*o, *r, *m, *s);
                 }

@@ -119,7 +119,7 @@ fn version_1_files_load_with_version_1_meaning() {
     h2.clock = Clock::Number;
     let v2 = encode(&h2, &w);
     let model2 = Model::from_bytes(&v2).unwrap();
-    assert_eq!(model2.format_version(), 2);
+    assert_eq!(model2.format_version(), FORMAT_VERSION);
     assert_eq!(model2.header(), header);
     let x: Vec<f32> = (0..10).map(|i| (i as f32 * 0.7).sin()).collect();
     let gaps = [0.1, 0.05, 0.2, 0.1, 0.15];

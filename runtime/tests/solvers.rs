@@ -197,7 +197,7 @@ fn nag_without_scaling_is_inconsistent() {
 /// A nonlinear f32 test field: a damped pendulum.
 fn pendulum(_t: f32, y: &[f32], o: &mut [f32]) {
     o[0] = y[1];
-    o[1] = -nagode::field::tanh(y[0]) * 3.0 - 0.1 * y[1];
+    o[1] = -nagode::tanh::tanh(y[0]) * 3.0 - 0.1 * y[1];
 }
 
 #[test]

@@ -1,9 +1,28 @@
 //! The runtime's dense kernel (`nagode::field::mat_vec_acc`, tuned for
 //! Cortex-M) gives bit for bit what the plain row-by-row definition gives,
 //! for any shape: short last rows, `x` longer or shorter than a row, more
-//! outputs than rows. The firmware's parity tests rely on its summation order.
+//! outputs than rows, on both weight paths (native `f32`s and little-endian
+//! bytes at any alignment). The firmware's parity tests rely on its
+//! summation order.
 
+use nagode::field::{mat_vec_acc, Weights};
 use proptest::prelude::*;
+
+/// The whole floats of little-endian bytes.
+fn floats(w: &[u8]) -> Vec<f32> {
+    w.chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// `mat_vec_acc` on the byte path and on the `f32` path; both results.
+fn both_paths(w: &[u8], stride: usize, x: &[f32], acc: &[f32]) -> [Vec<f32>; 2] {
+    let mut le = acc.to_vec();
+    mat_vec_acc(Weights::Le(w), stride, x, &mut le);
+    let mut native = acc.to_vec();
+    mat_vec_acc(Weights::F32(&floats(w)), stride, x, &mut native);
+    [le, native]
+}
 
 /// The definition: row `o` starts at float `o * stride`; each row sums its
 /// products in column order, starting from the accumulator.
@@ -11,11 +30,7 @@ fn reference(w: &[u8], stride: usize, x: &[f32], out: &mut [f32]) {
     if stride == 0 {
         return;
     }
-    let floats: Vec<f32> = w
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    for (acc, row) in out.iter_mut().zip(floats.chunks(stride)) {
+    for (acc, row) in out.iter_mut().zip(floats(w).chunks(stride)) {
         let mut s = *acc;
         for (wi, xi) in row.iter().zip(x) {
             s += wi * xi;
@@ -46,10 +61,10 @@ proptest! {
         w.extend(std::iter::repeat_n(0x3f, extra_bytes));
         let mut expected = acc.clone();
         reference(&w, stride, &x, &mut expected);
-        let mut got = acc.clone();
-        nagode::field::mat_vec_acc(&w, stride, &x, &mut got);
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-        prop_assert_eq!(bits(&got), bits(&expected));
+        for got in both_paths(&w, stride, &x, &acc) {
+            prop_assert_eq!(bits(&got), bits(&expected));
+        }
     }
 
     #[test]
@@ -58,9 +73,13 @@ proptest! {
         let mut w = vec![0u8; offset];
         w.extend(floats.iter().flat_map(|f| f.to_le_bytes()));
         let x: Vec<f32> = (0..n).map(|i| 1.0 / (i as f32 + 1.0)).collect();
-        let (mut expected, mut got) = (vec![0.25; n], vec![0.25; n]);
+        let mut expected = vec![0.25; n];
         reference(&w[offset..], n, &x, &mut expected);
-        nagode::field::mat_vec_acc(&w[offset..], n, &x, &mut got);
-        prop_assert_eq!(got, expected);
+        let mut got = vec![0.25; n];
+        mat_vec_acc(Weights::from_le_bytes(&w[offset..]), n, &x, &mut got);
+        prop_assert_eq!(&got, &expected);
+        for got in both_paths(&w[offset..], n, &x, &[0.25; 20][..n]) {
+            prop_assert_eq!(&got, &expected);
+        }
     }
 }

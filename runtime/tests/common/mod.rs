@@ -135,8 +135,9 @@ fn frame(message: &impl serde::Serialize, len_hint: usize) -> Vec<u8> {
 
 /// Frames any header, version and weight bytes exactly like the encoder but
 /// without its validation: for building hostile files. Version 1 gets the
-/// version-1 layout (the header without the version-2 fields, no names);
-/// any other version the version-2 layout with no names.
+/// version-1 layout (the header without the version-2 fields, no names),
+/// version 2 the version-2 layout, any other version the version-3 layout,
+/// both with no names.
 pub fn raw_file(version: u16, header: &Header, weight_bytes: &[u8]) -> Vec<u8> {
     if version == 1 {
         let h = header;
@@ -160,7 +161,9 @@ pub fn raw_file(version: u16, header: &Header, weight_bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A version-2 layout file with arbitrary raw name lists (newline-joined), unchecked.
+/// A file with arbitrary raw name lists (newline-joined), unchecked: the
+/// version-2 layout for version 2, else the version-3 one (names, then zero
+/// padding to put the weights on a 4-byte boundary, then the weights).
 pub fn raw_named(
     version: u16,
     header: &Header,
@@ -168,17 +171,30 @@ pub fn raw_named(
     channels: &str,
     classes: &str,
 ) -> Vec<u8> {
-    frame(
-        &(
-            format::MAGIC,
-            version,
-            header,
-            weight_bytes,
-            channels,
-            classes,
-        ),
-        weight_bytes.len() + channels.len() + classes.len(),
+    let hint = weight_bytes.len() + channels.len() + classes.len();
+    if version == 2 {
+        return frame(
+            &(
+                format::MAGIC,
+                version,
+                header,
+                weight_bytes,
+                channels,
+                classes,
+            ),
+            hint,
+        );
+    }
+    let front = (format::MAGIC, version, header, channels, classes);
+    let front_len =
+        postcard::serialize_with_flavor(&front, postcard::ser_flavors::Size::default()).unwrap();
+    let count_len = postcard::serialize_with_flavor(
+        &weight_bytes.len(),
+        postcard::ser_flavors::Size::default(),
     )
+    .unwrap();
+    let pad = vec![0u8; (4 - (front_len + 1 + count_len) % 4) % 4];
+    frame(&(front, pad.as_slice(), weight_bytes), hint)
 }
 
 /// A version-2 layout file whose name lists are arbitrary bytes (e.g. not

@@ -1,7 +1,9 @@
 //! Writes the deterministic stand-in models into `firmware/models/`:
 //! `seeded_ecg.nagode`, `sine16.nagode` and (format 2, with names)
 //! `named_classifier.nagode`. Same bytes on every run.
-//! `default.nagode` is the trainer's model and is never written here.
+//! `default.nagode` is the trainer's model: it is only rewritten in the
+//! current format version when it is older (same header, weights and names,
+//! so the same outputs).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,6 +29,13 @@ fn run() -> Result<(), String> {
     write(&dir.join("sine16.nagode"), &sine)?;
     let classifier = integration::models::named_classifier(&series).map_err(|e| e.to_string())?;
     write(&dir.join("named_classifier.nagode"), &classifier)?;
+    let default = dir.join("default.nagode");
+    let bytes = std::fs::read(&default).map_err(|e| format!("{}: {e}", default.display()))?;
+    let model = nagode::Model::from_bytes(&bytes).map_err(|e| e.to_string())?;
+    if model.format_version() < nagode::format::FORMAT_VERSION {
+        let upgraded = nagode::format::upgrade_to_vec(&model).map_err(|e| e.to_string())?;
+        write(&default, &upgraded)?;
+    }
     Ok(())
 }
 
