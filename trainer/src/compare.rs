@@ -2,15 +2,22 @@
 //! comparable or better accuracy than fixed-step explicit solvers and a
 //! ResNet) re-run on the same data, model size and budget over several
 //! seeds; and `trainer irregular`, the irregular-sampling demonstration.
+//!
+//! A comparison is an ordered list of independent jobs (per data set: one
+//! iteration timing, then every solver x learning rate x seed run), run in
+//! parallel, or cut into shards whose results files `trainer merge` turns
+//! into the same report (`crate::sweep`).
 
 use crate::app::{self, AppError, RunConfig, Source};
 use crate::data::{self, Builtin, Problem, TaskKind};
 use crate::export::write_atomic;
 use crate::plot::{self, Line};
 use crate::solver::SolverChoice;
-use crate::train::{self, EpochLog, TrainCfg};
-use clap::Args;
+use crate::sweep::{self, Shard};
+use crate::train::{self, TrainCfg};
+use clap::{Args, ValueEnum};
 use dfdx::prelude::Cpu;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -55,12 +62,41 @@ pub struct CompareArgs {
     /// Epochs per run (the shared budget; no early stopping).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Runs at once (0: one per core; 1: one after the other). The numbers
+    /// do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Run only shard I of N (0-based: the jobs whose index mod N is I) and
+    /// write its results to `--results` instead of a report; `trainer merge`
+    /// makes the report from all N files.
+    #[arg(long, value_name = "I/N", requires = "results")]
+    pub shard: Option<Shard>,
+    /// Results file (JSON) of this run or shard, for `trainer merge`.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Where a comparison's report goes.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
     /// Markdown report.
     #[arg(long, default_value = "trainer/COMPARE.md")]
     pub markdown: PathBuf,
     /// Folder for the PNG plots (linked from the report by a path relative to it).
     #[arg(long, default_value = "trainer/compare")]
     pub plots: PathBuf,
+}
+
+/// Options of `merge`.
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The results files of every shard of one `compare --shard I/N` sweep.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// The settings for `--csv`: `train`'s data-derived defaults, no early
@@ -161,15 +197,148 @@ fn iteration_times(
         .collect())
 }
 
-/// One run's record.
+/// One run's record (f32 figures widened to f64, exactly).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct RunRecord {
-    history: Vec<EpochLog>,
-    /// Best validation loss (the kept model's).
-    best_val: f32,
-    test_metric: f32,
+    /// Validation loss after each epoch (epoch k + 1 at index k).
+    val_loss: Vec<f64>,
+    #[serde(deserialize_with = "nan_as_null")]
+    test_metric: f64,
+    /// Training wall time: a measurement, not a result.
     seconds: f64,
     params: usize,
     evals: usize,
+}
+
+impl RunRecord {
+    /// Best validation loss (the kept model's).
+    fn best_val(&self) -> f64 {
+        self.val_loss.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// What the report needs of a data set besides its runs: the timing job's
+/// result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SetInfo {
+    /// The problem's name (seed 0).
+    name: String,
+    train_windows: usize,
+    /// The naive baseline on seed 0's test part.
+    #[serde(deserialize_with = "nan_as_null")]
+    naive: f64,
+    /// Iterations per epoch.
+    batches: usize,
+    /// Median seconds per training iteration, per solver (a measurement).
+    iteration: Vec<f64>,
+}
+
+/// JSON has no NaN: serde_json writes null, read back as NaN.
+fn nan_as_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// One independent unit of a comparison; indices into the data sets,
+/// `--solvers` and `--lrs`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Job {
+    /// Time an iteration of every solver on a data set (and describe it).
+    Timing { set: usize },
+    /// Train one solver at one learning rate on one seed.
+    Run {
+        set: usize,
+        solver: usize,
+        lr: usize,
+        seed: u64,
+    },
+}
+
+/// A job's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Outcome {
+    Set(SetInfo),
+    Run(RunRecord),
+}
+
+/// The results files' `format`.
+const FORMAT: &str = "trainer compare 1";
+
+/// Every job of the comparison, in the order of the report. Every
+/// learning rate runs on every seed although the report keeps one per
+/// solver (the best on seed 0): so no job waits for another.
+fn job_list(a: &CompareArgs, sets: usize) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for set in 0..sets {
+        jobs.push(Job::Timing { set });
+        for solver in 0..a.solvers.len() {
+            for lr in 0..a.lrs.len() {
+                jobs.extend((0..a.seeds).map(|seed| Job::Run {
+                    set,
+                    solver,
+                    lr,
+                    seed,
+                }));
+            }
+        }
+    }
+    jobs
+}
+
+/// `cfg` with the seed that draws the split and the synthetic data.
+fn seeded(cfg: &RunConfig, seed: u64) -> RunConfig {
+    RunConfig {
+        train: TrainCfg {
+            seed,
+            ..cfg.train.clone()
+        },
+        ..cfg.clone()
+    }
+}
+
+fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<Outcome, AppError> {
+    match *job {
+        Job::Timing { set } => {
+            let cfg = &sets[set].1;
+            let p = app::load_problem(&seeded(cfg, 0))?;
+            let batches = p
+                .train
+                .len
+                .div_ceil(cfg.train.batch)
+                .max(cfg.train.min_batches_per_epoch);
+            let info = SetInfo {
+                name: p.name.clone(),
+                train_windows: p.train.len,
+                naive: train::naive(&p, &p.test) as f64,
+                batches: match cfg.train.batches_per_epoch {
+                    0 => batches,
+                    n => batches.min(n),
+                },
+                iteration: iteration_times(cfg, &p, &a.solvers)?,
+            };
+            eprintln!("compare: {} timed", info.name);
+            Ok(Outcome::Set(info))
+        }
+        Job::Run {
+            set,
+            solver,
+            lr,
+            seed,
+        } => {
+            let (solver, lr) = (a.solvers[solver], a.lrs[lr]);
+            let mut cfg = seeded(&sets[set].1, seed);
+            cfg.train.lr = lr;
+            let p = app::load_problem(&cfg)?;
+            let r = one_run(&cfg, &p, solver, seed)?;
+            eprintln!(
+                "compare: {} {:<8} lr {lr} seed {seed}: test {:.5}, {:.1}s",
+                sets[set].0,
+                solver.name(),
+                r.test_metric,
+                r.seconds
+            );
+            Ok(Outcome::Run(r))
+        }
+    }
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -188,11 +357,7 @@ fn one_run(
     let dev: Cpu = Default::default();
     let run_cfg = RunConfig {
         solver,
-        train: TrainCfg {
-            seed,
-            ..cfg.train.clone()
-        },
-        ..cfg.clone()
+        ..seeded(cfg, seed)
     };
     let app::Setup {
         solver: s,
@@ -208,56 +373,152 @@ fn one_run(
     };
     let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
     let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
-    let best_val = t
-        .history
-        .iter()
-        .map(|l| l.val_loss)
-        .fold(f32::INFINITY, f32::min);
     Ok(RunRecord {
-        history: t.history,
-        best_val,
-        test_metric: test.metric,
+        val_loss: t.history.iter().map(|l| l.val_loss as f64).collect(),
+        test_metric: test.metric as f64,
         seconds: t.seconds,
         params,
         evals,
     })
 }
 
-/// The learning rate from `lrs` with the best validation loss for `solver`
-/// on seed 0, and that run.
-fn pick_lr(
-    cfg: &RunConfig,
-    p: &Problem,
-    solver: SolverChoice,
-    lrs: &[f32],
-) -> Result<(f32, RunRecord), AppError> {
-    let mut best: Option<(f32, RunRecord)> = None;
-    for &lr in lrs {
-        let cfg = RunConfig {
-            train: TrainCfg {
-                lr,
-                ..cfg.train.clone()
-            },
-            ..cfg.clone()
-        };
-        let r = one_run(&cfg, p, solver, 0)?;
-        if best.as_ref().is_none_or(|(_, b)| r.best_val < b.best_val) {
-            best = Some((lr, r));
-        }
+/// The data sets compared: a file stem (for the plots) and the settings.
+fn sets(a: &CompareArgs) -> Vec<(String, RunConfig)> {
+    match &a.csv {
+        Some(path) => vec![(
+            path.file_stem()
+                .map_or("csv".into(), |s| s.to_string_lossy().into_owned()),
+            setup_csv(a, path),
+        )],
+        None => a
+            .data
+            .iter()
+            .map(|&d| (format!("{d:?}").to_lowercase(), setup(d, a.epochs)))
+            .collect(),
     }
-    best.ok_or_else(|| AppError::Usage("--lrs needs at least one learning rate".into()))
 }
 
-/// `trainer compare`.
+/// `trainer compare`: every job (or one shard's), then the report (or the
+/// shard's results file).
 pub fn run(a: &CompareArgs) -> Result<(), AppError> {
-    if a.seeds == 0 || a.solvers.is_empty() || a.data.is_empty() || a.epochs == Some(0) {
+    if a.seeds == 0
+        || a.solvers.is_empty()
+        || a.data.is_empty()
+        || a.lrs.is_empty()
+        || a.epochs == Some(0)
+    {
         return Err(AppError::Usage(
-            "compare needs at least one data set, solver, seed and epoch".into(),
+            "compare needs at least one data set, solver, learning rate, seed and epoch".into(),
         ));
     }
+    let sets = sets(a);
+    let jobs = job_list(a, sets.len());
+    let shard = a.shard.unwrap_or(Shard::ALL);
+    eprintln!(
+        "compare: {} jobs{}",
+        jobs.len(),
+        a.shard.map(|s| format!(", shard {s}")).unwrap_or_default()
+    );
+    let done = sweep::run_jobs(&jobs, shard, a.jobs, |job| run_job(a, &sets, job))?;
+    if let Some(path) = &a.results {
+        sweep::write_shard(path, FORMAT, &sweep_argv(a), jobs.len(), shard, &done)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if a.shard.is_none() {
+        let outcomes = done.into_iter().map(|(_, o)| o).collect();
+        write_report(a, &sets, &jobs, outcomes)?;
+    }
+    Ok(())
+}
+
+/// `trainer merge`: the report of a sharded comparison from its shards'
+/// results files, once they are checked to be one sweep's and complete.
+pub fn merge(m: &MergeArgs) -> Result<(), AppError> {
+    let (argv, outcomes) = sweep::merge::<Outcome>(&m.files, FORMAT)?;
+    let mut a =
+        parse(argv).map_err(|e| AppError::Usage(format!("merge: the shards' sweep: {e}")))?;
+    a.report = m.report.clone();
+    let sets = sets(&a);
+    let jobs = job_list(&a, sets.len());
+    write_report(&a, &sets, &jobs, outcomes)
+}
+
+/// `compare`'s options as a command of their own, to parse an argv.
+#[derive(clap::Parser)]
+struct Compare {
+    #[command(flatten)]
+    args: CompareArgs,
+}
+
+/// `trainer compare ARGV`'s options.
+fn parse(argv: Vec<String>) -> Result<CompareArgs, clap::Error> {
+    let argv = std::iter::once("compare".to_string()).chain(argv);
+    Ok(<Compare as clap::Parser>::try_parse_from(argv)?.args)
+}
+
+/// The options that define the sweep, as `compare` takes them: what a
+/// results file records and the report's "regenerate with" line shows.
+fn sweep_argv(a: &CompareArgs) -> Vec<String> {
+    fn names<E: ValueEnum>(v: &[E]) -> String {
+        v.iter()
+            .filter_map(|e| e.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    let mut v: Vec<String> = Vec::new();
+    let mut opt = |name: &str, value: String| v.extend([format!("--{name}"), value]);
+    match &a.csv {
+        Some(path) => {
+            opt("csv", path.display().to_string());
+            if let Some(t) = &a.test {
+                opt("test", t.display().to_string());
+            }
+            opt("task", names(&[a.task]));
+            if let Some(c) = &a.columns {
+                opt("columns", c.join(","));
+            }
+        }
+        None => opt("data", names(&a.data)),
+    }
+    opt("solvers", names(&a.solvers));
+    let lrs: Vec<String> = a.lrs.iter().map(f32::to_string).collect();
+    opt("lrs", lrs.join(","));
+    opt("seeds", a.seeds.to_string());
+    if let Some(e) = a.epochs {
+        opt("epochs", e.to_string());
+    }
+    v
+}
+
+/// The report from every job's outcome (in job order): printed and
+/// written with its plots.
+fn write_report(
+    a: &CompareArgs,
+    sets: &[(String, RunConfig)],
+    jobs: &[Job],
+    outcomes: Vec<Outcome>,
+) -> Result<(), AppError> {
+    let md = report(a, sets, jobs, outcomes)?;
+    write_atomic(&a.report.markdown, md.as_bytes())?;
+    println!("{md}");
+    eprintln!("wrote {}", a.report.markdown.display());
+    Ok(())
+}
+
+/// The Markdown report (plots drawn on the way).
+fn report(
+    a: &CompareArgs,
+    sets: &[(String, RunConfig)],
+    jobs: &[Job],
+    outcomes: Vec<Outcome>,
+) -> Result<String, AppError> {
     let mut md = String::new();
     let _ = writeln!(md, "# Solver comparison (generated by `trainer compare`)\n");
-    let _ = writeln!(md, "Regenerate with:\n\n```\n{}\n```\n", command_line(a));
+    let _ = writeln!(
+        md,
+        "Regenerate with:\n\n```\ncargo run -p trainer -- compare {}\n```\n",
+        sweep_argv(a).join(" ")
+    );
     let _ = writeln!(
         md,
         "Same data, model (state 8, field 32-32 tanh, linear decoder), optimiser (Adam, batch 32, \
@@ -274,147 +535,116 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
         a.lrs,
         a.seeds.saturating_sub(1)
     );
-    let sets: Vec<(String, RunConfig)> = match &a.csv {
-        Some(path) => vec![(
-            path.file_stem()
-                .map_or("csv".into(), |s| s.to_string_lossy().into_owned()),
-            setup_csv(a, path),
-        )],
-        None => a
-            .data
-            .iter()
-            .map(|&d| (format!("{d:?}").to_lowercase(), setup(d, a.epochs)))
-            .collect(),
-    };
-    for (stem, cfg) in &sets {
-        compare_set(a, stem, cfg, &mut md)?;
+    let mismatch = || AppError::Usage("compare: the results do not match the job list".into());
+    if jobs.len() != outcomes.len() {
+        return Err(mismatch());
     }
-    write_atomic(&a.markdown, md.as_bytes())?;
-    println!("{md}");
-    eprintln!("wrote {}", a.markdown.display());
-    Ok(())
-}
-
-/// The command that regenerates the report.
-fn command_line(a: &CompareArgs) -> String {
-    let what = match &a.csv {
-        Some(path) => format!(
-            "--csv {}{} --task {}",
-            path.display(),
-            a.test
-                .as_ref()
-                .map(|t| format!(" --test {}", t.display()))
-                .unwrap_or_default(),
-            format!("{:?}", a.task).to_lowercase()
-        ),
-        None => format!(
-            "--data {}",
-            a.data
-                .iter()
-                .map(|d| format!("{d:?}").to_lowercase())
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-    };
-    format!(
-        "cargo run -p trainer -- compare {what} --solvers {} --lrs {} --seeds {}{}",
-        a.solvers
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(","),
-        a.lrs
-            .iter()
-            .map(f32::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-        a.seeds,
-        a.epochs
-            .map(|e| format!(" --epochs {e}"))
-            .unwrap_or_default()
-    )
+    // [set] -> timing, and [set][solver][lr][seed] -> run.
+    let mut info: Vec<Option<SetInfo>> = vec![None; sets.len()];
+    let mut runs = vec![vec![vec![Vec::new(); a.lrs.len()]; a.solvers.len()]; sets.len()];
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        match (*job, outcome) {
+            (Job::Timing { set }, Outcome::Set(s)) => info[set] = Some(s),
+            (
+                Job::Run {
+                    set, solver, lr, ..
+                },
+                Outcome::Run(r),
+            ) => runs[set][solver][lr].push(r),
+            _ => return Err(mismatch()),
+        }
+    }
+    for (((stem, cfg), info), by_solver) in sets.iter().zip(info).zip(runs) {
+        let info = info.ok_or_else(mismatch)?;
+        let results = by_solver
+            .into_iter()
+            .zip(&a.solvers)
+            .map(|(by_lr, &solver)| pick_lr(a, solver, by_lr))
+            .collect::<Result<Vec<_>, _>>()?;
+        compare_set(a, stem, cfg, &info, &results, &mut md)?;
+    }
+    Ok(md)
 }
 
 /// One solver's runs over the seeds, with the learning rate it kept.
 type SolverRuns = (SolverChoice, f32, Vec<RunRecord>);
 
-/// A solver's validation-loss curve: (x, mean over seeds).
+/// `solver`'s runs at the learning rate (of `--lrs`) with the best
+/// validation loss on seed 0; `by_lr` holds the runs per rate, by seed.
+fn pick_lr(
+    a: &CompareArgs,
+    solver: SolverChoice,
+    by_lr: Vec<Vec<RunRecord>>,
+) -> Result<SolverRuns, AppError> {
+    let mut best: Option<(f32, Vec<RunRecord>)> = None;
+    for (&lr, runs) in a.lrs.iter().zip(by_lr) {
+        let val = |r: &[RunRecord]| r.first().map_or(f64::INFINITY, RunRecord::best_val);
+        if best.as_ref().is_none_or(|(_, b)| val(&runs) < val(b)) {
+            best = Some((lr, runs));
+        }
+    }
+    let (lr, runs) =
+        best.ok_or_else(|| AppError::Usage("--lrs needs at least one learning rate".into()))?;
+    for (seed, r) in runs.iter().enumerate() {
+        eprintln!(
+            "  {:<8} lr {lr} seed {seed}: test {:.5}, {:.1}s",
+            solver.name(),
+            r.test_metric,
+            r.seconds
+        );
+    }
+    Ok((solver, lr, runs))
+}
+
+/// A solver's validation-loss curve: (name, (x, mean over seeds)).
 type Curve = (&'static str, Vec<(f64, f64)>);
 
 /// Validation-loss curves per solver.
 type Curves = Vec<Curve>;
 
-/// One data set's section of the report: every solver over every seed,
-/// the table and the plots.
+/// One data set's section of the report: the table and the plots.
 fn compare_set(
     a: &CompareArgs,
     stem: &str,
     cfg: &RunConfig,
+    info: &SetInfo,
+    results: &[SolverRuns],
     md: &mut String,
 ) -> Result<(), AppError> {
-    // Each seed draws its own split (and its own synthetic data).
-    let problems = (0..a.seeds)
-        .map(|seed| {
-            app::load_problem(&RunConfig {
-                train: TrainCfg {
-                    seed,
-                    ..cfg.train.clone()
-                },
-                ..cfg.clone()
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let p = &problems[0];
     eprintln!(
         "compare: {} ({} train windows), {} epochs",
-        p.name, p.train.len, cfg.train.epochs
+        info.name, info.train_windows, cfg.train.epochs
     );
-    let results = a
-        .solvers
-        .iter()
-        .map(|&solver| solver_runs(a, cfg, &problems, solver))
-        .collect::<Result<Vec<_>, _>>()?;
-    let target = target_loss(&results);
-    let metric = match p.task {
+    let target = target_loss(results);
+    let metric = match cfg.task {
         TaskKind::Forecast => "test MSE",
         TaskKind::Classify => "test accuracy",
     };
     let _ = writeln!(
         md,
         "## {} ({}, {} epochs, target validation loss {:.4})\n",
-        p.name, metric, cfg.train.epochs, target
+        info.name, metric, cfg.train.epochs, target
     );
     let _ = writeln!(
         md,
         "Naive baseline on test: {:.5} ({}).\n",
-        train::naive(p, &p.test),
-        match p.task {
+        info.naive,
+        match cfg.task {
             TaskKind::Forecast => "last value repeated, MSE",
             TaskKind::Classify => "majority class, accuracy",
         }
     );
     let _ = writeln!(md, "| solver | lr (by validation) | parameters | f evals / forward | s / epoch | epochs to target | s to target (modelled) | {metric} (mean ± std) |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-    let iteration = iteration_times(cfg, p, &a.solvers)?;
-    let batches = p
-        .train
-        .len
-        .div_ceil(cfg.train.batch)
-        .max(cfg.train.min_batches_per_epoch);
-    let per_epoch_batches = if cfg.train.batches_per_epoch == 0 {
-        batches
-    } else {
-        batches.min(cfg.train.batches_per_epoch)
-    };
     let (mut by_epoch, mut by_time) = (Vec::new(), Vec::new());
-    for (runs, it) in results.iter().zip(&iteration) {
-        let per_epoch = it * per_epoch_batches as f64;
+    for (runs, it) in results.iter().zip(&info.iteration) {
+        let per_epoch = it * info.batches as f64;
         table_row(md, runs, per_epoch, target);
         let (epoch, time) = curves(runs, per_epoch);
         by_epoch.push(epoch);
         by_time.push(time);
     }
-    plots(a, stem, p, [&by_epoch, &by_time], md)?;
+    plots(a, stem, &info.name, [&by_epoch, &by_time], md)?;
     let _ = writeln!(md);
     Ok(())
 }
@@ -422,13 +652,8 @@ fn compare_set(
 /// One solver's mean validation loss per epoch over seeds, against epoch
 /// and against modelled time (`per_epoch` seconds per epoch).
 fn curves((solver, _, runs): &SolverRuns, per_epoch: f64) -> (Curve, Curve) {
-    let n = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-    let mean_at = |k: usize| {
-        runs.iter()
-            .map(|r| r.history[k].val_loss as f64)
-            .sum::<f64>()
-            / runs.len() as f64
-    };
+    let n = runs.iter().map(|r| r.val_loss.len()).min().unwrap_or(0);
+    let mean_at = |k: usize| runs.iter().map(|r| r.val_loss[k]).sum::<f64>() / runs.len() as f64;
     (
         (
             solver.name(),
@@ -443,50 +668,12 @@ fn curves((solver, _, runs): &SolverRuns, per_epoch: f64) -> (Curve, Curve) {
     )
 }
 
-/// `solver` on every seed's problem, with the learning rate it picks on
-/// seed 0.
-fn solver_runs(
-    a: &CompareArgs,
-    cfg: &RunConfig,
-    problems: &[Problem],
-    solver: SolverChoice,
-) -> Result<SolverRuns, AppError> {
-    let (lr, first) = pick_lr(cfg, &problems[0], solver, &a.lrs)?;
-    let mut runs = vec![first];
-    let cfg = RunConfig {
-        train: TrainCfg {
-            lr,
-            ..cfg.train.clone()
-        },
-        ..cfg.clone()
-    };
-    for (seed, p) in problems.iter().enumerate().skip(1) {
-        runs.push(one_run(&cfg, p, solver, seed as u64)?);
-    }
-    for (seed, r) in runs.iter().enumerate() {
-        eprintln!(
-            "  {:<8} lr {lr} seed {seed}: test {:.5}, {:.1}s",
-            solver.name(),
-            r.test_metric,
-            r.seconds
-        );
-    }
-    Ok((solver, lr, runs))
-}
-
 /// The target validation loss: 1.1 x the median over all runs of the best
 /// validation loss.
 fn target_loss(results: &[SolverRuns]) -> f64 {
     let mut bests: Vec<f64> = results
         .iter()
-        .flat_map(|(_, _, rs)| {
-            rs.iter().map(|r| {
-                r.history
-                    .iter()
-                    .map(|l| l.val_loss as f64)
-                    .fold(f64::INFINITY, f64::min)
-            })
-        })
+        .flat_map(|(_, _, rs)| rs.iter().map(RunRecord::best_val))
         .collect();
     bests.sort_by(f64::total_cmp);
     1.1 * bests.get(bests.len() / 2).copied().unwrap_or(f64::INFINITY)
@@ -498,10 +685,10 @@ fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, t
     let reach: Vec<(f64, f64)> = runs
         .iter()
         .filter_map(|r| {
-            r.history
+            r.val_loss
                 .iter()
-                .find(|l| (l.val_loss as f64) <= target)
-                .map(|l| (l.epoch as f64, l.epoch as f64 * per_epoch))
+                .position(|&l| l <= target)
+                .map(|k| ((k + 1) as f64, (k + 1) as f64 * per_epoch))
         })
         .collect();
     let to_target = if reach.is_empty() {
@@ -516,12 +703,7 @@ fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, t
         };
         (format!("{e:.1}{of}"), format!("{s:.2}"))
     };
-    let (m, sd) = mean_std(
-        &runs
-            .iter()
-            .map(|r| r.test_metric as f64)
-            .collect::<Vec<_>>(),
-    );
+    let (m, sd) = mean_std(&runs.iter().map(|r| r.test_metric).collect::<Vec<_>>());
     let r0 = &runs[0];
     let _ = writeln!(
         md,
@@ -541,17 +723,18 @@ fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, t
 fn plots(
     a: &CompareArgs,
     stem: &str,
-    p: &Problem,
+    name: &str,
     [by_epoch, by_time]: [&Curves; 2],
     md: &mut String,
 ) -> Result<(), AppError> {
+    let (dir, markdown) = (&a.report.plots, &a.report.markdown);
     for (suffix, x_label, series) in [
         ("epoch", "epoch", by_epoch),
         ("time", "training time (s)", by_time),
     ] {
-        let file = a.plots.join(format!("{stem}_loss_vs_{suffix}.png"));
-        std::fs::create_dir_all(&a.plots).map_err(|source| AppError::Io {
-            file: a.plots.display().to_string(),
+        let file = dir.join(format!("{stem}_loss_vs_{suffix}.png"));
+        std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
+            file: dir.display().to_string(),
             source,
         })?;
         let lines: Vec<Line<'_>> = series
@@ -563,16 +746,13 @@ fn plots(
             .collect();
         plot::lines(
             &file,
-            &format!("{}: validation loss (mean of {} seeds)", p.name, a.seeds),
+            &format!("{name}: validation loss (mean of {} seeds)", a.seeds),
             x_label,
             "validation loss",
             &lines,
             true,
         )?;
-        let rel = relative_to(
-            &file,
-            a.markdown.parent().unwrap_or(std::path::Path::new("")),
-        );
+        let rel = relative_to(&file, markdown.parent().unwrap_or(std::path::Path::new("")));
         let _ = writeln!(md, "\n![{stem} loss vs {suffix}]({rel})");
     }
     Ok(())
@@ -637,7 +817,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
                     w.gaps.fill(dt);
                 }
             }
-            accs.push(one_run(&cfg, &p, SolverChoice::Nag, seed)?.test_metric as f64);
+            accs.push(one_run(&cfg, &p, SolverChoice::Nag, seed)?.test_metric);
         }
         let (m, s) = mean_std(&accs);
         let gaps = if drop == 0.0 {
@@ -667,5 +847,139 @@ fn relative_to(file: &std::path::Path, dir: &std::path::Path) -> String {
             let ups = dir.components().count();
             format!("{}{}", "../".repeat(ups), file.display())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A sweep of seconds: 2 solvers x 2 learning rates x 2 seeds, 2 epochs
+    /// of the generated oscillators, plus the timing job.
+    const SWEEP: [&str; 10] = [
+        "--data",
+        "oscillator",
+        "--solvers",
+        "nag,euler",
+        "--lrs",
+        "0.005,0.01",
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+    ];
+
+    /// The options of SWEEP and `extra`, the report under `dir`.
+    fn args(dir: &Path, extra: &[String]) -> CompareArgs {
+        // SWEEP, but an option of `extra` in place of SWEEP's.
+        let mut argv: Vec<String> = SWEEP
+            .chunks(2)
+            .filter(|opt| !extra.iter().any(|e| e == opt[0]))
+            .flatten()
+            .map(|s| s.to_string())
+            .collect();
+        argv.extend(["--markdown".into(), dir.join("c.md").display().to_string()]);
+        argv.extend(["--plots".into(), dir.join("plots").display().to_string()]);
+        argv.extend(extra.iter().cloned());
+        parse(argv).expect("compare options")
+    }
+
+    /// Every figure of the outcomes except the measured times, bit for bit.
+    fn results(outcomes: &[Outcome]) -> Vec<String> {
+        outcomes
+            .iter()
+            .map(|o| match o {
+                Outcome::Set(s) => format!(
+                    "{} {} {:x} {}",
+                    s.name,
+                    s.train_windows,
+                    s.naive.to_bits(),
+                    s.batches
+                ),
+                Outcome::Run(r) => format!(
+                    "{:x?} {:x} {} {}",
+                    r.val_loss.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    r.test_metric.to_bits(),
+                    r.params,
+                    r.evals
+                ),
+            })
+            .collect()
+    }
+
+    fn unsharded(a: &CompareArgs, threads: usize) -> Vec<Outcome> {
+        let sets = sets(a);
+        let jobs = job_list(a, sets.len());
+        sweep::run_jobs(&jobs, Shard::ALL, threads, |j| run_job(a, &sets, j))
+            .expect("sweep")
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect()
+    }
+
+    /// `compare --shard I/N --results DIR/NAME` of `a`'s sweep.
+    fn shard(dir: &Path, extra: &[&str], name: &str, i: usize, n: usize) -> PathBuf {
+        let file = dir.join(name);
+        let mut more: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        more.extend(["--shard".into(), format!("{i}/{n}"), "--results".into()]);
+        more.push(file.display().to_string());
+        run(&args(dir, &more)).expect("shard");
+        file
+    }
+
+    fn refused(files: &[PathBuf]) -> String {
+        match sweep::merge::<Outcome>(files, FORMAT) {
+            Ok(_) => panic!("merged {files:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn compare_shards_merge_to_the_unsharded_numbers_and_report() {
+        let dir = std::env::temp_dir().join(format!("nagode-compare-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let a = args(&dir, &[]);
+        let whole = unsharded(&a, 2);
+        assert_eq!(whole.len(), 1 + 2 * 2 * 2);
+        assert_eq!(
+            results(&whole),
+            results(&unsharded(&a, 1)),
+            "one thread or two: the same numbers"
+        );
+
+        let files: Vec<PathBuf> = (0..3)
+            .map(|i| shard(&dir, &[], &format!("s{i}.json"), i, 3))
+            .collect();
+        let (argv, mut merged) = sweep::merge::<Outcome>(&files, FORMAT).expect("merge");
+        assert_eq!(argv, sweep_argv(&a));
+        assert_eq!(results(&merged), results(&whole));
+
+        // The same report once the measured times agree.
+        for (m, w) in merged.iter_mut().zip(&whole) {
+            if let (Outcome::Set(m), Outcome::Set(w)) = (m, w) {
+                m.iteration.clone_from(&w.iteration);
+            }
+        }
+        let jobs = job_list(&a, 1);
+        let report_of = |o: Vec<Outcome>| report(&a, &sets(&a), &jobs, o).expect("report");
+        let whole_md = report_of(whole);
+        assert!(whole_md.contains("| nag | "), "{whole_md}");
+        assert_eq!(report_of(merged), whole_md);
+
+        let missing = refused(&files[..2]);
+        assert!(missing.contains("no results for shard(s) 2/3"), "{missing}");
+        let twice = refused(&[
+            files[0].clone(),
+            files[1].clone(),
+            files[2].clone(),
+            files[1].clone(),
+        ]);
+        assert!(twice.contains("given twice"), "{twice}");
+        let other = shard(&dir, &["--epochs", "1"], "other.json", 2, 3);
+        let foreign = refused(&[files[0].clone(), files[1].clone(), other]);
+        assert!(foreign.contains("another sweep"), "{foreign}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

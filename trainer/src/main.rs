@@ -24,6 +24,9 @@ enum Command {
     /// Same data, model size and budget across NAG, Euler, midpoint, RK4 and
     /// a ResNet, over several seeds: Markdown tables and PNG plots.
     Compare(trainer::compare::CompareArgs),
+    /// The report of a comparison run as shards (`compare --shard I/N
+    /// --results FILE`) from all their results files.
+    Merge(trainer::compare::MergeArgs),
     /// Print a model file's header in words, its sizes and whether it loads.
     Inspect(trainer::commands::ModelArg),
     /// Run the nagode runtime over a CSV (streaming, with the file's time
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Some(Command::Train(a)) => train(&a.config()),
         Some(Command::Panel(a)) => trainer::panel::run(&a),
         Some(Command::Compare(a)) => trainer::compare::run(&a),
+        Some(Command::Merge(m)) => trainer::compare::merge(&m),
         Some(Command::Inspect(m)) => trainer::commands::inspect(&m),
         Some(Command::Predict(a)) => trainer::commands::predict(&a),
         Some(Command::Eval(a)) => trainer::commands::eval(&a),
