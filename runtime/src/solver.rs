@@ -340,12 +340,12 @@ pub const RK4: Tableau = Tableau {
 
 /// `out = y + h * sum_j coef[j] k[j]`, skipping zero coefficients so that a
 /// non-finite unused stage cannot leak in and Euler is exactly `y + h k`.
-fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[f64], k: &[[T; N]]) {
+fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[T], k: &[[T; N]]) {
     for (i, (o, yi)) in out.iter_mut().zip(y).enumerate() {
         let mut acc: Option<T> = None;
         for (c, kj) in coef.iter().zip(k) {
-            if *c != 0.0 {
-                let term = T::from_f64(*c) * kj.get(i).copied().unwrap_or(T::ZERO);
+            if *c != T::ZERO {
+                let term = *c * kj.get(i).copied().unwrap_or(T::ZERO);
                 acc = Some(acc.map_or(term, |a| a + term));
             }
         }
@@ -360,6 +360,12 @@ fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[f64], 
 #[derive(Clone, Debug)]
 pub struct ExplicitRk<const N: usize, T: Real = f32> {
     tableau: &'static Tableau,
+    /// The tableau's `a`, `b`, `c` rounded to `T` once (no conversion per
+    /// step: an f64 to f32 conversion is a library call on an FPU-less or
+    /// single-precision core). Nonzero exactly where the tableau's are.
+    a: [[T; MAX_STAGES]; MAX_STAGES],
+    b: [T; MAX_STAGES],
+    c: [T; MAX_STAGES],
     k: [[T; N]; MAX_STAGES],
     tmp: [T; N],
 }
@@ -369,6 +375,9 @@ impl<const N: usize, T: Real> ExplicitRk<N, T> {
     pub fn new(tableau: &'static Tableau) -> Self {
         Self {
             tableau,
+            a: tableau.a.map(|row| row.map(T::from_f64)),
+            b: tableau.b.map(T::from_f64),
+            c: tableau.c.map(T::from_f64),
             k: [[T::ZERO; N]; MAX_STAGES],
             tmp: [T::ZERO; N],
         }
@@ -406,9 +415,8 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
         y: &mut [T],
     ) -> Result<(), RunError> {
         let d = check_dim(f, y, N)?;
-        let tab = self.tableau;
-        let stages = tab.stages.min(MAX_STAGES);
-        for (i, (a_row, c)) in tab.a.iter().zip(&tab.c).take(stages).enumerate() {
+        let stages = self.tableau.stages.min(MAX_STAGES);
+        for (i, (a_row, c)) in self.a.iter().zip(&self.c).take(stages).enumerate() {
             let Some((done, rest)) = self.k.split_at_mut_checked(i) else {
                 break;
             };
@@ -417,10 +425,10 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
             };
             combine(tmp, y, h, a_row.get(..i).unwrap_or_default(), done);
             let ki = ki.get_mut(..d).unwrap_or_default();
-            f.eval(t + T::from_f64(*c) * h, tmp, ki);
+            f.eval(t + *c * h, tmp, ki);
         }
         if let Some(tmp) = self.tmp.get_mut(..d) {
-            combine(tmp, y, h, tab.b.get(..stages).unwrap_or_default(), &self.k);
+            combine(tmp, y, h, self.b.get(..stages).unwrap_or_default(), &self.k);
             y.copy_from_slice(tmp);
         }
         Ok(())
