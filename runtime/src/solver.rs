@@ -212,6 +212,9 @@ pub trait Real:
     const ONE: Self;
     /// Nearest value to a tableau coefficient.
     fn from_f64(x: f64) -> Self;
+    /// A tableau's `a`, `b`, `c` in this type (f32: rounded at compile
+    /// time, so no conversion runs on the chip).
+    fn coefficients(t: &Tableau) -> Coefficients<Self>;
     /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
 }
@@ -223,6 +226,9 @@ impl Real for f32 {
     fn from_f64(x: f64) -> Self {
         x as f32
     }
+    fn coefficients(t: &Tableau) -> Coefficients<Self> {
+        t.f32
+    }
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }
@@ -233,6 +239,13 @@ impl Real for f64 {
     const ONE: Self = 1.0;
     fn from_f64(x: f64) -> Self {
         x
+    }
+    fn coefficients(t: &Tableau) -> Coefficients<Self> {
+        Coefficients {
+            a: t.a,
+            b: t.b,
+            c: t.c,
+        }
     }
     fn is_finite(self) -> bool {
         f64::is_finite(self)
@@ -285,8 +298,9 @@ fn check_dim<T: Real, F: VectorField<T> + ?Sized>(
 pub const MAX_STAGES: usize = 4;
 
 /// An explicit Butcher tableau (`a` strictly lower triangular). Stored in
-/// f64 so f64 tests see exact `1/6`, `1/3`; an f32 solver rounds each
-/// coefficient once with [`Real::from_f64`].
+/// f64 so f64 tests see exact `1/6`, `1/3`, and rounded once to f32 at
+/// compile time (`f32`) for every f32 solver: the runtime's and the
+/// trainer's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tableau {
     /// Name for tables and messages.
@@ -301,42 +315,85 @@ pub struct Tableau {
     pub b: [f64; MAX_STAGES],
     /// Nodes `c[i]`.
     pub c: [f64; MAX_STAGES],
+    /// `a`, `b`, `c` rounded to f32 (each `x as f32`).
+    pub f32: Coefficients<f32>,
+}
+
+/// A tableau's coefficients in one type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Coefficients<T> {
+    /// Stage coefficients `a[i][j]`.
+    pub a: [[T; MAX_STAGES]; MAX_STAGES],
+    /// Weights `b[i]`.
+    pub b: [T; MAX_STAGES],
+    /// Nodes `c[i]`.
+    pub c: [T; MAX_STAGES],
+}
+
+/// `x as f32`, entry by entry.
+const fn round(x: [f64; MAX_STAGES]) -> [f32; MAX_STAGES] {
+    [x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32]
+}
+
+impl Tableau {
+    const fn new(
+        name: &'static str,
+        order: u32,
+        stages: usize,
+        a: [[f64; MAX_STAGES]; MAX_STAGES],
+        b: [f64; MAX_STAGES],
+        c: [f64; MAX_STAGES],
+    ) -> Self {
+        Self {
+            name,
+            stages,
+            order,
+            a,
+            b,
+            c,
+            f32: Coefficients {
+                a: [round(a[0]), round(a[1]), round(a[2]), round(a[3])],
+                b: round(b),
+                c: round(c),
+            },
+        }
+    }
 }
 
 /// Forward Euler.
-pub const EULER: Tableau = Tableau {
-    name: "euler",
-    stages: 1,
-    order: 1,
-    a: [[0.0; MAX_STAGES]; MAX_STAGES],
-    b: [1.0, 0.0, 0.0, 0.0],
-    c: [0.0; 4],
-};
+pub const EULER: Tableau = Tableau::new(
+    "euler",
+    1,
+    1,
+    [[0.0; MAX_STAGES]; MAX_STAGES],
+    [1.0, 0.0, 0.0, 0.0],
+    [0.0; 4],
+);
 
 /// Explicit midpoint.
-pub const MIDPOINT: Tableau = Tableau {
-    name: "midpoint",
-    stages: 2,
-    order: 2,
-    a: [[0.0; 4], [0.5, 0.0, 0.0, 0.0], [0.0; 4], [0.0; 4]],
-    b: [0.0, 1.0, 0.0, 0.0],
-    c: [0.0, 0.5, 0.0, 0.0],
-};
+pub const MIDPOINT: Tableau = Tableau::new(
+    "midpoint",
+    2,
+    2,
+    [[0.0; 4], [0.5, 0.0, 0.0, 0.0], [0.0; 4], [0.0; 4]],
+    [0.0, 1.0, 0.0, 0.0],
+    [0.0, 0.5, 0.0, 0.0],
+);
 
 /// Classic fourth-order Runge-Kutta.
-pub const RK4: Tableau = Tableau {
-    name: "rk4",
-    stages: 4,
-    order: 4,
-    a: [
+pub const RK4: Tableau = Tableau::new(
+    "rk4",
+    4,
+    4,
+    [
         [0.0; 4],
         [0.5, 0.0, 0.0, 0.0],
         [0.0, 0.5, 0.0, 0.0],
         [0.0, 0.0, 1.0, 0.0],
     ],
-    b: [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0],
-    c: [0.0, 0.5, 0.5, 1.0],
-};
+    [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0],
+    [0.0, 0.5, 0.5, 1.0],
+);
 
 /// `out = y + h * sum_j coef[j] k[j]`, skipping zero coefficients so that a
 /// non-finite unused stage cannot leak in and Euler is exactly `y + h k`.
@@ -360,12 +417,10 @@ fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[T], k:
 #[derive(Clone, Debug)]
 pub struct ExplicitRk<const N: usize, T: Real = f32> {
     tableau: &'static Tableau,
-    /// The tableau's `a`, `b`, `c` rounded to `T` once (no conversion per
-    /// step: an f64 to f32 conversion is a library call on an FPU-less or
-    /// single-precision core). Nonzero exactly where the tableau's are.
-    a: [[T; MAX_STAGES]; MAX_STAGES],
-    b: [T; MAX_STAGES],
-    c: [T; MAX_STAGES],
+    /// The tableau's coefficients in `T` ([`Real::coefficients`]: no f64
+    /// conversion on the chip, where it is a library call). Nonzero exactly
+    /// where the tableau's are.
+    coefficients: Coefficients<T>,
     k: [[T; N]; MAX_STAGES],
     tmp: [T; N],
 }
@@ -375,9 +430,7 @@ impl<const N: usize, T: Real> ExplicitRk<N, T> {
     pub fn new(tableau: &'static Tableau) -> Self {
         Self {
             tableau,
-            a: tableau.a.map(|row| row.map(T::from_f64)),
-            b: tableau.b.map(T::from_f64),
-            c: tableau.c.map(T::from_f64),
+            coefficients: T::coefficients(tableau),
             k: [[T::ZERO; N]; MAX_STAGES],
             tmp: [T::ZERO; N],
         }
@@ -416,7 +469,8 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
     ) -> Result<(), RunError> {
         let d = check_dim(f, y, N)?;
         let stages = self.tableau.stages.min(MAX_STAGES);
-        for (i, (a_row, c)) in self.a.iter().zip(&self.c).take(stages).enumerate() {
+        let Coefficients { a, b, c } = &self.coefficients;
+        for (i, (a_row, c)) in a.iter().zip(c).take(stages).enumerate() {
             let Some((done, rest)) = self.k.split_at_mut_checked(i) else {
                 break;
             };
@@ -428,7 +482,7 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
             f.eval(t + *c * h, tmp, ki);
         }
         if let Some(tmp) = self.tmp.get_mut(..d) {
-            combine(tmp, y, h, self.b.get(..stages).unwrap_or_default(), &self.k);
+            combine(tmp, y, h, b.get(..stages).unwrap_or_default(), &self.k);
             y.copy_from_slice(tmp);
         }
         Ok(())

@@ -98,13 +98,13 @@ impl Tableau {
     pub fn stages(&self) -> usize {
         self.0.stages
     }
-    /// `a[i][j]` rounded to f32 as the runtime's f32 solver rounds it.
+    /// `a[i][j]` in f32: the very constant the runtime's f32 solver uses.
     pub fn a(&self, i: usize, j: usize) -> f32 {
-        self.0.a[i][j] as f32
+        self.0.f32.a[i][j]
     }
-    /// `b[i]` rounded to f32.
+    /// `b[i]` in f32.
     pub fn b(&self, i: usize) -> f32 {
-        self.0.b[i] as f32
+        self.0.f32.b[i]
     }
 }
 

@@ -172,6 +172,20 @@ fn test() -> Result<(), String> {
             ]),
         )?;
     }
+    // The compile-time path and the minimal image: generated code and a
+    // second binary, checked once.
+    run(
+        "cargo clippy (firmware, compiled + minimal)",
+        firmware_cargo().args([
+            "clippy",
+            "--release",
+            "--features",
+            "compiled,minimal",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
     // The firmware's sample sources are a crate of their own so their
     // byte handling is tested on the host, against a mocked I2C bus.
     run(

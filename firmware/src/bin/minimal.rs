@@ -1,0 +1,103 @@
+//! The minimal image (feature `minimal`): one prediction on a fixed window,
+//! printed as hex bit patterns, and the image's own flash and RAM figures:
+//! nothing else linked, so its size compares like for like with other
+//! runtimes' minimal images. With feature `compiled` the model is the build
+//! script's statics; without, the file is loaded and checked in place.
+//!
+//! Output: `PRED 0 hex..`, `FLASH bytes`, `RAM static bytes stack bytes`, or
+//! `ERROR name` (failing exit).
+#![no_std]
+#![no_main]
+
+#[path = "../measure.rs"]
+#[allow(dead_code)]
+mod measure;
+#[path = "../out.rs"]
+#[allow(dead_code)]
+mod out;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use nagode::{Net, Runner};
+use out::Console;
+
+/// Session capacities sized by the build script to the embedded model.
+#[allow(dead_code)]
+mod config {
+    include!(concat!(env!("OUT_DIR"), "/config.rs"));
+}
+
+/// The fixed input window (the first replayed samples).
+mod input {
+    include!(concat!(env!("OUT_DIR"), "/input.rs"));
+}
+
+#[cfg(feature = "compiled")]
+#[allow(dead_code)]
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/compiled.rs"));
+}
+
+/// The model file on a 4-byte boundary (its weights are then read in place).
+#[cfg(not(feature = "compiled"))]
+#[repr(C, align(4))]
+struct Aligned<T>(T);
+
+#[cfg(not(feature = "compiled"))]
+static MODEL: Aligned<[u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()]> =
+    Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")));
+
+#[entry]
+fn main() -> ! {
+    let mut console = Console::open();
+    let mut out = [0.0f32; config::OUTPUTS];
+    #[cfg(feature = "compiled")]
+    let result = predict(&compiled::NET, &mut out);
+    #[cfg(not(feature = "compiled"))]
+    let result = nagode::Model::from_bytes(&MODEL.0)
+        .map_err(|e| e.name())
+        .and_then(|model| predict(&model.net(), &mut out));
+    match result {
+        Ok(written) => {
+            console.str("PRED 0");
+            for v in out.iter().take(written) {
+                console.str(" ").f32_bits(*v);
+            }
+            console
+                .nl()
+                .str("FLASH ")
+                .dec(measure::flash_used())
+                .nl()
+                .str("RAM static ")
+                .dec(measure::static_ram())
+                .str(" stack ")
+                .dec(measure::stack_high_water())
+                .nl();
+            exit(EXIT_SUCCESS)
+        }
+        Err(name) => {
+            console.str("ERROR ").str(name).nl();
+            exit(EXIT_FAILURE)
+        }
+    }
+}
+
+/// One window through `net` with buffers sized for it.
+fn predict(net: &Net<'_>, out: &mut [f32]) -> Result<usize, &'static str> {
+    let mut runner = Runner::<{ config::STATE }>::new(net).map_err(|e| e.name())?;
+    runner
+        .run_window(net, &input::INPUT, None, out)
+        .map_err(|e| e.name())
+}
+
+fn exit(status: debug::ExitStatus) -> ! {
+    debug::exit(status);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    exit(EXIT_FAILURE)
+}
