@@ -14,18 +14,30 @@ pub const HOST_WINDOW: usize = 4096;
 
 /// What the firmware prints for one replay, computed with the host runtime:
 /// `(index of the newest sample, outputs)` for every prediction, following
-/// the firmware's schedule (`qemu::replay::predicts_after`).
+/// the firmware's schedule (`qemu::replay::predicts_after`) and gaps
+/// (`qemu::gaps::replay_gap` around the model's nominal gap).
 pub fn host_replay(model: &Model<'_>, samples: &[f32]) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let gap = model.nominal_gap();
+    host_replay_with_gaps(model, samples, |i| {
+        qemu::gaps::replay_gap(gap, i, samples.len())
+    })
+}
+
+/// [`host_replay`] with sample `i` pushed `gap(i)` after the previous one.
+pub fn host_replay_with_gaps(
+    model: &Model<'_>,
+    samples: &[f32],
+    gap: impl Fn(usize) -> f32,
+) -> Result<Vec<(usize, Vec<f32>)>, String> {
     let mut session =
         Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
     let window = model.window();
-    let gap = model.nominal_gap();
     let mut out = vec![0.0f32; model.output_len()];
     let mut predictions = Vec::new();
     for (i, &sample) in samples.iter().enumerate() {
         let run = |e: RunError| format!("host replay at sample {i}: {e}");
         session
-            .push(&vec![sample; model.channels()], gap)
+            .push(&vec![sample; model.channels()], gap(i))
             .map_err(run)?;
         let pushed = i + 1;
         if qemu::replay::predicts_after(pushed, window) {

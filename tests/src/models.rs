@@ -1,7 +1,8 @@
 //! Deterministic models with seeded random weights, built with the runtime's
 //! own encoder: the firmware's stand-in default until a trained model is
-//! checked in, and the 1→16→16→1 tanh MLP sized like the TFLM/MicroFlow
-//! sine example, for measurements beside those anchors.
+//! checked in, the 1→16→16→1 tanh MLP sized like the TFLM/MicroFlow
+//! sine example, for measurements beside those anchors, and one small model
+//! per solver case ([`SolverCase`]) the chip must match the host on.
 
 use nagode::format::{
     self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
@@ -193,6 +194,116 @@ pub fn named_classifier(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> 
     )
 }
 
+/// Small seeded models (window 16–32, state 4–6, so a QEMU run stays
+/// quick), one per solver path the chip must match the host on, beside the
+/// trained NAG model (one step per nominal gap) and the Euler sine MLP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SolverCase {
+    /// NAG forecaster, mu 0.7, zero-velocity start-up, `max_step` 0.4: three
+    /// sub-steps per nominal gap, two to five over the replay's irregular gaps.
+    NagSubsteps,
+    /// Explicit-midpoint forecaster, no encoder, one step per nominal gap.
+    Midpoint,
+    /// RK4 classifier (3 logits, no names), two steps per nominal gap.
+    Rk4Classifier,
+}
+
+impl SolverCase {
+    /// Every case.
+    pub const ALL: [SolverCase; 3] = [
+        SolverCase::NagSubsteps,
+        SolverCase::Midpoint,
+        SolverCase::Rk4Classifier,
+    ];
+
+    /// The model's file in `firmware/models/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SolverCase::NagSubsteps => "nag_substeps.nagode",
+            SolverCase::Midpoint => "midpoint.nagode",
+            SolverCase::Rk4Classifier => "rk4_classifier.nagode",
+        }
+    }
+
+    /// The header, with normalisation statistics `mean`/`std`.
+    pub fn header(self, mean: f32, std: f32) -> Header {
+        let solver = |kind, max_step| SolverSpec {
+            kind,
+            mu: 0.0,
+            consistency_scaling: false,
+            startup: Startup::ZeroVelocity,
+            max_step,
+        };
+        let base = Header {
+            task: Task::Forecast { horizon: 4 },
+            channels: 1,
+            window: 16,
+            sample_dt: 1.0,
+            mean: one(mean),
+            std: one(std),
+            state_dim: 4,
+            encoder: layers(&[]),
+            field: layers(&[
+                layer(5, 8, Activation::Tanh),
+                layer(8, 4, Activation::Identity),
+            ]),
+            decoder: layers(&[layer(4, 4, Activation::Identity)]),
+            solver: solver(SolverKind::Midpoint, 1.0),
+            state_bound: 1.0e3,
+            time_unit: 1.0,
+            clock: Clock::Index,
+            reference: Reference::Global,
+        };
+        match self {
+            SolverCase::NagSubsteps => Header {
+                window: 24,
+                state_dim: 6,
+                encoder: layers(&[layer(1, 6, Activation::Tanh)]),
+                field: layers(&[
+                    layer(12, 12, Activation::Tanh),
+                    layer(12, 6, Activation::Identity),
+                ]),
+                decoder: layers(&[layer(6, 4, Activation::Identity)]),
+                solver: SolverSpec {
+                    mu: 0.7,
+                    consistency_scaling: true,
+                    ..solver(SolverKind::Nag, 0.4)
+                },
+                ..base
+            },
+            SolverCase::Midpoint => base,
+            SolverCase::Rk4Classifier => Header {
+                task: Task::Classify { classes: 3 },
+                window: 32,
+                encoder: layers(&[layer(1, 4, Activation::Tanh)]),
+                field: layers(&[
+                    layer(8, 8, Activation::Tanh),
+                    layer(8, 4, Activation::Identity),
+                ]),
+                decoder: layers(&[layer(4, 3, Activation::Identity)]),
+                solver: solver(SolverKind::Rk4, 0.5),
+                ..base
+            },
+        }
+    }
+
+    /// The file's bytes (statistics of `series`, weights seeded per case).
+    pub fn encode(self, series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> {
+        let (mean, std) = mean_std(series);
+        let seed = match self {
+            SolverCase::NagSubsteps => 0x5355_4253,
+            SolverCase::Midpoint => 0x4d49_4450,
+            SolverCase::Rk4Classifier => 0x524b_3443,
+        };
+        encode_seeded(&self.header(mean, std), seed)
+    }
+}
+
+/// A header's file with [`seeded_weights`] (gain 1) and no names.
+fn encode_seeded(header: &Header, seed: u64) -> Result<Vec<u8>, nagode::EncodeError> {
+    format::encode_to_vec(header, &seeded_weights(header, seed, 1.0), &Names::NONE)
+}
+
 /// Mean and standard deviation (population) of a series, computed in f64.
 pub fn mean_std(series: &[f32]) -> (f32, f32) {
     let n = series.len().max(1) as f64;
@@ -208,22 +319,12 @@ pub fn mean_std(series: &[f32]) -> (f32, f32) {
 /// The seeded ECG forecaster's file bytes (statistics of `series`).
 pub fn seeded_ecg(series: &[f32]) -> Result<Vec<u8>, nagode::EncodeError> {
     let (mean, std) = mean_std(series);
-    let header = seeded_ecg_header(mean, std);
-    format::encode_to_vec(
-        &header,
-        &seeded_weights(&header, 0x4e41_474f_4445, 1.0),
-        &Names::NONE,
-    )
+    encode_seeded(&seeded_ecg_header(mean, std), 0x4e41_474f_4445)
 }
 
 /// The sine-sized MLP's file bytes.
 pub fn sine_mlp() -> Result<Vec<u8>, nagode::EncodeError> {
-    let header = sine_mlp_header();
-    format::encode_to_vec(
-        &header,
-        &seeded_weights(&header, 0x5349_4e45, 1.0),
-        &Names::NONE,
-    )
+    encode_seeded(&sine_mlp_header(), 0x5349_4e45)
 }
 
 /// Multiply-accumulates one prediction performs, counted as the runtime
@@ -274,6 +375,39 @@ mod tests {
         assert_eq!(
             named_classifier(&series).expect("encodes"),
             checked_in("named_classifier.nagode")
+        );
+        for case in SolverCase::ALL {
+            assert_eq!(
+                case.encode(&series).expect("encodes"),
+                checked_in(case.file_name()),
+                "{case:?}"
+            );
+        }
+    }
+
+    /// Each case runs the solver path it is named for, with the sub-step
+    /// counts its doc promises over the replay's gap factors.
+    #[test]
+    fn solver_cases_cut_gaps_into_the_promised_sub_steps() {
+        use nagode::solver::substeps;
+        let steps = |case: SolverCase, factor: f32| {
+            let header = case.header(0.0, 1.0);
+            substeps(factor * header.sample_dt, header.solver.max_step)
+                .expect("valid gap")
+                .0
+        };
+        let factors = crate::qemu::gaps::GAP_FACTORS;
+        let counts = |case| -> Vec<u32> { factors.iter().map(|f| steps(case, *f)).collect() };
+        assert_eq!(counts(SolverCase::NagSubsteps), [3, 2, 5, 3, 4, 2, 5]);
+        assert_eq!(counts(SolverCase::Midpoint), [1, 1, 2, 1, 2, 1, 2]);
+        assert_eq!(counts(SolverCase::Rk4Classifier), [2, 1, 4, 2, 3, 1, 4]);
+        let kinds: Vec<SolverKind> = SolverCase::ALL
+            .iter()
+            .map(|c| c.header(0.0, 1.0).solver.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [SolverKind::Nag, SolverKind::Midpoint, SolverKind::Rk4]
         );
     }
 

@@ -15,6 +15,10 @@ pub mod boards {
 pub mod replay {
     include!("../../firmware/replay_data.rs");
 }
+/// The replay's gap schedule, the file the firmware's `Replay` uses.
+pub mod gaps {
+    include!("../../firmware/sample-source/src/gaps.rs");
+}
 
 pub use boards::{Board, BOARDS};
 

@@ -1,6 +1,8 @@
 //! The firmware on every core of the QEMU matrix predicts bit for bit what
-//! the host runtime predicts on the same model file and the same samples.
+//! the host runtime predicts on the same model file, the same samples and
+//! the same irregular gaps (`qemu::gaps`, which the firmware's replay yields).
 
+use integration::models::SolverCase;
 use integration::qemu::{self, boards, Build, RUN_TIMEOUT};
 use nagode::Model;
 
@@ -53,7 +55,7 @@ fn parity_run(board: &str, model: &str) -> String {
     run.stdout
 }
 
-/// A format-2 model on the chip: gaps in seconds (the firmware passes
+/// A format-2 model on the chip: gaps in seconds (the replay's gaps around
 /// `nominal_gap`), last-value reference, class names printed by name.
 #[test]
 fn format_2_named_classifier_matches_host_and_prints_class_names() {
@@ -103,6 +105,65 @@ fn cortex_m7_an500_matches_host() {
 fn cortex_m33_an505_matches_host() {
     parity("mps2-an505", "default.nagode");
     parity("mps2-an505", "sine16.nagode");
+}
+
+/// [`parity`] for a solver case's model on every QEMU board.
+fn parity_on_every_core(case: SolverCase) {
+    for board in qemu::qemu_boards() {
+        parity(board.name, case.file_name());
+    }
+}
+
+#[test]
+fn nag_with_sub_steps_and_irregular_gaps_matches_host_on_every_core() {
+    parity_on_every_core(SolverCase::NagSubsteps);
+}
+
+#[test]
+fn midpoint_matches_host_on_every_core() {
+    parity_on_every_core(SolverCase::Midpoint);
+}
+
+#[test]
+fn rk4_classifier_matches_host_on_every_core() {
+    parity_on_every_core(SolverCase::Rk4Classifier);
+}
+
+/// The replay's gaps reach the model (host only, no QEMU): with a window of
+/// more than one sample, predictions after irregular gaps differ from those
+/// after regular ones, so the parity tests compare irregular-gap runs; the
+/// last prediction lies in the regular tail and the timed window does too.
+#[test]
+fn replay_gaps_change_predictions_until_the_regular_tail() {
+    let samples = qemu::replay_samples().expect("replay samples");
+    let models = [
+        "default.nagode",
+        "seeded_ecg.nagode",
+        "named_classifier.nagode",
+    ]
+    .into_iter()
+    .chain(SolverCase::ALL.map(SolverCase::file_name));
+    for name in models {
+        let path = qemu::firmware_dir().join("models").join(name);
+        let bytes = std::fs::read(&path).expect("checked-in model file");
+        let model = Model::from_bytes(&bytes).expect("model loads on the host");
+        assert!(
+            model.window() <= qemu::gaps::REGULAR_TAIL + 1,
+            "{name}: the timed window would hold irregular gaps"
+        );
+        let irregular = integration::host_replay(&model, &samples).expect("host replay");
+        let gap = model.nominal_gap();
+        let regular =
+            integration::host_replay_with_gaps(&model, &samples, |_| gap).expect("host replay");
+        let (Some(last), Some(last_regular)) = (irregular.last(), regular.last()) else {
+            panic!("{name}: no prediction");
+        };
+        assert_eq!(last, last_regular, "{name}: last prediction");
+        assert!(
+            irregular.iter().zip(&regular).any(|(a, b)| a != b),
+            "{name}: the irregular gaps change no prediction"
+        );
+    }
 }
 
 #[test]

@@ -1,12 +1,16 @@
 //! Where samples come from: a `SampleSource` trait any sensor can implement,
 //! an adapter for any embedded-hal 1.0 I²C sensor, and the replay source the
-//! QEMU build uses.
+//! QEMU build uses (with the irregular gaps of [`gaps`]).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
+
+/// The replay's gap schedule, a file of its own so the host tests
+/// `include!` the very same schedule.
+pub mod gaps;
 
 /// A sensor that yields one sample (all channels) per call.
 pub trait SampleSource {
@@ -58,7 +62,8 @@ impl<I: I2c, D: DelayNs> SampleSource for I2cSensor<I, D> {
 }
 
 /// A recorded series in flash (little-endian f32, one channel), replayed at
-/// a fixed gap: what the firmware feeds the model under QEMU.
+/// the irregular gaps of [`gaps::replay_gap`] around a nominal gap: what the
+/// firmware feeds the model under QEMU.
 pub struct Replay<D> {
     samples: &'static [u8],
     at: usize,
@@ -68,7 +73,8 @@ pub struct Replay<D> {
 }
 
 impl<D: DelayNs> Replay<D> {
-    /// Replays `samples` with gap `gap`, pausing `period_ns` per sample.
+    /// Replays `samples` around the nominal gap `gap` ([`gaps::replay_gap`]),
+    /// pausing `period_ns` per sample.
     pub fn new(samples: &'static [u8], gap: f32, period_ns: u32, delay: D) -> Self {
         Self {
             samples,
@@ -95,8 +101,9 @@ impl<D: DelayNs> SampleSource for Replay<D> {
         self.delay.delay_ns(self.period_ns);
         let value = f32::from_le_bytes(*bytes);
         out.iter_mut().for_each(|o| *o = value);
+        let gap = gaps::replay_gap(self.gap, self.at, chunks.len());
         self.at += 1;
-        Ok(Some(self.gap))
+        Ok(Some(gap))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Writes the deterministic stand-in models into `firmware/models/`:
-//! `seeded_ecg.nagode`, `sine16.nagode` and (format 2, with names)
-//! `named_classifier.nagode`. Same bytes on every run.
+//! `seeded_ecg.nagode`, `sine16.nagode`, (with names)
+//! `named_classifier.nagode` and one model per `SolverCase`
+//! (`nag_substeps.nagode`, `midpoint.nagode`, `rk4_classifier.nagode`).
+//! Same bytes on every run.
 //! `default.nagode` is the trainer's model: it is only rewritten in the
 //! current format version when it is older (same header, weights and names,
 //! so the same outputs).
@@ -29,6 +31,10 @@ fn run() -> Result<(), String> {
     write(&dir.join("sine16.nagode"), &sine)?;
     let classifier = integration::models::named_classifier(&series).map_err(|e| e.to_string())?;
     write(&dir.join("named_classifier.nagode"), &classifier)?;
+    for case in integration::models::SolverCase::ALL {
+        let bytes = case.encode(&series).map_err(|e| e.to_string())?;
+        write(&dir.join(case.file_name()), &bytes)?;
+    }
     let default = dir.join("default.nagode");
     let bytes = std::fs::read(&default).map_err(|e| format!("{}: {e}", default.display()))?;
     let model = nagode::Model::from_bytes(&bytes).map_err(|e| e.to_string())?;
