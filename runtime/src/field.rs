@@ -141,13 +141,14 @@ fn rows_acc<W: Element>(w: &[W], stride: usize, x: &[f32], out: &mut [f32]) {
         }
         *acc = s;
     };
-    let mut rows = w.chunks(stride);
+    let rows = w.chunks_exact(stride);
+    let short = rows.remainder();
+    let mut rows = rows.chain(core::iter::once(short));
     let (quads, rest) = out.as_chunks_mut::<4>();
     for acc in quads {
         match (rows.next(), rows.next(), rows.next(), rows.next()) {
-            (Some(r0), Some(r1), Some(r2), Some(r3))
-                if r0.len() >= n && r1.len() >= n && r2.len() >= n && r3.len() >= n =>
-            {
+            // Only the last row (the remainder) can be shorter than `n`.
+            (Some(r0), Some(r1), Some(r2), Some(r3)) if r3.len() >= n => {
                 let [mut s0, mut s1, mut s2, mut s3] = *acc;
                 for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
                     s0 += w0.value() * *xi;

@@ -59,3 +59,34 @@ fn aligned_little_endian_bytes_take_the_f32_path() {
     assert_eq!((a.len(), b.get(0)), (1, Some(-2.0)));
     assert!(weights.split_at(5).is_none());
 }
+
+#[test]
+fn short_last_row_in_any_position_of_a_block_of_four() {
+    // The last row may be cut anywhere; it lands in each slot of a block of
+    // four rows (and after the blocks), longer and shorter than `x`.
+    let stride = 5;
+    for rows in 1..=9usize {
+        for cut in 0..stride {
+            let w: Vec<f32> = (0..rows * stride - cut)
+                .map(|i| (i as f32 * 0.61).cos())
+                .collect();
+            for cols in [3usize, 5, 7] {
+                let x: Vec<f32> = (0..cols).map(|i| 0.5 - i as f32 * 0.2).collect();
+                let mut got = vec![0.25f32; 10];
+                mat_vec_acc(Weights::F32(&w), stride, &x, &mut got);
+                let mut expected = vec![0.25f32; 10];
+                for (acc, row) in expected.iter_mut().zip(w.chunks(stride)) {
+                    for (wi, xi) in row.iter().zip(&x) {
+                        *acc += wi * xi;
+                    }
+                }
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got),
+                    bits(&expected),
+                    "rows {rows} cut {cut} cols {cols}"
+                );
+            }
+        }
+    }
+}
