@@ -1,7 +1,7 @@
 //! The application, free of any board: stream samples from a
 //! [`SampleSource`] into a session and report every prediction.
 
-use nagode::{RunError, Session};
+use nagode::{Layers, RunError, Session};
 
 use sample_source::SampleSource;
 
@@ -24,8 +24,8 @@ pub struct Summary {
 /// Pushes every sample of `source` into `session` (gaps as the source says);
 /// predicts whenever `schedule(samples pushed, window)` says so and hands
 /// `(index of the newest sample, outputs)` to `report`.
-pub fn stream<S, const STATE: usize, const WINDOW: usize>(
-    session: &mut Session<'_, STATE, WINDOW>,
+pub fn stream<'m, S, L, const STATE: usize, const WINDOW: usize>(
+    session: &mut Session<'m, STATE, WINDOW, L>,
     source: &mut S,
     schedule: impl Fn(usize, usize) -> bool,
     out: &mut [f32],
@@ -33,6 +33,7 @@ pub fn stream<S, const STATE: usize, const WINDOW: usize>(
 ) -> Result<Summary, AppError<S::Error>>
 where
     S: SampleSource,
+    L: Layers<'m>,
 {
     let window = session.net().window;
     let mut sample = [0.0f32; nagode::format::MAX_CHANNELS];

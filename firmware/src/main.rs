@@ -139,7 +139,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
 #[cfg(feature = "compiled")]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let file = Loaded { bytes: 0, size: 0 };
-    drive(console, ticks, compiled::NET, file, |class| {
+    drive(console, ticks, compiled::Fixed, file, |class| {
         compiled::CLASS_NAMES.get(class).copied()
     })
 }
@@ -155,20 +155,21 @@ struct Loaded {
 /// predictions and the dense kernel. Returns the samples pushed and the
 /// predictions made.
 #[cfg(not(feature = "baseline"))]
-fn drive<'m>(
+fn drive<'m, L: nagode::Layers<'m>>(
     console: &mut Console,
     ticks: &Ticks,
-    net: nagode::Net<'m>,
+    model: L,
     file: Loaded,
     class_name: impl Fn(usize) -> Option<&'m str>,
 ) -> (usize, usize) {
     // Matching on a reference keeps one copy of the session in this frame
     // (moving it out of its `Result` cost ~1.5 kB of stack).
-    let mut created = open_session(net);
+    let mut created = open_session(model);
     let session = match &mut created {
         Ok(session) => session,
         Err(e) => fail(console, "load", e.name()),
     };
+    let net = *session.net();
     console
         .str("MODEL ")
         .dec(file.bytes as u32)
@@ -262,10 +263,10 @@ fn load(bytes: &'static [u8]) -> Result<Model<'static>, nagode::LoadError> {
 /// The session sized at compile time; not inlined (see [`load`]).
 #[cfg(not(feature = "baseline"))]
 #[inline(never)]
-fn open_session(
-    net: nagode::Net<'_>,
-) -> Result<Session<'_, { config::STATE }, { config::WINDOW }>, nagode::LoadError> {
-    Session::from_net(net)
+fn open_session<'m, L: nagode::Layers<'m>>(
+    model: L,
+) -> Result<Session<'m, { config::STATE }, { config::WINDOW }, L>, nagode::LoadError> {
+    Session::with_layers(model)
 }
 
 /// The same run without the runtime and the model (feature `baseline`):

@@ -10,6 +10,7 @@ extern crate std;
 
 pub mod error;
 pub mod field;
+pub mod fixed;
 pub mod format;
 pub mod model;
 pub mod net;
@@ -21,5 +22,5 @@ pub mod tanh;
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use format::Header;
 pub use model::Model;
-pub use net::Net;
+pub use net::{Layers, Net};
 pub use session::{Runner, Session};

@@ -12,9 +12,9 @@
 //! [`crate::Session`] and [`Runner`](crate::session::Runner) run either the
 //! same way, bit for bit.
 
-use crate::field::Dense;
+use crate::field::{run_layers, Dense, MlpField};
 use crate::normalise::Reference;
-use crate::solver::{evals_per_step, substeps, SolverSpec};
+use crate::solver::{evals_per_step, substeps, SolverSpec, VectorField};
 
 /// A model as the engine sees it. Its fields are public so generated code
 /// can build one in a `const`; the engine reads them through checked
@@ -93,5 +93,48 @@ impl Net<'_> {
     /// The `WINDOW` capacity a session needs: `window * channels`.
     pub fn window_capacity_needed(&self) -> usize {
         self.window.saturating_mul(self.channels)
+    }
+}
+
+/// The layer work of a model, whatever holds its weights: [`Net`] runs its
+/// layers from slices with run-time widths; a build script's generated type
+/// runs fixed-size arrays through [`crate::fixed`], so every width is a
+/// constant the compiler unrolls. Both compute the same sums in the same
+/// order, so both give the same bits.
+pub trait Layers<'m> {
+    /// The model's scalar facts (and its layers as slices).
+    fn net(&self) -> &Net<'m>;
+    /// Runs the encoder on the normalised sample in `a[..channels]`;
+    /// returns the encoding (a prefix of `a` or `b`).
+    fn encode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32];
+    /// Writes `W_e e + bias` of the field's first layer into `held` (the
+    /// part that stays fixed over a gap); returns the values written.
+    fn hold(&self, e: &[f32], held: &mut [f32]) -> usize;
+    /// Writes `f(y)` into `out` with the held part; `a` and `b` are scratch.
+    fn field(&self, held: &[f32], y: &[f32], a: &mut [f32], b: &mut [f32], out: &mut [f32]);
+    /// Runs the decoder on the state in `a[..state_dim]`; returns the
+    /// outputs (a prefix of `a` or `b`).
+    fn decode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32];
+}
+
+impl<'m> Layers<'m> for Net<'m> {
+    fn net(&self) -> &Net<'m> {
+        self
+    }
+
+    fn encode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32] {
+        run_layers(self.encoder, self.channels, a, b)
+    }
+
+    fn hold(&self, e: &[f32], held: &mut [f32]) -> usize {
+        MlpField::hold(self.field, self.state_dim, e, held)
+    }
+
+    fn field(&self, held: &[f32], y: &[f32], a: &mut [f32], b: &mut [f32], out: &mut [f32]) {
+        MlpField::new(self.field, held, self.state_dim, a, b).eval(0.0, y, out);
+    }
+
+    fn decode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32] {
+        run_layers(self.decoder, self.state_dim, a, b)
     }
 }

@@ -1,12 +1,11 @@
 //! A model bound to fixed buffers: stream samples in, get predictions out.
 
 use crate::error::{LoadError, RunError};
-use crate::field::{run_layers, MlpField};
 use crate::format::MAX_CHANNELS;
 use crate::model::Model;
-use crate::net::Net;
+use crate::net::{Layers, Net};
 use crate::normalise::{self, Reference};
-use crate::solver::{model_gap, substeps, AnySolver, Solver};
+use crate::solver::{model_gap, substeps, AnySolver, Solver, VectorField};
 use heapless::Deque;
 
 /// Runs a model with no heap: every buffer is sized by the two capacities.
@@ -17,8 +16,12 @@ use heapless::Deque;
 ///   ([`Net::window_capacity_needed`]).
 ///
 /// RAM is about `(4 * STATE + 6 * STATE + 2 * WINDOW) * 4` bytes.
-pub struct Session<'m, const STATE: usize, const WINDOW: usize> {
-    net: Net<'m>,
+///
+/// `L` is where the layers come from: a loaded [`Model`]'s [`Net`] (the
+/// default), or a build script's generated [`Layers`] type.
+pub struct Session<'m, const STATE: usize, const WINDOW: usize, L: Layers<'m> = Net<'m>> {
+    model: L,
+    _net: core::marker::PhantomData<Net<'m>>,
     samples: Deque<f32, WINDOW>,
     /// Gaps already converted to solver time.
     gaps: Deque<f32, WINDOW>,
@@ -29,12 +32,19 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
     /// A session for a loaded `model`; refuses a model wider or longer than
     /// the capacities.
     pub fn new(model: &'m Model<'m>) -> Result<Self, LoadError> {
-        Self::from_net(model.net())
+        Self::with_layers(model.net())
     }
 
     /// A session for any [`Net`] (a compiled model's `static`, say).
     pub fn from_net(net: Net<'m>) -> Result<Self, LoadError> {
-        let need = net.window_capacity_needed();
+        Self::with_layers(net)
+    }
+}
+
+impl<'m, const STATE: usize, const WINDOW: usize, L: Layers<'m>> Session<'m, STATE, WINDOW, L> {
+    /// A session running `model`'s layers (a generated [`Layers`] type).
+    pub fn with_layers(model: L) -> Result<Self, LoadError> {
+        let need = model.net().window_capacity_needed();
         if WINDOW < need {
             return Err(LoadError::Capacity {
                 what: "WINDOW",
@@ -43,8 +53,9 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
             });
         }
         Ok(Self {
-            runner: Runner::new(&net)?,
-            net,
+            runner: Runner::new(model.net())?,
+            model,
+            _net: core::marker::PhantomData,
             samples: Deque::new(),
             gaps: Deque::new(),
         })
@@ -52,14 +63,14 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
 
     /// The model this session runs.
     pub fn net(&self) -> &Net<'m> {
-        &self.net
+        self.model.net()
     }
 
     /// Samples currently held (at most the model's window).
     pub fn len(&self) -> usize {
         self.samples
             .len()
-            .checked_div(self.net.channels)
+            .checked_div(self.net().channels)
             .unwrap_or(0)
     }
 
@@ -70,7 +81,7 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
 
     /// Whether a full window is held, so [`Self::predict`] can run.
     pub fn is_ready(&self) -> bool {
-        self.len() >= self.net.window
+        self.len() >= self.net().window
     }
 
     /// Forgets every sample.
@@ -84,10 +95,12 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
     /// oldest sample drops out once the window is full). On error nothing
     /// changes.
     pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
-        check_sample(&self.net, sample, 0)?;
-        let dt = solver_gap(&self.net, dt)?;
+        let net = self.model.net();
+        check_sample(net, sample, 0)?;
+        let dt = solver_gap(net, dt)?;
+        let channels = net.channels;
         if self.is_ready() {
-            for _ in 0..self.net.channels {
+            for _ in 0..channels {
                 self.samples.pop_front();
             }
             self.gaps.pop_front();
@@ -106,19 +119,20 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
         if !self.is_ready() {
             return Err(RunError::NotReady {
                 have: self.len(),
-                need: self.net.window,
+                need: self.net().window,
             });
         }
-        check_out(&self.net, out)?;
-        let c = self.net.channels;
+        let net = self.model.net();
+        check_out(net, out)?;
+        let c = net.channels;
         let last = self
             .samples
             .iter()
             .skip(self.samples.len().saturating_sub(c));
-        let reference = references(&self.net, last.copied());
+        let reference = references(net, last.copied());
         // The first gap reaches outside the window: the model uses sample_dt.
         self.runner.run(
-            &self.net,
+            &self.model,
             self.samples.iter().copied(),
             self.gaps.iter().skip(1).copied(),
             &reference,
@@ -134,7 +148,7 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
         gaps: Option<&[f32]>,
         out: &mut [f32],
     ) -> Result<usize, RunError> {
-        self.runner.run_window(&self.net, samples, gaps, out)
+        self.runner.run_window(&self.model, samples, gaps, out)
     }
 }
 
@@ -173,15 +187,16 @@ impl<const S: usize> Runner<S> {
     /// Runs a whole window given at once (`window * channels` values ordered
     /// `[n][c]`). `gaps[n]` is the time since sample `n - 1` in the user's
     /// units (`gaps[0]` is ignored: the window's first step is `sample_dt`);
-    /// `None` means every gap is the nominal one. `net` must be the one the
-    /// runner was made for.
-    pub fn run_window(
+    /// `None` means every gap is the nominal one. `model` (a [`Net`], or a
+    /// generated [`Layers`] type) must be the one the runner was made for.
+    pub fn run_window<'m>(
         &mut self,
-        net: &Net<'_>,
+        model: &impl Layers<'m>,
         samples: &[f32],
         gaps: Option<&[f32]>,
         out: &mut [f32],
     ) -> Result<usize, RunError> {
+        let net = model.net();
         let c = net.channels;
         let expected = net.window_capacity_needed();
         if samples.len() != expected {
@@ -213,7 +228,7 @@ impl<const S: usize> Runner<S> {
             .chain(core::iter::repeat(net.sample_dt));
         let last = samples.iter().skip(samples.len().saturating_sub(c));
         let reference = references(net, last.copied());
-        self.run(net, samples.iter().copied(), gaps, &reference, out)
+        self.run(model, samples.iter().copied(), gaps, &reference, out)
     }
 }
 
@@ -268,14 +283,15 @@ impl<const S: usize> Runner<S> {
     /// held, then the decoder. `gaps` yields the gaps of samples 1.. in
     /// solver time; `reference` is each channel's `r` for
     /// [`normalise::input`] and [`normalise::output`].
-    fn run(
+    fn run<'m>(
         &mut self,
-        net: &Net<'_>,
+        model: &impl Layers<'m>,
         values: impl Iterator<Item = f32>,
         gaps: impl Iterator<Item = f32>,
         reference: &[f32; MAX_CHANNELS],
         out: &mut [f32],
     ) -> Result<usize, RunError> {
+        let net = model.net();
         let (c, d, e_dim) = (net.channels, net.state_dim, net.encoded_dim());
         let max_step = net.solver.max_step;
         let bound = net.state_bound;
@@ -293,14 +309,20 @@ impl<const S: usize> Runner<S> {
                 let v = values.next().unwrap_or(*m + *r);
                 *x = normalise::input(v, *r, *m, *s);
             }
-            let encoded = run_layers(net.encoder, c, &mut self.a, &mut self.b);
+            let encoded = model.encode(&mut self.a, &mut self.b);
             for (e, v) in self.e.iter_mut().zip(encoded) {
                 *e = *v;
             }
             let e = self.e.get(..e_dim).unwrap_or_default();
-            let held = MlpField::hold(net.field, d, e, &mut self.held);
+            let held = model.hold(e, &mut self.held);
             let held = self.held.get(..held).unwrap_or_default();
-            let mut field = MlpField::new(net.field, held, d, &mut self.a, &mut self.b);
+            let mut field = FieldOf {
+                model,
+                held,
+                dim: d,
+                a: &mut self.a,
+                b: &mut self.b,
+            };
             let (m, h) = substeps(gap, max_step)?;
             for step in 0..m {
                 self.solver.step(&mut field, t, h, y)?;
@@ -321,7 +343,7 @@ impl<const S: usize> Runner<S> {
             }
         }
         self.a.iter_mut().zip(y.iter()).for_each(|(a, y)| *a = *y);
-        let decoded = run_layers(net.decoder, d, &mut self.a, &mut self.b);
+        let decoded = model.decode(&mut self.a, &mut self.b);
         let len = net.output_len;
         let out = out.get_mut(..len).unwrap_or_default();
         for (o, v) in out.iter_mut().zip(decoded) {
@@ -339,5 +361,24 @@ impl<const S: usize> Runner<S> {
             Some(index) => Err(RunError::NonFiniteOutput { index }),
             None => Ok(len),
         }
+    }
+}
+
+/// A model's field with one sample's encoding held, as the solvers see it.
+struct FieldOf<'s, L> {
+    model: &'s L,
+    held: &'s [f32],
+    dim: usize,
+    a: &'s mut [f32],
+    b: &'s mut [f32],
+}
+
+impl<'m, L: Layers<'m>> VectorField for FieldOf<'_, L> {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn eval(&mut self, _t: f32, y: &[f32], out: &mut [f32]) {
+        self.model.field(self.held, y, self.a, self.b, out);
     }
 }

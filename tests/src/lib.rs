@@ -47,3 +47,26 @@ pub fn host_replay_with_gaps(
     }
     Ok(predictions)
 }
+
+/// What the firmware's minimal image predicts: one window of the first
+/// replayed samples (repeated when the replay is shorter, as the build
+/// script writes them), nominal gaps.
+pub fn minimal_prediction(model: &Model<'_>) -> Result<Vec<f32>, String> {
+    let samples = qemu::replay_samples()?;
+    let window: Vec<f32> = (0..model.window_capacity_needed())
+        .map(|i| {
+            samples
+                .get(i % samples.len().max(1))
+                .copied()
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let mut session =
+        Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
+    let mut out = vec![0.0f32; model.output_len()];
+    let written = session
+        .run_window(&window, None, &mut out)
+        .map_err(|e| format!("host minimal window: {e}"))?;
+    out.truncate(written);
+    Ok(out)
+}

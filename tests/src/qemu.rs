@@ -59,10 +59,16 @@ pub struct Build<'a> {
 impl Build<'_> {
     /// Builds the firmware (release) from inside `firmware/`, so its
     /// `.cargo/config.toml` applies, and copies the ELF to
-    /// `firmware/target/qemu/<board>-<tag>.elf`.
+    /// `firmware/target/qemu/<board>-<tag>.elf`. With feature `minimal` the
+    /// ELF is the minimal image (`src/bin/minimal.rs`).
     pub fn run(&self) -> Result<PathBuf, String> {
         let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let dir = firmware_dir();
+        let bin = if self.features.contains(&"minimal") {
+            "minimal"
+        } else {
+            "firmware"
+        };
         let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cargo
             .current_dir(&dir)
@@ -72,6 +78,8 @@ impl Build<'_> {
                 "--quiet",
                 "--target",
                 self.board.target,
+                "--bin",
+                bin,
             ])
             .args(["--target-dir", "target"])
             // A host-side CARGO_TARGET_DIR must not redirect the firmware.
@@ -99,7 +107,8 @@ impl Build<'_> {
         let built = dir
             .join("target")
             .join(self.board.target)
-            .join("release/firmware");
+            .join("release")
+            .join(bin);
         let elf = dir
             .join("target/qemu")
             .join(format!("{}-{}.elf", self.board.name, self.tag));

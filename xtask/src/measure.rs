@@ -1,6 +1,8 @@
 //! `cargo xtask measure`: flash, RAM and instructions of the firmware on
 //! every core of the QEMU matrix, for the default model and the 1→16→16→1
-//! tanh MLP, as a Markdown table.
+//! tanh MLP, through both paths (the file loaded in place, and the model
+//! compiled in by the build script), plus the minimal images (one
+//! prediction printed as hex, nothing else linked), as Markdown tables.
 //!
 //! Method (also in firmware/README.md):
 //! * Flash: the firmware prints its own image size (vector table to the end
@@ -16,6 +18,10 @@
 //!   run converts ticks to instructions. One inference = one `predict` over a
 //!   full window, timed 16 times back to back. MACs are those the runtime
 //!   performs (see `integration::models::macs_per_prediction`).
+//! * Minimal images (`firmware/src/bin/minimal.rs`): flash as the image
+//!   reports it (vector table to the end of `.data`), static RAM and the
+//!   stack's high-water mark; their prediction must equal the host
+//!   runtime's on the same window, or the measurement fails.
 
 use integration::qemu::{self, Board, Build, Run, RUN_TIMEOUT};
 
@@ -35,10 +41,49 @@ struct Measured {
     label: String,
 }
 
+/// How the firmware gets its model.
+#[derive(Clone, Copy)]
+enum Path {
+    /// The model file in flash, checked and read in place.
+    Loaded,
+    /// Rust statics the build script generated (feature `compiled`).
+    Compiled,
+}
+
+impl Path {
+    fn name(self) -> &'static str {
+        match self {
+            Path::Loaded => "loaded",
+            Path::Compiled => "compiled",
+        }
+    }
+
+    /// Firmware features selecting this path, with `extra`.
+    fn features(self, extra: &'static str) -> Vec<&'static str> {
+        let mut features = vec![extra];
+        if let Path::Compiled = self {
+            features.push("compiled");
+        }
+        features.retain(|f| !f.is_empty());
+        features
+    }
+}
+
+/// One row of the minimal-image table.
+struct MinimalRow {
+    core: String,
+    model: String,
+    path: Path,
+    flash: u64,
+    static_ram: u64,
+    stack: u64,
+}
+
 /// One row of the table.
 struct Row {
     core: String,
     model: String,
+    path: Path,
     flash: u64,
     runtime: i64,
     model_bytes: u64,
@@ -79,36 +124,64 @@ fn field(run: &Run, tag: &str, n: usize) -> Result<u64, String> {
         .ok_or_else(|| format!("{tag} line has no field {n}"))
 }
 
-fn measure_board(board: &Board, models: &[Measured], rows: &mut Vec<Row>) -> Result<(), String> {
+fn measure_board(
+    board: &Board,
+    models: &[Measured],
+    rows: &mut Vec<Row>,
+    minimal: &mut Vec<MinimalRow>,
+) -> Result<(), String> {
     let baseline = build_and_run(board, None, &["baseline"], "baseline")?;
     let baseline_flash = field(&baseline, "FLASH", 0)?;
     for (i, Measured { path, label }) in models.iter().enumerate() {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let model =
             nagode::Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        let run = build_and_run(board, Some(path.clone()), &[], &format!("measure{i}"))?;
-        let per_tick = field(&run, "CAL", 1)? as f64 / field(&run, "CAL", 0)?.max(1) as f64;
-        let repeats = field(&run, "TICKS", 0)?.max(1) as f64;
-        let instructions = field(&run, "TICKS", 1)? as f64 * per_tick / repeats;
-        let kernel_macs =
-            (field(&run, "KERNEL", 0)? * field(&run, "KERNEL", 1)? * field(&run, "KERNEL", 2)?)
-                .max(1);
-        let kernel = field(&run, "KERNEL", 3)? as f64 * per_tick / kernel_macs as f64;
-        let flash = field(&run, "FLASH", 0)?;
-        rows.push(Row {
-            core: format!("{} ({})", board.core, board.machine),
-            model: label.clone(),
-            flash,
-            runtime: flash as i64 - baseline_flash as i64 - bytes.len() as i64,
-            model_bytes: bytes.len() as u64,
-            rest: baseline_flash,
-            static_ram: field(&run, "RAM", 0)?,
-            load_stack: field(&run, "MODEL", 3)?,
-            stack: field(&run, "TICKS", 2)?,
-            instructions,
-            macs: integration::models::macs_per_prediction(&model),
-            kernel,
-        });
+        let weight_bytes = model.weight_bytes().len() as u64;
+        for how in [Path::Loaded, Path::Compiled] {
+            let tag = format!("measure{i}-{}", how.name());
+            let run = build_and_run(board, Some(path.clone()), &how.features(""), &tag)?;
+            let per_tick = field(&run, "CAL", 1)? as f64 / field(&run, "CAL", 0)?.max(1) as f64;
+            let repeats = field(&run, "TICKS", 0)?.max(1) as f64;
+            let instructions = field(&run, "TICKS", 1)? as f64 * per_tick / repeats;
+            let kernel_macs =
+                (field(&run, "KERNEL", 0)? * field(&run, "KERNEL", 1)? * field(&run, "KERNEL", 2)?)
+                    .max(1);
+            let kernel = field(&run, "KERNEL", 3)? as f64 * per_tick / kernel_macs as f64;
+            let flash = field(&run, "FLASH", 0)?;
+            // The compiled path stores the same weights as f32 arrays.
+            let model_bytes = match how {
+                Path::Loaded => bytes.len() as u64,
+                Path::Compiled => weight_bytes,
+            };
+            rows.push(Row {
+                core: format!("{} ({})", board.core, board.machine),
+                model: label.clone(),
+                path: how,
+                flash,
+                runtime: flash as i64 - baseline_flash as i64 - model_bytes as i64,
+                model_bytes,
+                rest: baseline_flash,
+                static_ram: field(&run, "RAM", 0)?,
+                load_stack: field(&run, "MODEL", 3)?,
+                stack: field(&run, "TICKS", 2)?,
+                instructions,
+                macs: integration::models::macs_per_prediction(&model),
+                kernel,
+            });
+            let tag = format!("minimal{i}-{}", how.name());
+            let run = build_and_run(board, Some(path.clone()), &how.features("minimal"), &tag)?;
+            let host = integration::minimal_prediction(&model)?;
+            qemu::compare_bits(&run.predictions()?, &[(0, host)])
+                .map_err(|e| format!("{} minimal {}: {e}", board.name, how.name()))?;
+            minimal.push(MinimalRow {
+                core: format!("{} ({})", board.core, board.machine),
+                model: label.clone(),
+                path: how,
+                flash: field(&run, "FLASH", 0)?,
+                static_ram: field(&run, "RAM", 0)?,
+                stack: field(&run, "RAM", 1)?,
+            });
+        }
     }
     Ok(())
 }
@@ -131,18 +204,20 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
         });
     }
     let mut rows = Vec::new();
+    let mut minimal = Vec::new();
     for board in qemu::qemu_boards() {
         println!("xtask: measuring {} ({})", board.name, board.core);
-        measure_board(board, &models, &mut rows)?;
+        measure_board(board, &models, &mut rows, &mut minimal)?;
     }
     println!();
-    println!("| core (QEMU machine) | model | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| core (QEMU machine) | model | path | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {:.0} | {} | {:.2} | {:.2} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {:.0} | {} | {:.2} | {:.2} |",
             r.core,
             r.model,
+            r.path.name(),
             r.flash,
             r.runtime,
             r.model_bytes,
@@ -154,6 +229,20 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.macs,
             r.instructions / r.macs.max(1) as f64,
             r.kernel
+        );
+    }
+    println!("\nMinimal images (one prediction printed as hex bits; its bits checked against the host runtime):\n");
+    println!("| core (QEMU machine) | model | path | flash | static RAM | peak stack |");
+    println!("|---|---|---|---:|---:|---:|");
+    for r in &minimal {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.core,
+            r.model,
+            r.path.name(),
+            r.flash,
+            r.static_ram,
+            r.stack
         );
     }
     println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run. Reproduce: `cargo xtask measure`.");

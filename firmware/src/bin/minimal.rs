@@ -18,7 +18,7 @@ mod out;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-use nagode::{Net, Runner};
+use nagode::{Layers, Runner};
 use out::Console;
 
 /// Session capacities sized by the build script to the embedded model.
@@ -52,7 +52,7 @@ fn main() -> ! {
     let mut console = Console::open();
     let mut out = [0.0f32; config::OUTPUTS];
     #[cfg(feature = "compiled")]
-    let result = predict(&compiled::NET, &mut out);
+    let result = predict(&compiled::Fixed, &mut out);
     #[cfg(not(feature = "compiled"))]
     let result = nagode::Model::from_bytes(&MODEL.0)
         .map_err(|e| e.name())
@@ -82,11 +82,11 @@ fn main() -> ! {
     }
 }
 
-/// One window through `net` with buffers sized for it.
-fn predict(net: &Net<'_>, out: &mut [f32]) -> Result<usize, &'static str> {
-    let mut runner = Runner::<{ config::STATE }>::new(net).map_err(|e| e.name())?;
+/// One window through `model` with buffers sized for it.
+fn predict<'m>(model: &impl Layers<'m>, out: &mut [f32]) -> Result<usize, &'static str> {
+    let mut runner = Runner::<{ config::STATE }>::new(model.net()).map_err(|e| e.name())?;
     runner
-        .run_window(net, &input::INPUT, None, out)
+        .run_window(model, &input::INPUT, None, out)
         .map_err(|e| e.name())
 }
 
