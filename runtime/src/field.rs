@@ -253,6 +253,11 @@ impl<'a> Dense<'a> {
         matches!(self.weights, Weights::F32(_))
     }
 
+    /// The weight matrix, `[outputs][inputs]` row-major.
+    pub fn weights(&self) -> Weights<'a> {
+        self.weights
+    }
+
     /// `out = activation(W x + b)`; `x` has `inputs`, `out` `outputs` values.
     pub fn apply(&self, x: &[f32], out: &mut [f32]) {
         self.bias.copy_to(out);
