@@ -8,6 +8,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod batch;
 pub mod error;
 pub mod field;
 pub mod fixed;

@@ -1,7 +1,10 @@
 //! Running exported models with the `nagode` runtime on the host: the
-//! reference inference path used for parity, `predict` and `eval`.
+//! reference inference path used for parity, `predict` and `eval`, every
+//! window through [`nagode::batch`] (parallel over the cores, the same bits
+//! as one window at a time).
 
 use crate::data::Windows;
+use nagode::batch::{self, BatchError};
 use nagode::{LoadError, Model, RunError, Session};
 
 /// Widest vector the host sessions hold (the format allows layers up to
@@ -27,24 +30,28 @@ pub enum HostError {
         /// The runtime's error.
         source: RunError,
     },
+    /// The windows' buffers do not match the model.
+    #[error("{0}")]
+    Batch(BatchError),
+}
+
+impl From<BatchError> for HostError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Load(e) => HostError::Load(e),
+            BatchError::Run { window, error } => HostError::Run {
+                window,
+                source: error,
+            },
+            BatchError::Length { .. } => HostError::Batch(e),
+        }
+    }
 }
 
 /// Runs every window of `w` through the runtime; outputs `[i][out]`.
 pub fn run_windows(model: &Model<'_>, w: &Windows) -> Result<Vec<f32>, HostError> {
-    let mut session: HostSession<'_> = Session::new(model)?;
-    let (win, c, out_len) = (model.window(), model.channels(), model.output_len());
-    let mut outputs = vec![0f32; w.len * out_len];
-    for i in 0..w.len {
-        let samples = &w.x[i * win * c..(i + 1) * win * c];
-        let gaps = &w.gaps[i * win..(i + 1) * win];
-        session
-            .run_window(
-                samples,
-                Some(gaps),
-                &mut outputs[i * out_len..(i + 1) * out_len],
-            )
-            .map_err(|source| HostError::Run { window: i, source })?;
-    }
+    let mut outputs = vec![0f32; w.len * model.output_len()];
+    batch::run_windows::<HOST_STATE, _>(&model.net(), &w.x, Some(&w.gaps), &mut outputs)?;
     Ok(outputs)
 }
 
@@ -63,4 +70,48 @@ pub fn max_difference(a: &[f32], reference: &[f32]) -> (f32, f32) {
         .fold(0f32, f32::max)
         .max(f32::MIN_POSITIVE);
     (abs, abs / scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::InferenceSetup;
+
+    /// `run_windows` (the batch) gives each window the bits a session
+    /// running it alone gives, in order; a bad window is named.
+    #[test]
+    fn batch_equals_one_session_per_window() {
+        let setup = InferenceSetup::default_model().expect("set-up");
+        let model = Model::from_bytes(&setup.bytes).expect("loads");
+        let (win, len, count) = (model.window(), model.output_len(), 100);
+        let mut w = Windows {
+            x: (0..count * win).map(|k| (k as f32 * 0.37).sin()).collect(),
+            gaps: (0..count * win).map(|k| [1.0, 0.5, 2.5][k % 3]).collect(),
+            len: count,
+            ..Windows::default()
+        };
+        let batch = run_windows(&model, &w).expect("runs");
+        let mut session: HostSession<'_> = Session::new(&model).expect("fits");
+        let mut one = vec![0f32; len];
+        for i in 0..count {
+            session
+                .run_window(
+                    &w.x[i * win..(i + 1) * win],
+                    Some(&w.gaps[i * win..(i + 1) * win]),
+                    &mut one,
+                )
+                .expect("runs");
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&batch[i * len..(i + 1) * len]),
+                bits(&one),
+                "window {i}"
+            );
+        }
+        w.x[61 * win + 3] = f32::INFINITY;
+        assert!(matches!(
+            run_windows(&model, &w),
+            Err(HostError::Run { window: 61, .. })
+        ));
+    }
 }
