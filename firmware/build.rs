@@ -265,20 +265,22 @@ fn fixed_layers(net: &nagode::Net<'_>) -> String {
 /// does not load gets capacities of 1: the firmware then reports the load
 /// error by name at run time (which is what the corrupt-model test checks).
 fn capacities(bytes: &[u8]) -> String {
-    let (state, window, outputs) = match nagode::Model::from_bytes(bytes) {
+    let (state, window, dim, outputs) = match nagode::Model::from_bytes(bytes) {
         Ok(model) => (
             model.state_capacity_needed(),
             model.window_capacity_needed(),
+            model.state_dim(),
             model.output_len(),
         ),
         Err(e) => {
             println!("cargo:warning=model does not load ({e}); the firmware will report it");
-            (1, 1, 1)
+            (1, 1, 1, 1)
         }
     };
     format!(
         "/// Session capacity: widest vector.\npub const STATE: usize = {state};\n\
          /// Session capacity: sample values in the window.\npub const WINDOW: usize = {window};\n\
+         /// Session capacity: the ODE state and the solver's stages.\npub const DIM: usize = {dim};\n\
          /// Values one prediction writes.\npub const OUTPUTS: usize = {outputs};\n"
     )
 }

@@ -24,8 +24,8 @@ pub struct Summary {
 /// Pushes every sample of `source` into `session` (gaps as the source says);
 /// predicts whenever `schedule(samples pushed, window)` says so and hands
 /// `(index of the newest sample, outputs)` to `report`.
-pub fn stream<'m, S, L, const STATE: usize, const WINDOW: usize>(
-    session: &mut Session<'m, STATE, WINDOW, L>,
+pub fn stream<'m, S, L, const STATE: usize, const WINDOW: usize, const DIM: usize>(
+    session: &mut Session<'m, STATE, WINDOW, DIM, L>,
     source: &mut S,
     schedule: impl Fn(usize, usize) -> bool,
     out: &mut [f32],

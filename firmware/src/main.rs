@@ -265,7 +265,8 @@ fn load(bytes: &'static [u8]) -> Result<Model<'static>, nagode::LoadError> {
 #[inline(never)]
 fn open_session<'m, L: nagode::Layers<'m>>(
     model: L,
-) -> Result<Session<'m, { config::STATE }, { config::WINDOW }, L>, nagode::LoadError> {
+) -> Result<Session<'m, { config::STATE }, { config::WINDOW }, { config::DIM }, L>, nagode::LoadError>
+{
     Session::with_layers(model)
 }
 

@@ -204,9 +204,19 @@ pub enum LoadError {
         /// Index of its first occurrence.
         first: usize,
     },
+    /// The quantised section (format 4) does not fit the model, or could
+    /// overflow an integer accumulator ([`crate::quant::layers`]).
+    BadQuant {
+        /// Block of the offending layer.
+        block: Block,
+        /// Its index in the block.
+        layer: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// A session's capacity is smaller than the model needs.
     Capacity {
-        /// Which capacity (`"STATE"` or `"WINDOW"`).
+        /// Which capacity (`"STATE"`, `"WINDOW"` or `"DIM"`).
         what: &'static str,
         /// The capacity compiled into the session.
         capacity: usize,
@@ -242,6 +252,7 @@ impl LoadError {
             LoadError::NameCount { .. } => "NameCount",
             LoadError::BadName { .. } => "BadName",
             LoadError::DuplicateName { .. } => "DuplicateName",
+            LoadError::BadQuant { .. } => "BadQuant",
             LoadError::Capacity { .. } => "Capacity",
         }
     }
@@ -339,6 +350,9 @@ impl fmt::Display for LoadError {
             } => write!(f, "{list} name {index} {reason}"),
             LoadError::DuplicateName { list, index, first } => {
                 write!(f, "{list} name {index} repeats {list} name {first}")
+            }
+            LoadError::BadQuant { block, layer, what } => {
+                write!(f, "quantised {block} layer {layer}: {what}")
             }
             LoadError::Capacity {
                 what,

@@ -8,27 +8,37 @@ use crate::normalise::{self, Reference};
 use crate::solver::{model_gap, substeps, AnySolver, Solver, VectorField};
 use heapless::Deque;
 
-/// Runs a model with no heap: every buffer is sized by the two capacities.
+/// Runs a model with no heap: every buffer is sized by the capacities.
 ///
 /// * `STATE` — the widest vector the model needs
-///   ([`Net::state_capacity_needed`]): state, layer outputs, stages.
+///   ([`Net::state_capacity_needed`]): layer inputs and outputs.
 /// * `WINDOW` — sample values the ring holds, at least `window * channels`
 ///   ([`Net::window_capacity_needed`]).
+/// * `DIM` — the ODE state and the solver's stages, at least the model's
+///   `state_dim` (defaults to `STATE`; a build script sizes it exactly).
 ///
-/// RAM is about `(4 * STATE + 6 * STATE + 2 * WINDOW) * 4` bytes.
+/// RAM is about `(4 * STATE + 6 * DIM + 2 * WINDOW) * 4` bytes.
 ///
 /// `L` is where the layers come from: a loaded [`Model`]'s [`Net`] (the
 /// default), or a build script's generated [`Layers`] type.
-pub struct Session<'m, const STATE: usize, const WINDOW: usize, L: Layers<'m> = Net<'m>> {
+pub struct Session<
+    'm,
+    const STATE: usize,
+    const WINDOW: usize,
+    const DIM: usize = STATE,
+    L: Layers<'m> = Net<'m>,
+> {
     model: L,
     _net: core::marker::PhantomData<Net<'m>>,
     samples: Deque<f32, WINDOW>,
     /// Gaps already converted to solver time.
     gaps: Deque<f32, WINDOW>,
-    runner: Runner<STATE>,
+    runner: Runner<STATE, DIM>,
 }
 
-impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
+impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize>
+    Session<'m, STATE, WINDOW, DIM>
+{
     /// A session for a loaded `model`; refuses a model wider or longer than
     /// the capacities.
     pub fn new(model: &'m Model<'m>) -> Result<Self, LoadError> {
@@ -41,7 +51,9 @@ impl<'m, const STATE: usize, const WINDOW: usize> Session<'m, STATE, WINDOW> {
     }
 }
 
-impl<'m, const STATE: usize, const WINDOW: usize, L: Layers<'m>> Session<'m, STATE, WINDOW, L> {
+impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize, L: Layers<'m>>
+    Session<'m, STATE, WINDOW, DIM, L>
+{
     /// A session running `model`'s layers (a generated [`Layers`] type).
     pub fn with_layers(model: L) -> Result<Self, LoadError> {
         let need = model.net().window_capacity_needed();
@@ -153,30 +165,36 @@ impl<'m, const STATE: usize, const WINDOW: usize, L: Layers<'m>> Session<'m, STA
 }
 
 /// The buffers of one pass over a window, without a sample ring: what a
-/// device that hands over whole windows needs (`STATE` as for [`Session`]).
-pub struct Runner<const S: usize> {
-    solver: AnySolver<S>,
-    y: [f32; S],
+/// device that hands over whole windows needs (`S` and `D` as `STATE` and
+/// `DIM` for [`Session`]).
+pub struct Runner<const S: usize, const D: usize = S> {
+    solver: AnySolver<D>,
+    y: [f32; D],
     e: [f32; S],
     held: [f32; S],
     a: [f32; S],
     b: [f32; S],
 }
 
-impl<const S: usize> Runner<S> {
-    /// Buffers for `net`; refuses a model wider than `S`.
+impl<const S: usize, const D: usize> Runner<S, D> {
+    /// Buffers for `net`; refuses a model wider than `S` or with a state
+    /// wider than `D`.
     pub fn new(net: &Net<'_>) -> Result<Self, LoadError> {
-        let need = net.state_capacity_needed();
-        if S < need {
-            return Err(LoadError::Capacity {
-                what: "STATE",
-                capacity: S,
-                need,
-            });
+        for (what, capacity, need) in [
+            ("STATE", S, net.state_capacity_needed()),
+            ("DIM", D, net.state_dim),
+        ] {
+            if capacity < need {
+                return Err(LoadError::Capacity {
+                    what,
+                    capacity,
+                    need,
+                });
+            }
         }
         Ok(Self {
             solver: AnySolver::from_spec(&net.solver),
-            y: [0.0; S],
+            y: [0.0; D],
             e: [0.0; S],
             held: [0.0; S],
             a: [0.0; S],
@@ -278,7 +296,7 @@ fn check_out(net: &Net<'_>, out: &[f32]) -> Result<(), RunError> {
     }
 }
 
-impl<const S: usize> Runner<S> {
+impl<const S: usize, const D: usize> Runner<S, D> {
     /// One pass: zero state, every sample's gap integrated with its encoding
     /// held, then the decoder. `gaps` yields the gaps of samples 1.. in
     /// solver time; `reference` is each channel's `r` for

@@ -84,7 +84,8 @@ fn main() -> ! {
 
 /// One window through `model` with buffers sized for it.
 fn predict<'m>(model: &impl Layers<'m>, out: &mut [f32]) -> Result<usize, &'static str> {
-    let mut runner = Runner::<{ config::STATE }>::new(model.net()).map_err(|e| e.name())?;
+    let mut runner =
+        Runner::<{ config::STATE }, { config::DIM }>::new(model.net()).map_err(|e| e.name())?;
     runner
         .run_window(model, &input::INPUT, None, out)
         .map_err(|e| e.name())
