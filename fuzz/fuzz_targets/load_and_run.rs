@@ -1,5 +1,6 @@
 //! Arbitrary bytes as a model file; whatever loads is run on a window of
-//! samples taken from the same bytes. Must never panic.
+//! samples taken from the same bytes, through the integer path too when the
+//! file carries a quantised section (format 4). Must never panic.
 //!
 //! First byte even: the rest is the file as is (exercises magic and CRC).
 //! First byte odd: the rest is the message after the magic; the target adds
@@ -33,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
     };
     // Keep each input cheap (a hostile file may legitimately ask for 4096
     // sub-steps per sample): run only models under ~2e4 multiply-adds per window.
-    let field_macs: u64 = model.field().iter().map(|l| (l.inputs * l.outputs) as u64).sum();
+    let field_macs: u64 = model
+        .field()
+        .iter()
+        .map(|l| (l.inputs * l.outputs) as u64)
+        .sum();
     if model.evals_per_prediction().saturating_mul(field_macs) > 20_000 {
         return;
     }
@@ -53,6 +58,24 @@ fuzz_target!(|data: &[u8]| {
     }
     assert!(model.class_name(usize::MAX).is_none());
     if let Ok(n) = session.run_window(&samples, Some(&gaps), &mut out) {
-        assert!(out[..n].iter().all(|v| v.is_finite()), "Ok with a non-finite output");
+        assert!(
+            out[..n].iter().all(|v| v.is_finite()),
+            "Ok with a non-finite output"
+        );
+    }
+    // A format-4 file: the integer path on the same window, both gap modes.
+    let quant = nagode::quant::QuantModel::from_bytes(&bytes);
+    if let Ok(quant) = &quant {
+        let net = quant.net();
+        let Ok(mut runner) = nagode::quant::QuantRunner::<128>::new(&net) else {
+            return;
+        };
+        let _ = runner.run_window(&net, &samples, None, &mut out);
+        if let Ok(n) = runner.run_window(&net, &samples, Some(&gaps), &mut out) {
+            assert!(
+                out[..n].iter().all(|v| v.is_finite()),
+                "integer Ok with a non-finite output"
+            );
+        }
     }
 });

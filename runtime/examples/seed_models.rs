@@ -79,7 +79,7 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ("truncated__CrcMismatch", valid[..valid.len() / 2].to_vec()),
         (
             "future_version__NewerVersion",
-            raw_file(nagode::format::FORMAT_VERSION + 1, &h, &le_bytes(&w)),
+            raw_file(nagode::format::NEWEST_VERSION + 1, &h, &le_bytes(&w)),
         ),
         (
             "version_zero__UnsupportedVersion",
@@ -188,6 +188,34 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
             "time_unit_nan__BadParameter",
             edited(|h| h.time_unit = f32::NAN),
         ),
+        ("valid_quantised", quantised(&h, &w, |_| {})),
+        ("quant_rk4__BadQuant", {
+            let mut rk = h.clone();
+            rk.solver.kind = SolverKind::Rk4;
+            quantised(&rk, &w, |_| {})
+        }),
+        (
+            "quant_overflow__BadQuant",
+            quantised(&h, &w, |q| {
+                q.biases[..4].copy_from_slice(&i32::MAX.to_le_bytes())
+            }),
+        ),
+        (
+            "quant_short__BadQuant",
+            quantised(&h, &w, |q| {
+                q.weights.pop();
+            }),
+        ),
+        (
+            "quant_exponent__BadQuant",
+            quantised(&h, &w, |q| q.out_exps[1] = 100),
+        ),
+        (
+            "quant_missing__Decode",
+            reframe(&quantised(&h, &w, |_| {}), |b| {
+                b.truncate(b.len() - section_len(&h));
+            }),
+        ),
         (
             "time_unit_overflow__BadParameter",
             edited(|h| {
@@ -196,6 +224,72 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
             }),
         ),
     ]
+}
+
+/// A quantised section as plain vectors, for editing before it is framed.
+struct Section {
+    out_exps: Vec<i8>,
+    row_exps: Vec<u8>,
+    biases: Vec<u8>,
+    weights: Vec<u8>,
+}
+
+/// Rows, biases and weights of every layer: exponent 6, bias 64, weights
+/// cycling through -3..=3 (hand-made: the example builds without the
+/// quantiser's `std` feature).
+fn section(h: &nagode::Header) -> Section {
+    let layers = h.encoder.iter().chain(&h.field).chain(&h.decoder);
+    let mut s = Section {
+        out_exps: Vec::new(),
+        row_exps: Vec::new(),
+        biases: Vec::new(),
+        weights: Vec::new(),
+    };
+    for l in layers {
+        s.out_exps.push(12);
+        for o in 0..l.outputs {
+            s.row_exps.push(6);
+            s.biases.extend_from_slice(&64i32.to_le_bytes());
+            s.weights.extend(
+                (0..l.inputs)
+                    .map(|i| ((i + o) % 7) as i8 as u8)
+                    .map(|w| w.wrapping_sub(3)),
+            );
+        }
+    }
+    s
+}
+
+/// The section's postcard bytes.
+fn section_bytes(s: &Section) -> Vec<u8> {
+    let wire = nagode::quant::QuantSection {
+        input_exp: 12,
+        out_exps: s.out_exps.iter().copied().collect(),
+        row_exps: &s.row_exps,
+        biases: &s.biases,
+        weights: &s.weights,
+    };
+    let mut buf = vec![0u8; 4096];
+    let len = postcard::to_slice(&wire, &mut buf)
+        .map(|b| b.len())
+        .unwrap_or(0);
+    buf.truncate(len);
+    buf
+}
+
+fn section_len(h: &nagode::Header) -> usize {
+    section_bytes(&section(h)).len()
+}
+
+/// A version-4 file: the version-3 file of `h`, `w` with a hand-made
+/// section (after `edit`) before the CRC.
+fn quantised(h: &nagode::Header, w: &[f32], edit: impl FnOnce(&mut Section)) -> Vec<u8> {
+    let mut s = section(h);
+    edit(&mut s);
+    reframe(&encode(h, w), |b| {
+        b[4] = format::QUANT_VERSION as u8;
+        b.extend_from_slice(&section_bytes(&s));
+    })
 }
 
 fn write(

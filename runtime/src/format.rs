@@ -20,6 +20,17 @@
 //! ([`crate::field::Weights`]); anywhere else they are read byte-wise, with
 //! the same results.
 //!
+//! Version 4 is the version-3 layout with a [`crate::quant::QuantSection`]
+//! (the integer model, see [`crate::quant`]) between the weights and the
+//! CRC: input exponent, one output exponent per layer, then three byte runs
+//! (row exponents `i8`, biases little-endian `i32`, weights `i8`), each in
+//! weight order. The encoder writes version 4 only when it is given a
+//! section ([`encode_quant_to_vec`]); a model without one is still written as
+//! version 3, byte for byte as before, so files, fixtures and firmware images
+//! of `f32` models do not change. [`Model::from_bytes`](crate::Model) reads
+//! a version-4 file as its `f32` model after checking the section too, so a
+//! damaged section is refused on either path.
+//!
 //! Older versions, still read:
 //! * version 2: header, weights, channel names, class names (no padding);
 //! * version 1: the header without `time_unit`, `clock`, `reference`, then
@@ -64,6 +75,7 @@
 
 use crate::error::{Block, EncodeError, LoadError, NameList};
 use crate::normalise::Reference;
+use crate::quant::QuantSection;
 use crate::solver::{model_gap, substeps};
 /// The solver's own types, re-exported where the header uses them.
 pub use crate::solver::{SolverKind, SolverSpec, Startup};
@@ -73,9 +85,12 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"NAGO";
-/// The format version this build writes and the newest it reads (it reads
-/// every version from 1 up).
+/// The format version this build writes for an `f32`-only model.
 pub const FORMAT_VERSION: u16 = 3;
+/// The version of a file with a quantised section ([`encode_quant_to_vec`]).
+pub const QUANT_VERSION: u16 = 4;
+/// The newest version this build reads (it reads every version from 1 up).
+pub const NEWEST_VERSION: u16 = QUANT_VERSION;
 /// Longest channel or class name, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 64;
 /// Most input channels a model may have.
@@ -642,13 +657,14 @@ type Front<'h, 'n> = ([u8; 4], u16, &'h Header, Joined<'n>, Joined<'n>);
 type Message<'h, 'w, 'n> = (Front<'h, 'n>, Pad, LeBytes<'w>);
 
 fn message<'h, 'w, 'n>(
+    version: u16,
     header: &'h Header,
     weights: &'w [f32],
     names: &Names<'n>,
 ) -> Result<Message<'h, 'w, 'n>, EncodeError> {
     let front = (
         MAGIC,
-        FORMAT_VERSION,
+        version,
         header,
         Joined(names.channels),
         Joined(names.classes),
@@ -686,7 +702,7 @@ pub fn encoded_len(
 ) -> Result<usize, EncodeError> {
     check_for_encode(header, weights, names)?;
     let len = postcard::serialize_with_flavor(
-        &message(header, weights, names)?,
+        &message(FORMAT_VERSION, header, weights, names)?,
         postcard::ser_flavors::Size::default(),
     )
     .map_err(EncodeError::Serialize)?;
@@ -710,7 +726,11 @@ pub fn encode(
             found: out.len(),
         });
     }
-    postcard::to_slice_crc32(&message(header, weights, names)?, out, CRC.digest())
+    postcard::to_slice_crc32(
+        &message(FORMAT_VERSION, header, weights, names)?,
+        out,
+        CRC.digest(),
+    )
         .map(|written| written.len())
         .map_err(EncodeError::Serialize)
 }
@@ -725,6 +745,28 @@ pub fn encode_to_vec(
     let mut out = alloc::vec![0u8; encoded_len(header, weights, names)?];
     let len = encode(header, weights, names, &mut out)?;
     out.truncate(len);
+    Ok(out)
+}
+
+/// A version-4 file: the model as [`encode_to_vec`] writes it, then its
+/// quantised `section`, checked with the loader's own rules.
+#[cfg(feature = "alloc")]
+pub fn encode_quant_to_vec(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+    section: &crate::quant::QuantSection<'_>,
+) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    check_for_encode(header, weights, names)?;
+    crate::quant::check(header, section)?;
+    let msg = (message(QUANT_VERSION, header, weights, names)?, section);
+    let len = postcard::serialize_with_flavor(&msg, postcard::ser_flavors::Size::default())
+        .map_err(EncodeError::Serialize)?;
+    let mut out = alloc::vec![0u8; len.saturating_add(4)];
+    let written = postcard::to_slice_crc32(&msg, &mut out, CRC.digest())
+        .map_err(EncodeError::Serialize)?
+        .len();
+    out.truncate(written);
     Ok(out)
 }
 
@@ -812,8 +854,36 @@ fn decode_v3(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
     })
 }
 
+/// Version 4: the version-3 layout, then the quantised section.
+fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, QuantSection<'_>), LoadError> {
+    type V3<'a> = (([u8; 4], u16, Header, &'a str, &'a str), &'a [u8], &'a [u8]);
+    let ((((_, _, header, channel_names, class_names), _, weights), section), rest) =
+        postcard::take_from_bytes::<(V3<'_>, QuantSection<'_>)>(body)
+            .map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    let decoded = Decoded {
+        header,
+        weights,
+        channel_names,
+        class_names,
+        version: 4,
+    };
+    Ok((decoded, section))
+}
+
 /// Decodes and validates a file of any supported version.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
+    decode_parts(bytes).map(|(decoded, _)| decoded)
+}
+
+/// The quantised section of a valid file (`None` before version 4), after
+/// every check of [`decode`].
+pub(crate) fn quant_section(bytes: &[u8]) -> Result<Option<QuantSection<'_>>, LoadError> {
+    decode_parts(bytes).map(|(_, section)| section)
+}
+
+/// [`decode`] with the version-4 section, checked against the header.
+fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<QuantSection<'_>>), LoadError> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(LoadError::TooShort {
             len: bytes.len(),
@@ -838,14 +908,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
     }
     let after_magic = body.get(MAGIC.len()..).unwrap_or_default();
     let (version, _) = postcard::take_from_bytes::<u16>(after_magic).map_err(LoadError::Decode)?;
-    let decoded = match version {
-        1 => decode_v1(body)?,
-        2 => decode_v2(body)?,
-        3 => decode_v3(body)?,
-        v if v > FORMAT_VERSION => {
+    let (decoded, section) = match version {
+        1 => (decode_v1(body)?, None),
+        2 => (decode_v2(body)?, None),
+        3 => (decode_v3(body)?, None),
+        4 => decode_v4(body).map(|(d, q)| (d, Some(q)))?,
+        v if v > NEWEST_VERSION => {
             return Err(LoadError::NewerVersion {
                 found: v,
-                supported: FORMAT_VERSION,
+                supported: NEWEST_VERSION,
             })
         }
         v => return Err(LoadError::UnsupportedVersion { found: v }),
@@ -860,5 +931,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
         split_names(decoded.channel_names),
         split_names(decoded.class_names),
     )?;
-    Ok(decoded)
+    if let Some(section) = &section {
+        crate::quant::check(&decoded.header, section)?;
+    }
+    Ok((decoded, section))
 }

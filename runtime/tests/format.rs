@@ -127,18 +127,22 @@ fn wrong_magic() {
 #[test]
 fn newer_version_is_refused_by_name() {
     let h = rich_header();
-    let file = raw_file(FORMAT_VERSION + 1, &h, &le_bytes(&weights(&h, 1, 0.5)));
+    let file = raw_file(
+        format::NEWEST_VERSION + 1,
+        &h,
+        &le_bytes(&weights(&h, 1, 0.5)),
+    );
     let err = Model::from_bytes(&file).unwrap_err();
     assert_eq!(
         err,
         LoadError::NewerVersion {
-            found: FORMAT_VERSION + 1,
-            supported: FORMAT_VERSION
+            found: format::NEWEST_VERSION + 1,
+            supported: format::NEWEST_VERSION
         }
     );
     assert_eq!(
         err.to_string(),
-        "format version 4 is newer than supported 3"
+        "format version 5 is newer than supported 4"
     );
     let file = raw_file(0, &h, &le_bytes(&weights(&h, 1, 0.5)));
     assert_eq!(

@@ -1,0 +1,100 @@
+//! The integer dense kernel: `i8` weights times `i16` activations, summed in
+//! `i32`.
+//!
+//! Each product is below `2^22` in magnitude, and the loader
+//! ([`crate::quant::layers`]) refuses a row whose `sum |w| * 32768 + |b|`
+//! reaches `2^31`, so no sum can leave `i32` for any input. The adds are
+//! written `wrapping_add` only so that a debug build has no overflow check
+//! (a panic path) in the inner loop; they never wrap.
+//!
+//! Shape and order follow the `f32` kernel ([`crate::field::mat_vec_acc`]):
+//! full rows four at a time, so each `x[i]` is loaded once per four rows and
+//! four independent sums run side by side. Integer addition is associative,
+//! so the order only matters for speed.
+
+/// `out[o] += sum_i W[o][i] * x[i]` for `o < out.len()`, `i < x.len()`,
+/// where row `o` of `W` starts at `o * stride` of `w`.
+#[inline]
+pub fn mat_vec_acc(w: &[i8], stride: usize, x: &[i16], out: &mut [i32]) {
+    if stride == 0 {
+        return;
+    }
+    let x = x.get(..stride.min(x.len())).unwrap_or_default();
+    let n = x.len();
+    let row_dot = |acc: &mut i32, row: &[i8]| {
+        let mut s = *acc;
+        for (w, xi) in row.iter().zip(x) {
+            s = s.wrapping_add(i32::from(*w).wrapping_mul(i32::from(*xi)));
+        }
+        *acc = s;
+    };
+    let rows = w.chunks_exact(stride);
+    let short = rows.remainder();
+    let mut rows = rows.chain(core::iter::once(short));
+    let (quads, rest) = out.as_chunks_mut::<4>();
+    for acc in quads {
+        match (rows.next(), rows.next(), rows.next(), rows.next()) {
+            (Some(r0), Some(r1), Some(r2), Some(r3)) if r3.len() >= n => {
+                let [mut s0, mut s1, mut s2, mut s3] = *acc;
+                for ((((xi, w0), w1), w2), w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+                    let xi = i32::from(*xi);
+                    s0 = s0.wrapping_add(i32::from(*w0).wrapping_mul(xi));
+                    s1 = s1.wrapping_add(i32::from(*w1).wrapping_mul(xi));
+                    s2 = s2.wrapping_add(i32::from(*w2).wrapping_mul(xi));
+                    s3 = s3.wrapping_add(i32::from(*w3).wrapping_mul(xi));
+                }
+                *acc = [s0, s1, s2, s3];
+            }
+            (r0, r1, r2, r3) => {
+                for (a, row) in acc.iter_mut().zip([r0, r1, r2, r3].into_iter().flatten()) {
+                    row_dot(a, row);
+                }
+            }
+        }
+    }
+    for (a, row) in rest.iter_mut().zip(rows) {
+        row_dot(a, row);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    proptest! {
+        /// Against a plain `i64` reference, for every shape up to 11 x 9,
+        /// the extreme values included.
+        #[test]
+        fn matches_i64_reference(
+            rows in 0usize..11,
+            cols in 1usize..9,
+            seed in proptest::collection::vec(any::<i8>(), 99),
+            xs in proptest::collection::vec(any::<i16>(), 9),
+            bias in proptest::collection::vec(-1_000_000i32..1_000_000, 11),
+        ) {
+            let w: Vec<i8> = seed.iter().copied().cycle().take(rows * cols).collect();
+            let x = &xs[..cols];
+            let mut out = bias[..rows].to_vec();
+            mat_vec_acc(&w, cols, x, &mut out);
+            for (o, got) in out.iter().enumerate() {
+                let want: i64 = i64::from(bias[o])
+                    + (0..cols).map(|i| i64::from(w[o * cols + i]) * i64::from(x[i])).sum::<i64>();
+                prop_assert_eq!(i64::from(*got), want);
+            }
+        }
+    }
+
+    #[test]
+    fn columns_from_an_offset_and_a_short_last_row() {
+        // 3 rows of stride 4; read columns 1.. (as the held part does) and
+        // cut the weights so the last row is short.
+        let w: Vec<i8> = (1..=12).collect();
+        let mut out = [0i32; 3];
+        mat_vec_acc(&w[1..11], 4, &[1, 10, 100], &mut out);
+        // Rows: [2,3,4], [6,7,8], [10,11] (short).
+        assert_eq!(out, [2 + 30 + 400, 6 + 70 + 800, 10 + 110]);
+    }
+}

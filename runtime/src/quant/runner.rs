@@ -1,0 +1,297 @@
+//! Runs a [`QuantNet`] over a window with fixed buffers: the integer
+//! counterpart of [`crate::Runner`].
+
+use super::{run_layers, sat16, shift_round, Fx, QuantNet, STATE_FRAC};
+use crate::error::{LoadError, RunError};
+use crate::format::MAX_CHANNELS;
+use crate::normalise::{self, Reference};
+use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, Startup};
+
+/// The buffers of one integer pass (`S` as [`crate::Runner`]'s `STATE`:
+/// [`crate::Net::state_capacity_needed`]). RAM: `6 * S * 4 + 3 * S * 2`
+/// bytes.
+pub struct QuantRunner<const S: usize> {
+    y: [i32; S],
+    v: [i32; S],
+    z: [i32; S],
+    held: [i32; S],
+    acc: [i32; S],
+    f: [i32; S],
+    e: [i16; S],
+    a: [i16; S],
+    b: [i16; S],
+}
+
+/// One sub-step's constants, from the gap once per sample.
+struct Step {
+    /// The sub-step `H`, as `f32` (for the rescale rule) and fixed point.
+    big: f32,
+    big_fx: Fx,
+    /// NAG's gradient step `h`.
+    h: Fx,
+}
+
+impl<const S: usize> QuantRunner<S> {
+    /// Buffers for `net`; refuses a model wider than `S`.
+    pub fn new(net: &QuantNet<'_>) -> Result<Self, LoadError> {
+        let need = net.net.state_capacity_needed();
+        if S < need {
+            return Err(LoadError::Capacity {
+                what: "STATE",
+                capacity: S,
+                need,
+            });
+        }
+        Ok(Self {
+            y: [0; S],
+            v: [0; S],
+            z: [0; S],
+            held: [0; S],
+            acc: [0; S],
+            f: [0; S],
+            e: [0; S],
+            a: [0; S],
+            b: [0; S],
+        })
+    }
+
+    /// Runs a whole window (`window * channels` values ordered `[n][c]`,
+    /// `gaps` as [`crate::Runner::run_window`]: user units, `gaps[0]`
+    /// ignored, `None` = nominal) and writes the de-quantised outputs.
+    pub fn run_window(
+        &mut self,
+        net: &QuantNet<'_>,
+        samples: &[f32],
+        gaps: Option<&[f32]>,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let n = &net.net;
+        let c = n.channels;
+        for (what, expected, found) in [
+            ("samples", n.window_capacity_needed(), samples.len()),
+            ("gaps", n.window, gaps.map_or(n.window, <[f32]>::len)),
+        ] {
+            if expected != found {
+                return Err(RunError::WindowLength {
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+        if let Some((i, _)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(RunError::NonFiniteSample {
+                sample: i / c.max(1),
+                channel: i % c.max(1),
+            });
+        }
+        if out.len() < n.output_len {
+            return Err(RunError::OutputTooSmall {
+                need: n.output_len,
+                found: out.len(),
+            });
+        }
+        let mut r = [0.0f32; MAX_CHANNELS];
+        if n.reference == Reference::LastValue {
+            let last = samples.get(samples.len().saturating_sub(c)..);
+            r.iter_mut()
+                .zip(last.unwrap_or_default())
+                .for_each(|(r, x)| *r = *x);
+        }
+        self.v.fill(0);
+        let d = n.state_dim;
+        self.y.iter_mut().take(d).for_each(|y| *y = 0);
+        let state = net.state_exp() + STATE_FRAC;
+        let bound = n.state_bound * super::pow2(state);
+        // `as` saturates: a bound beyond i32 means "never".
+        let bound = if bound >= 2147483648.0 {
+            i32::MAX
+        } else {
+            bound as i32
+        };
+        let mut last_big: Option<f32> = None;
+        for (sample, values) in samples.chunks(c.max(1)).enumerate() {
+            let gap = match gaps.and_then(|g| g.get(sample)) {
+                Some(g) if sample > 0 => {
+                    if !(g.is_finite() && *g > 0.0) {
+                        return Err(RunError::BadGap { gap: *g });
+                    }
+                    model_gap(*g, n.time_unit)
+                }
+                _ => n.sample_dt,
+            };
+            let (m, big) = substeps(gap, n.solver.max_step)?;
+            self.hold(net, values, &r);
+            let step = Step {
+                big,
+                big_fx: Fx::from_f32(big),
+                h: Fx::from_f32(match n.solver.kind {
+                    SolverKind::Nag => nag_h(n.solver.mu, n.solver.consistency_scaling, big),
+                    _ => big,
+                }),
+            };
+            for k in 0..m {
+                self.step(net, &step, &mut last_big, state);
+                let y = self.y.get(..d).unwrap_or_default();
+                if let Some((component, v)) = y.iter().enumerate().find(|(_, v)| v.abs() > bound) {
+                    return Err(RunError::Diverged {
+                        sample,
+                        step: k,
+                        component,
+                        value: *v as f32 * super::pow2(-state),
+                        bound: n.state_bound,
+                    });
+                }
+            }
+        }
+        self.decode(net, &r, out)
+    }
+
+    /// Quantises one sample, encodes it and writes the held part of the
+    /// field's first layer.
+    fn hold(&mut self, net: &QuantNet<'_>, values: &[f32], r: &[f32; MAX_CHANNELS]) {
+        let n = &net.net;
+        let scale = super::pow2(i32::from(net.input_exp));
+        let stats = n.mean.iter().zip(n.std).zip(r);
+        for (q, (x, ((m, s), r))) in self.a.iter_mut().zip(values.iter().zip(stats)) {
+            let t = normalise::input(*x, *r, *m, *s) * scale;
+            // `as` saturates (and sends NaN to 0); then to ±32767.
+            let rounded = if t >= 0.0 { t + 0.5 } else { t - 0.5 };
+            *q = sat16(rounded as i32);
+        }
+        let e = run_layers(
+            net.encoder,
+            n.channels,
+            &mut self.a,
+            &mut self.b,
+            &mut self.acc,
+        );
+        self.e.iter_mut().zip(e).for_each(|(d, s)| *d = *s);
+        if let Some(first) = net.field.first() {
+            let held = self.held.get_mut(..first.outputs).unwrap_or_default();
+            held.iter_mut()
+                .enumerate()
+                .for_each(|(o, h)| *h = first.bias(o));
+            let w = first.weights.get(n.state_dim..).unwrap_or_default();
+            super::kernel::mat_vec_acc(
+                w,
+                first.inputs,
+                self.e.get(..n.encoded_dim()).unwrap_or_default(),
+                held,
+            );
+        }
+    }
+
+    /// One NAG (or Euler) sub-step of the state.
+    fn step(&mut self, net: &QuantNet<'_>, step: &Step, last_big: &mut Option<f32>, state: i32) {
+        let n = &net.net;
+        let d = n.state_dim;
+        let nag = n.solver.kind == SolverKind::Nag;
+        let mu = if nag {
+            Fx::from_f32(n.solver.mu)
+        } else {
+            Fx::ZERO
+        };
+        let euler_start = nag && last_big.is_none() && n.solver.startup == Startup::Euler;
+        match *last_big {
+            Some(old) if nag && old != step.big => {
+                let factor = Fx::from_f32(velocity_rescale(old, step.big));
+                self.v
+                    .iter_mut()
+                    .take(d)
+                    .for_each(|v| *v = factor.mul(*v, 0));
+            }
+            _ => {}
+        }
+        *last_big = Some(step.big);
+        let (h, mu) = if euler_start {
+            (step.big_fx, Fx::ZERO)
+        } else {
+            (step.h, mu)
+        };
+        for ((z, y), v) in self.z.iter_mut().zip(&self.y).zip(&self.v).take(d) {
+            *z = y.saturating_add(mu.mul(*v, 0));
+        }
+        self.field(net);
+        let last = net.field.last();
+        let state_f = self.y.iter_mut().zip(&mut self.v).zip(&self.f).take(d);
+        for (o, ((y, v), f)) in state_f.enumerate() {
+            let (f, fe) = last.map_or((0, 0), |l| l.value(o, *f));
+            *v = mu.mul(*v, 0).saturating_add(h.mul(f, fe - state));
+            *y = y.saturating_add(*v);
+        }
+    }
+
+    /// The field at `self.z`: the last layer's accumulators into `self.f`
+    /// (activated by the caller with [`super::QDense::value`]).
+    fn field(&mut self, net: &QuantNet<'_>) {
+        let d = net.net.state_dim;
+        for (x, z) in self.a.iter_mut().zip(&self.z).take(d) {
+            *x = sat16(shift_round(*z, STATE_FRAC));
+        }
+        let Some((first, rest)) = net.field.split_first() else {
+            return;
+        };
+        let acc: &mut [i32] = if rest.is_empty() {
+            &mut self.f
+        } else {
+            &mut self.acc
+        };
+        let acc = acc.get_mut(..first.outputs).unwrap_or_default();
+        acc.iter_mut().zip(&self.held).for_each(|(a, h)| *a = *h);
+        let y = self.a.get(..d).unwrap_or_default();
+        super::kernel::mat_vec_acc(first.weights, first.inputs, y, acc);
+        let Some((last, mid)) = rest.split_last() else {
+            return;
+        };
+        first.finish(acc, &mut self.b);
+        let x = run_layers(mid, first.outputs, &mut self.b, &mut self.a, &mut self.acc);
+        last.acc(x, self.f.get_mut(..last.outputs).unwrap_or_default());
+    }
+
+    /// The decoder on the final state, de-quantised and de-normalised.
+    fn decode(
+        &mut self,
+        net: &QuantNet<'_>,
+        r: &[f32; MAX_CHANNELS],
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let n = &net.net;
+        let d = n.state_dim;
+        for (x, y) in self.a.iter_mut().zip(&self.y).take(d) {
+            *x = sat16(shift_round(*y, STATE_FRAC));
+        }
+        let len = n.output_len;
+        let out = out.get_mut(..len).unwrap_or_default();
+        match net.decoder.split_last() {
+            Some((last, mid)) => {
+                let x = run_layers(mid, d, &mut self.a, &mut self.b, &mut self.acc);
+                let acc = self.f.get_mut(..last.outputs).unwrap_or_default();
+                last.acc(x, acc);
+                for (o, (dst, a)) in out.iter_mut().zip(acc.iter()).enumerate() {
+                    let (v, e) = last.value(o, *a);
+                    *dst = v as f32 * super::pow2(-e);
+                }
+            }
+            // No decoder: the state is the output.
+            None => {
+                let scale = super::pow2(-(net.state_exp() + STATE_FRAC));
+                for (dst, y) in out.iter_mut().zip(&self.y) {
+                    *dst = *y as f32 * scale;
+                }
+            }
+        }
+        if n.forecast {
+            for row in out.chunks_mut(n.channels.max(1)) {
+                let stats = n.mean.iter().zip(n.std).zip(r);
+                for (o, ((m, s), r)) in row.iter_mut().zip(stats) {
+                    *o = normalise::output(*o, *r, *m, *s);
+                }
+            }
+        }
+        match out.iter().position(|v| !v.is_finite()) {
+            Some(index) => Err(RunError::NonFiniteOutput { index }),
+            None => Ok(len),
+        }
+    }
+}
