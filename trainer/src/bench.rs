@@ -9,10 +9,15 @@
 //!
 //! Inference (issue 6): one window through the `nagode` runtime vs the dfdx
 //! forward pass of the same model at batch 1.
+//!
+//! Batch scoring (issue 13): [`BATCH_WINDOWS`] windows of the benchmark
+//! field through [`nagode::batch`], against the same windows one after
+//! another on one thread (diffrax's figure is a vmapped batch of 256).
 
 use crate::app::AppError;
 use crate::data::{Problem, TaskKind, Windows};
 use crate::forward::{forward, trajectory_loss, Batch, FieldImpl};
+use crate::host::{HostError, HostSession, HOST_STATE};
 use crate::params::{Arch, Net};
 use crate::solver::{plan, Plan, SolverCfg, SolverChoice};
 use crate::tensor::M;
@@ -21,6 +26,8 @@ use clap::Args;
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Steps per trajectory.
@@ -31,6 +38,8 @@ pub const TRAJECTORIES: usize = 256;
 pub const BATCH: usize = 32;
 /// Time step.
 pub const DT: f32 = 0.1;
+/// Windows in a batch-scoring row (the anchor's batch of trajectories).
+pub const BATCH_WINDOWS: usize = 256;
 
 /// One training iteration's inputs for a solver.
 pub struct IterationSetup {
@@ -191,7 +200,7 @@ impl InferenceSetup {
             ..solver_cfg(kind)
         };
         let window = arch.window;
-        let samples: Vec<f32> = (0..window).map(|n| (n as f32 * 0.1).sin()).collect();
+        let samples = wave(window, 0.0);
         let p = Problem {
             name: "bench".into(),
             task: TaskKind::Forecast,
@@ -236,6 +245,21 @@ impl InferenceSetup {
     }
 }
 
+/// A one-channel window of `len` samples of a sine starting at `phase`.
+fn wave(len: usize, phase: f32) -> Vec<f32> {
+    (0..len).map(|n| (phase + n as f32 * 0.1).sin()).collect()
+}
+
+impl InferenceSetup {
+    /// `windows` windows like [`Self::samples`], each at its own phase,
+    /// laid end to end.
+    pub fn batch_samples(&self, windows: usize) -> Vec<f32> {
+        (0..windows)
+            .flat_map(|i| wave(self.samples.len(), i as f32 * 0.05))
+            .collect()
+    }
+}
+
 /// The four ODE solvers.
 pub const SOLVERS: [SolverChoice; 4] = [
     SolverChoice::Nag,
@@ -260,6 +284,73 @@ pub struct BenchArgs {
     /// Timed iterations per solver (after 3 warm-up ones).
     #[arg(long, default_value_t = 40)]
     pub iters: usize,
+    /// Also write the figures to this file as JSON (`bench/compare.sh`
+    /// reads it).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// What `trainer bench` measured (medians; `--json` writes it).
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Training iteration per solver.
+    pub training: Vec<TrainingRow>,
+    /// One window at batch 1 per set-up.
+    pub inference: Vec<InferenceRow>,
+    /// [`BATCH_WINDOWS`] windows per solver.
+    pub batch: Vec<BatchRow>,
+    /// `Model::from_bytes` of the NAG benchmark model, µs.
+    pub load_us: f64,
+    /// Threads the batch rows ran on.
+    pub threads: usize,
+}
+
+/// One training iteration, ms.
+#[derive(Debug, Serialize)]
+pub struct TrainingRow {
+    /// Solver name.
+    pub solver: &'static str,
+    /// With the fused field op (what `trainer train` uses).
+    pub fused_ms: f64,
+    /// With plain dfdx ops.
+    pub ops_ms: f64,
+}
+
+/// One window at batch 1, µs.
+#[derive(Debug, Serialize)]
+pub struct InferenceRow {
+    /// Solver name, or `default` for the default job's model.
+    pub model: &'static str,
+    /// Samples in the window (one solver step each).
+    pub steps: usize,
+    /// The `nagode` runtime.
+    pub runtime_us: f64,
+    /// dfdx forward pass with the fused field op.
+    pub dfdx_fused_us: f64,
+    /// dfdx forward pass with plain ops.
+    pub dfdx_ops_us: f64,
+}
+
+/// [`BATCH_WINDOWS`] windows of the benchmark field, ms.
+#[derive(Debug, Serialize)]
+pub struct BatchRow {
+    /// Solver name.
+    pub solver: &'static str,
+    /// Windows in the batch.
+    pub windows: usize,
+    /// Solver steps per window.
+    pub steps: usize,
+    /// Through `nagode::batch` (all cores).
+    pub batch_ms: f64,
+    /// The same windows one after another on one thread.
+    pub sequential_ms: f64,
+}
+
+impl BatchRow {
+    /// Batch time per step per window, µs.
+    pub fn per_step_us(&self) -> f64 {
+        self.batch_ms * 1e3 / (self.windows * self.steps) as f64
+    }
 }
 
 /// Runs each closure `n` times, round-robin after 3 warm-up rounds; the
@@ -285,7 +376,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `trainer bench`: a quick report (median of `iters`); the criterion
-/// benches (`cargo bench -p trainer`) give the careful figures.
+/// benches (`cargo bench -p trainer`, `cargo bench -p nagode`) give the
+/// careful figures.
 pub fn run(a: &BenchArgs) -> Result<(), AppError> {
     // The variants of one row are timed interleaved (A B A B ...), so a
     // busy shared machine slows them alike and the ratios stay meaningful.
@@ -297,7 +389,20 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "{:<10} {:>16} {:>18} {:>8}",
         "solver", "fused field op", "plain dfdx ops", "ratio"
     );
-    training_rows(a.iters);
+    let mut report = Report {
+        threads: rayon::current_num_threads(),
+        ..Report::default()
+    };
+    for r in training_rows(a.iters) {
+        println!(
+            "{:<10} {:>13.3} ms {:>15.3} ms {:>7.1}x",
+            r.solver,
+            r.fused_ms,
+            r.ops_ms,
+            r.ops_ms / r.fused_ms
+        );
+        report.training.push(r);
+    }
     println!();
     println!(
         "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
@@ -310,7 +415,42 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
         "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
     );
-    inference_rows(a.iters * 10)?;
+    for r in inference_rows(a.iters * 10)? {
+        println!(
+            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>11.1}x {:>9.3} µs",
+            r.model,
+            r.runtime_us,
+            r.dfdx_fused_us,
+            r.dfdx_ops_us,
+            r.dfdx_ops_us / r.runtime_us,
+            r.runtime_us / r.steps as f64
+        );
+        report.inference.push(r);
+    }
+    println!();
+    println!(
+        "batch scoring: {BATCH_WINDOWS} windows of the 2→32→32→2 field, {STEPS} steps each, through nagode::batch on {} threads",
+        report.threads
+    );
+    println!(
+        "vs one after another on one thread; median of {} interleaved runs",
+        a.iters
+    );
+    println!(
+        "{:<10} {:>12} {:>14} {:>10} {:>22}",
+        "solver", "batch", "sequential", "speed-up", "per step per window"
+    );
+    for r in batch_rows(a.iters)? {
+        println!(
+            "{:<10} {:>9.3} ms {:>11.3} ms {:>9.2}x {:>19.3} µs",
+            r.solver,
+            r.batch_ms,
+            r.sequential_ms,
+            r.sequential_ms / r.batch_ms,
+            r.per_step_us()
+        );
+        report.batch.push(r);
+    }
     let s = InferenceSetup::new(SolverChoice::Nag)?;
     let load = interleaved(
         a.iters * 10,
@@ -318,51 +458,58 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
             std::hint::black_box(nagode::Model::from_bytes(&s.bytes).is_ok());
         }],
     );
+    report.load_us = load[0] * 1e6;
     println!(
         "\nmodel load (Model::from_bytes, {} bytes, CRC + validation): {:.2} µs",
         s.bytes.len(),
-        load[0] * 1e6
+        report.load_us
     );
+    if let Some(path) = &a.json {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        crate::export::write_atomic(path, json.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }
 
 /// One training-iteration row per solver: fused field against plain dfdx
 /// ops, `iters` interleaved iterations each.
-fn training_rows(iters: usize) {
-    for kind in SOLVERS {
-        let mut setups = [
-            IterationSetup::new(kind, FieldImpl::Fused),
-            IterationSetup::new(kind, FieldImpl::Ops),
-        ];
-        let times = interleaved(
-            iters,
-            &mut setups
-                .iter_mut()
-                .map(|s| {
-                    move || {
-                        std::hint::black_box(s.iteration());
-                    }
-                })
-                .collect::<Vec<_>>(),
-        );
-        println!(
-            "{:<10} {:>13.3} ms {:>15.3} ms {:>7.1}x",
-            kind.name(),
-            times[0] * 1e3,
-            times[1] * 1e3,
-            times[1] / times[0]
-        );
-    }
+fn training_rows(iters: usize) -> Vec<TrainingRow> {
+    SOLVERS
+        .iter()
+        .map(|&kind| {
+            let mut setups = [
+                IterationSetup::new(kind, FieldImpl::Fused),
+                IterationSetup::new(kind, FieldImpl::Ops),
+            ];
+            let times = interleaved(
+                iters,
+                &mut setups
+                    .iter_mut()
+                    .map(|s| {
+                        move || {
+                            std::hint::black_box(s.iteration());
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            TrainingRow {
+                solver: kind.name(),
+                fused_ms: times[0] * 1e3,
+                ops_ms: times[1] * 1e3,
+            }
+        })
+        .collect()
 }
 
 /// One inference row per set-up: the runtime against the dfdx forward pass
 /// (fused and plain), `iters` interleaved runs each.
-fn inference_rows(iters: usize) -> Result<(), AppError> {
+fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {
+    let mut rows = Vec::new();
     for (name, s) in inference_setups() {
         let s = s?;
-        let model = nagode::Model::from_bytes(&s.bytes).map_err(crate::host::HostError::from)?;
-        let mut session: crate::host::HostSession<'_> =
-            nagode::Session::new(&model).map_err(crate::host::HostError::from)?;
+        let model = nagode::Model::from_bytes(&s.bytes).map_err(HostError::from)?;
+        let mut session: HostSession<'_> = nagode::Session::new(&model).map_err(HostError::from)?;
         let mut out = [0f32; 16];
         let mut runtime = || {
             let _ = std::hint::black_box(session.run_window(&s.samples, None, &mut out));
@@ -377,17 +524,56 @@ fn inference_rows(iters: usize) -> Result<(), AppError> {
             iters,
             &mut [&mut runtime as &mut dyn FnMut(), &mut fused, &mut ops],
         );
-        println!(
-            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>11.1}x {:>9.2} µs",
-            name,
-            t[0] * 1e6,
-            t[1] * 1e6,
-            t[2] * 1e6,
-            t[2] / t[0],
-            t[0] * 1e6 / s.samples.len() as f64
-        );
+        rows.push(InferenceRow {
+            model: name,
+            steps: s.samples.len(),
+            runtime_us: t[0] * 1e6,
+            dfdx_fused_us: t[1] * 1e6,
+            dfdx_ops_us: t[2] * 1e6,
+        });
     }
-    Ok(())
+    Ok(rows)
+}
+
+/// One batch-scoring row per solver: [`BATCH_WINDOWS`] windows through
+/// `nagode::batch` against the same windows on one thread, interleaved.
+fn batch_rows(iters: usize) -> Result<Vec<BatchRow>, AppError> {
+    let mut rows = Vec::new();
+    for kind in SOLVERS {
+        let s = InferenceSetup::new(kind)?;
+        let model = nagode::Model::from_bytes(&s.bytes).map_err(HostError::from)?;
+        let net = model.net();
+        let samples = s.batch_samples(BATCH_WINDOWS);
+        let mut batch_out = vec![0f32; BATCH_WINDOWS * model.output_len()];
+        let mut one_out = batch_out.clone();
+        let mut runner = nagode::Runner::<HOST_STATE>::new(&net).map_err(HostError::from)?;
+        let per = s.samples.len();
+        let mut batch = || {
+            let r =
+                nagode::batch::run_windows::<HOST_STATE, _>(&net, &samples, None, &mut batch_out);
+            std::hint::black_box(r.is_ok());
+        };
+        let mut sequential = || {
+            for (x, o) in samples
+                .chunks(per)
+                .zip(one_out.chunks_mut(model.output_len()))
+            {
+                let _ = std::hint::black_box(runner.run_window(&net, x, None, o));
+            }
+        };
+        let t = interleaved(
+            iters,
+            &mut [&mut batch as &mut dyn FnMut(), &mut sequential],
+        );
+        rows.push(BatchRow {
+            solver: kind.name(),
+            windows: BATCH_WINDOWS,
+            steps: per,
+            batch_ms: t[0] * 1e3,
+            sequential_ms: t[1] * 1e3,
+        });
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -418,8 +604,7 @@ mod tests {
         ] {
             let s = s.expect("set-up");
             let model = nagode::Model::from_bytes(&s.bytes).expect("loads");
-            let mut session: crate::host::HostSession<'_> =
-                nagode::Session::new(&model).expect("fits");
+            let mut session: HostSession<'_> = nagode::Session::new(&model).expect("fits");
             let mut out = [0f32; 16];
             session
                 .run_window(&s.samples, None, &mut out)
