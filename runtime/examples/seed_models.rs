@@ -1,6 +1,6 @@
 //! Writes the small hand-built model files used as fuzzing seeds, and the
 //! broken-model corpus of the integration tests:
-//! `cargo run -p nagode --example seed_models -- fuzz/seeds/models tests/tests/corpus/models`.
+//! `cargo run -p nagode --features std --example seed_models -- fuzz/seeds/models tests/tests/corpus/models`.
 //! Each broken file is named `<case>__<expected LoadError variant>.nagode`.
 //! Test-data generation: indexing into fixed test vectors is fine here.
 #![allow(clippy::indexing_slicing)]

@@ -75,6 +75,7 @@
 
 use crate::error::{Block, EncodeError, LoadError, NameList};
 use crate::normalise::Reference;
+#[cfg(feature = "quant")]
 use crate::quant::QuantSection;
 use crate::solver::{model_gap, substeps};
 /// The solver's own types, re-exported where the header uses them.
@@ -731,8 +732,8 @@ pub fn encode(
         out,
         CRC.digest(),
     )
-        .map(|written| written.len())
-        .map_err(EncodeError::Serialize)
+    .map(|written| written.len())
+    .map_err(EncodeError::Serialize)
 }
 
 /// [`encode`] into a new `Vec`.
@@ -750,7 +751,7 @@ pub fn encode_to_vec(
 
 /// A version-4 file: the model as [`encode_to_vec`] writes it, then its
 /// quantised `section`, checked with the loader's own rules.
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", feature = "quant"))]
 pub fn encode_quant_to_vec(
     header: &Header,
     weights: &[f32],
@@ -854,13 +855,12 @@ fn decode_v3(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
     })
 }
 
-/// Version 4: the version-3 layout, then the quantised section.
-fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, QuantSection<'_>), LoadError> {
+/// Version 4: the version-3 layout, then the quantised section (returned
+/// as its raw bytes: only the `quant` feature reads it).
+fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, &[u8]), LoadError> {
     type V3<'a> = (([u8; 4], u16, Header, &'a str, &'a str), &'a [u8], &'a [u8]);
-    let ((((_, _, header, channel_names, class_names), _, weights), section), rest) =
-        postcard::take_from_bytes::<(V3<'_>, QuantSection<'_>)>(body)
-            .map_err(LoadError::Decode)?;
-    no_rest(rest)?;
+    let (((_, _, header, channel_names, class_names), _, weights), section) =
+        postcard::take_from_bytes::<V3<'_>>(body).map_err(LoadError::Decode)?;
     let decoded = Decoded {
         header,
         weights,
@@ -871,19 +871,45 @@ fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, QuantSection<'_>), LoadError> 
     Ok((decoded, section))
 }
 
-/// Decodes and validates a file of any supported version.
+/// Decodes and validates a file of any supported version. With the `quant`
+/// feature a version-4 file's section is checked too, so a damaged section
+/// is refused on either path; without it the section (covered by the CRC)
+/// is skipped and costs no code.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
-    decode_parts(bytes).map(|(decoded, _)| decoded)
+    let (decoded, section) = decode_parts(bytes)?;
+    #[cfg(feature = "quant")]
+    if let Some(raw) = section {
+        quant_checked(&decoded.header, raw)?;
+    }
+    #[cfg(not(feature = "quant"))]
+    let _ = section;
+    Ok(decoded)
 }
 
 /// The quantised section of a valid file (`None` before version 4), after
 /// every check of [`decode`].
+#[cfg(feature = "quant")]
 pub(crate) fn quant_section(bytes: &[u8]) -> Result<Option<QuantSection<'_>>, LoadError> {
-    decode_parts(bytes).map(|(_, section)| section)
+    let (decoded, section) = decode_parts(bytes)?;
+    section
+        .map(|raw| quant_checked(&decoded.header, raw))
+        .transpose()
 }
 
-/// [`decode`] with the version-4 section, checked against the header.
-fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<QuantSection<'_>>), LoadError> {
+/// A raw version-4 section decoded (nothing may follow it) and checked
+/// against the header.
+#[cfg(feature = "quant")]
+fn quant_checked<'a>(header: &Header, raw: &'a [u8]) -> Result<QuantSection<'a>, LoadError> {
+    let (section, rest) =
+        postcard::take_from_bytes::<QuantSection<'_>>(raw).map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    crate::quant::check(header, &section)?;
+    Ok(section)
+}
+
+/// Frame, CRC, version, header and `f32` checks; a version-4 file's
+/// section comes back raw.
+fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<&[u8]>), LoadError> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(LoadError::TooShort {
             len: bytes.len(),
@@ -931,8 +957,5 @@ fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<QuantSection<'_>>),
         split_names(decoded.channel_names),
         split_names(decoded.class_names),
     )?;
-    if let Some(section) = &section {
-        crate::quant::check(&decoded.header, section)?;
-    }
     Ok((decoded, section))
 }

@@ -17,6 +17,7 @@ pub mod format;
 pub mod model;
 pub mod net;
 pub mod normalise;
+#[cfg(feature = "quant")]
 pub mod quant;
 pub mod session;
 pub mod solver;

@@ -2,7 +2,7 @@
 //! `<case>__<Variant>.nagode` must be refused with exactly that `LoadError`
 //! variant; every real model file in the repository must load, and every
 //! truncation and single-bit flip of it must be refused. Regenerate the
-//! corpus with `cargo run -p nagode --example seed_models -- fuzz/seeds/models tests/tests/corpus/models`.
+//! corpus with `cargo run -p nagode --features std --example seed_models -- fuzz/seeds/models tests/tests/corpus/models`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
