@@ -195,7 +195,8 @@ pub fn substeps(gap: f32, max_step: f32) -> Result<(u32, f32), RunError> {
 /// The scalar the solvers compute in: `f32` on the chip, `f64` in tests
 /// that measure convergence orders below f32's rounding floor.
 pub trait Real:
-    Copy
+    'static
+    + Copy
     + PartialEq
     + PartialOrd
     + core::fmt::Debug
@@ -214,7 +215,7 @@ pub trait Real:
     fn from_f64(x: f64) -> Self;
     /// A tableau's `a`, `b`, `c` in this type (f32: rounded at compile
     /// time, so no conversion runs on the chip).
-    fn coefficients(t: &Tableau) -> Coefficients<Self>;
+    fn coefficients(t: &'static Tableau) -> &'static Coefficients<Self>;
     /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
 }
@@ -226,8 +227,8 @@ impl Real for f32 {
     fn from_f64(x: f64) -> Self {
         x as f32
     }
-    fn coefficients(t: &Tableau) -> Coefficients<Self> {
-        t.f32
+    fn coefficients(t: &'static Tableau) -> &'static Coefficients<Self> {
+        &t.f32
     }
     fn is_finite(self) -> bool {
         f32::is_finite(self)
@@ -240,12 +241,8 @@ impl Real for f64 {
     fn from_f64(x: f64) -> Self {
         x
     }
-    fn coefficients(t: &Tableau) -> Coefficients<Self> {
-        Coefficients {
-            a: t.a,
-            b: t.b,
-            c: t.c,
-        }
+    fn coefficients(t: &'static Tableau) -> &'static Coefficients<Self> {
+        &t.f64
     }
     fn is_finite(self) -> bool {
         f64::is_finite(self)
@@ -309,13 +306,9 @@ pub struct Tableau {
     pub stages: usize,
     /// Classical order.
     pub order: u32,
-    /// Stage coefficients `a[i][j]`, `j < i`.
-    pub a: [[f64; MAX_STAGES]; MAX_STAGES],
-    /// Weights `b[i]`.
-    pub b: [f64; MAX_STAGES],
-    /// Nodes `c[i]`.
-    pub c: [f64; MAX_STAGES],
-    /// `a`, `b`, `c` rounded to f32 (each `x as f32`).
+    /// The coefficients (`a` strictly lower triangular).
+    pub f64: Coefficients<f64>,
+    /// The same rounded to f32 (each `x as f32`).
     pub f32: Coefficients<f32>,
 }
 
@@ -348,9 +341,7 @@ impl Tableau {
             name,
             stages,
             order,
-            a,
-            b,
-            c,
+            f64: Coefficients { a, b, c },
             f32: Coefficients {
                 a: [round(a[0]), round(a[1]), round(a[2]), round(a[3])],
                 b: round(b),
@@ -418,9 +409,9 @@ fn combine<T: Real, const N: usize>(out: &mut [T], y: &[T], h: T, coef: &[T], k:
 pub struct ExplicitRk<const N: usize, T: Real = f32> {
     tableau: &'static Tableau,
     /// The tableau's coefficients in `T` ([`Real::coefficients`]: no f64
-    /// conversion on the chip, where it is a library call). Nonzero exactly
-    /// where the tableau's are.
-    coefficients: Coefficients<T>,
+    /// conversion on the chip, where it is a library call; borrowed from the
+    /// constant, so no RAM). Nonzero exactly where the tableau's are.
+    coefficients: &'static Coefficients<T>,
     k: [[T; N]; MAX_STAGES],
     tmp: [T; N],
 }
@@ -469,7 +460,7 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
     ) -> Result<(), RunError> {
         let d = check_dim(f, y, N)?;
         let stages = self.tableau.stages.min(MAX_STAGES);
-        let Coefficients { a, b, c } = &self.coefficients;
+        let Coefficients { a, b, c } = self.coefficients;
         for (i, (a_row, c)) in a.iter().zip(c).take(stages).enumerate() {
             let Some((done, rest)) = self.k.split_at_mut_checked(i) else {
                 break;
