@@ -71,16 +71,20 @@
 //! A format-4 file appends a [`QuantSection`] to the version-3 layout (see
 //! [`crate::format`]); [`QuantModel::from_bytes`] loads both, [`QuantNet`]
 //! is what a prediction reads (borrowed, like [`crate::Net`]), and
-//! [`QuantRunner`] runs a window with fixed buffers. The section is written by
-//! [`build::quantize`] on the host, calibrated on windows the caller gives.
+//! [`QuantRunner`] runs a window with fixed buffers ([`QuantSession`] streams
+//! samples into one through a ring, as [`crate::Session`] does). The section
+//! is written by [`build::quantize`] on the host, calibrated on windows the
+//! caller gives.
 
 #[cfg(feature = "std")]
 pub mod build;
 pub mod kernel;
 pub mod runner;
+pub mod session;
 pub mod tanh;
 
 pub use runner::QuantRunner;
+pub use session::QuantSession;
 
 use crate::error::{Block, LoadError};
 use crate::format::{self, Activation, Header, Layer, MAX_LAYERS};

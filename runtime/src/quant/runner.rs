@@ -4,6 +4,7 @@
 use super::{run_layers, sat16, shift_round, Fx, QuantNet, STATE_FRAC};
 use crate::error::{LoadError, RunError};
 use crate::format::MAX_CHANNELS;
+use crate::net::Net;
 use crate::normalise::{self, Reference};
 use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, Startup};
 
@@ -79,24 +80,37 @@ impl<const S: usize> QuantRunner<S> {
                 });
             }
         }
-        if let Some((i, _)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(RunError::NonFiniteSample {
-                sample: i / c.max(1),
-                channel: i % c.max(1),
-            });
+        for (i, sample) in samples.chunks(c.max(1)).enumerate() {
+            check_sample(n, sample, i)?;
         }
+        for gap in gaps.unwrap_or_default().iter().skip(1) {
+            solver_gap(n, *gap)?;
+        }
+        let given = gaps.unwrap_or_default().iter().skip(1);
+        let gaps = given.map(|g| model_gap(*g, n.time_unit));
+        let last = samples.get(samples.len().saturating_sub(c)..);
+        let r = references(n, last.unwrap_or_default().iter().copied());
+        self.run(net, samples.iter().copied(), gaps, &r, out)
+    }
+
+    /// One pass over a checked window: `values` ordered `[n][c]`, `gaps` the
+    /// gaps of samples 1.. in solver time (nominal where it ends), `r` each
+    /// channel's reference.
+    pub(super) fn run(
+        &mut self,
+        net: &QuantNet<'_>,
+        values: impl Iterator<Item = f32>,
+        gaps: impl Iterator<Item = f32>,
+        r: &[f32; MAX_CHANNELS],
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let n = &net.net;
+        let c = n.channels.min(MAX_CHANNELS);
         if out.len() < n.output_len {
             return Err(RunError::OutputTooSmall {
                 need: n.output_len,
                 found: out.len(),
             });
-        }
-        let mut r = [0.0f32; MAX_CHANNELS];
-        if n.reference == Reference::LastValue {
-            let last = samples.get(samples.len().saturating_sub(c)..);
-            r.iter_mut()
-                .zip(last.unwrap_or_default())
-                .for_each(|(r, x)| *r = *x);
         }
         self.v.fill(0);
         let d = n.state_dim;
@@ -110,18 +124,17 @@ impl<const S: usize> QuantRunner<S> {
             bound as i32
         };
         let mut last_big: Option<f32> = None;
-        for (sample, values) in samples.chunks(c.max(1)).enumerate() {
-            let gap = match gaps.and_then(|g| g.get(sample)) {
-                Some(g) if sample > 0 => {
-                    if !(g.is_finite() && *g > 0.0) {
-                        return Err(RunError::BadGap { gap: *g });
-                    }
-                    model_gap(*g, n.time_unit)
-                }
-                _ => n.sample_dt,
-            };
+        let mut values = values;
+        let mut gaps = core::iter::once(n.sample_dt).chain(gaps);
+        let mut sample_values = [0.0f32; MAX_CHANNELS];
+        for sample in 0..n.window {
+            let gap = gaps.next().unwrap_or(n.sample_dt);
             let (m, big) = substeps(gap, n.solver.max_step)?;
-            self.hold(net, values, &r);
+            let held = sample_values.get_mut(..c).unwrap_or_default();
+            held.iter_mut()
+                .zip(values.by_ref())
+                .for_each(|(x, v)| *x = v);
+            self.hold(net, held, r);
             let step = Step {
                 big,
                 big_fx: Fx::from_f32(big),
@@ -144,7 +157,7 @@ impl<const S: usize> QuantRunner<S> {
                 }
             }
         }
-        self.decode(net, &r, out)
+        self.decode(net, r, out)
     }
 
     /// Quantises one sample, encodes it and writes the held part of the
@@ -294,4 +307,40 @@ impl<const S: usize> QuantRunner<S> {
             None => Ok(len),
         }
     }
+}
+
+/// A sample of the model's width with finite values (`n` is its index for
+/// the error).
+pub(super) fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
+    if sample.len() != net.channels {
+        return Err(RunError::SampleLength {
+            expected: net.channels,
+            found: sample.len(),
+        });
+    }
+    match sample.iter().position(|v| !v.is_finite()) {
+        Some(channel) => Err(RunError::NonFiniteSample { sample: n, channel }),
+        None => Ok(()),
+    }
+}
+
+/// A gap in the user's units, checked (finite, positive, not too many
+/// sub-steps), in solver time.
+pub(super) fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
+    if !(gap.is_finite() && gap > 0.0) {
+        return Err(RunError::BadGap { gap });
+    }
+    let converted = model_gap(gap, net.time_unit);
+    substeps(converted, net.solver.max_step)?;
+    Ok(converted)
+}
+
+/// Each channel's reference `r` from a window's last sample: 0, or that
+/// sample for [`Reference::LastValue`].
+pub(super) fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
+    let mut r = [0.0f32; MAX_CHANNELS];
+    if net.reference == Reference::LastValue {
+        r.iter_mut().zip(last).for_each(|(r, x)| *r = x);
+    }
+    r
 }

@@ -1,0 +1,229 @@
+//! A quantised model bound to a sample ring: the integer counterpart of
+//! [`crate::Session`], for a device that streams samples one at a time.
+
+use super::runner::{check_sample, references, solver_gap};
+use super::{QuantNet, QuantRunner};
+use crate::error::{LoadError, RunError};
+use crate::net::Net;
+use heapless::Deque;
+
+/// Streams samples into a [`QuantRunner`]: `S` as the runner's, `WINDOW`
+/// sample values as [`crate::Session`]'s. Same conventions: gaps in the
+/// user's units, checked and converted to solver time on [`Self::push`],
+/// the window's first gap replaced by the nominal one, a failed push
+/// changes nothing. RAM: the runner's plus `8 * WINDOW` bytes.
+pub struct QuantSession<'m, const S: usize, const WINDOW: usize> {
+    net: QuantNet<'m>,
+    samples: Deque<f32, WINDOW>,
+    /// Gaps already converted to solver time.
+    gaps: Deque<f32, WINDOW>,
+    runner: QuantRunner<S>,
+}
+
+impl<'m, const S: usize, const WINDOW: usize> QuantSession<'m, S, WINDOW> {
+    /// A session for `net`; refuses a model wider or longer than the
+    /// capacities.
+    pub fn new(net: QuantNet<'m>) -> Result<Self, LoadError> {
+        let need = net.net.window_capacity_needed();
+        if WINDOW < need {
+            return Err(LoadError::Capacity {
+                what: "WINDOW",
+                capacity: WINDOW,
+                need,
+            });
+        }
+        Ok(Self {
+            runner: QuantRunner::new(&net)?,
+            net,
+            samples: Deque::new(),
+            gaps: Deque::new(),
+        })
+    }
+
+    /// The `f32` facts of the model (window, outputs, gaps).
+    pub fn net(&self) -> &Net<'m> {
+        &self.net.net
+    }
+
+    /// The quantised model this session runs.
+    pub fn quant_net(&self) -> &QuantNet<'m> {
+        &self.net
+    }
+
+    /// Samples currently held (at most the model's window).
+    pub fn len(&self) -> usize {
+        self.samples
+            .len()
+            .checked_div(self.net().channels)
+            .unwrap_or(0)
+    }
+
+    /// Whether no sample is held.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Whether a full window is held, so [`Self::predict`] can run.
+    pub fn is_ready(&self) -> bool {
+        self.len() >= self.net().window
+    }
+
+    /// Appends a sample taken `dt` (user units) after the previous one; the
+    /// oldest drops out once the window is full. On error nothing changes.
+    pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        let net = &self.net.net;
+        check_sample(net, sample, 0)?;
+        let dt = solver_gap(net, dt)?;
+        if self.is_ready() {
+            for _ in 0..self.net.net.channels {
+                self.samples.pop_front();
+            }
+            self.gaps.pop_front();
+        }
+        // Cannot overflow: `new` checked WINDOW >= window * channels.
+        for v in sample {
+            let _ = self.samples.push_back(*v);
+        }
+        let _ = self.gaps.push_back(dt);
+        Ok(())
+    }
+
+    /// Runs the held window from a zero state into `out`; returns the values
+    /// written. The held samples are kept.
+    pub fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        if !self.is_ready() {
+            return Err(RunError::NotReady {
+                have: self.len(),
+                need: self.net().window,
+            });
+        }
+        let c = self.net.net.channels;
+        let last = self
+            .samples
+            .iter()
+            .skip(self.samples.len().saturating_sub(c));
+        let r = references(&self.net.net, last.copied());
+        self.runner.run(
+            &self.net,
+            self.samples.iter().copied(),
+            self.gaps.iter().skip(1).copied(),
+            &r,
+            out,
+        )
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::format::{self, Activation, Clock, Header, Layer, Names, Task};
+    use crate::normalise::Reference;
+    use crate::quant::{build, QuantModel};
+    use crate::solver::{SolverKind, SolverSpec, Startup};
+    use crate::Model;
+    use std::vec::Vec;
+
+    /// A small NAG forecaster with sub-steps and the last-value reference.
+    fn file() -> Vec<u8> {
+        let layer = |inputs, outputs, activation| Layer {
+            inputs,
+            outputs,
+            activation,
+        };
+        let header = Header {
+            task: Task::Forecast { horizon: 2 },
+            channels: 2,
+            window: 6,
+            sample_dt: 1.0,
+            mean: [0.1, -0.2].into_iter().collect(),
+            std: [0.9, 1.3].into_iter().collect(),
+            state_dim: 3,
+            encoder: [layer(2, 3, Activation::Tanh)].into_iter().collect(),
+            field: [
+                layer(6, 5, Activation::Tanh),
+                layer(5, 3, Activation::Identity),
+            ]
+            .into_iter()
+            .collect(),
+            decoder: [layer(3, 4, Activation::Identity)].into_iter().collect(),
+            solver: SolverSpec {
+                kind: SolverKind::Nag,
+                mu: 0.6,
+                consistency_scaling: true,
+                startup: Startup::Euler,
+                max_step: 0.7,
+            },
+            state_bound: 1.0e3,
+            time_unit: 0.5,
+            clock: Clock::Index,
+            reference: Reference::LastValue,
+        };
+        let count: usize = [(2, 3), (6, 5), (5, 3), (3, 4)]
+            .iter()
+            .map(|(i, o)| (i + 1) * o)
+            .sum();
+        let weights: Vec<f32> = (0..count)
+            .map(|k| ((k * 37 % 23) as f32 - 11.0) * 0.05)
+            .collect();
+        let f32_file = format::encode_to_vec(&header, &weights, &Names::NONE).unwrap();
+        let model = Model::from_bytes(&f32_file).unwrap();
+        let cal = series(200);
+        let windows: Vec<&[f32]> = cal.chunks_exact(12).collect();
+        build::quantize_to_vec(&model, windows.into_iter()).unwrap()
+    }
+
+    fn series(n: usize) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.3).sin() + 0.1).collect()
+    }
+
+    /// Pushing samples one by one and predicting gives the bits of
+    /// [`QuantRunner::run_window`] on the same window and gaps; a refused
+    /// push changes nothing.
+    #[test]
+    fn streaming_equals_whole_windows_bit_for_bit() {
+        let bytes = file();
+        let q = QuantModel::from_bytes(&bytes).unwrap();
+        let mut session = QuantSession::<8, 12>::new(q.net()).unwrap();
+        let mut runner = QuantRunner::<8>::new(&q.net()).unwrap();
+        let values = series(40);
+        let gaps: Vec<f32> = (0..20).map(|i| [0.5, 0.25, 0.85, 1.1][i % 4]).collect();
+        let mut checked = 0;
+        for (i, (pair, gap)) in values.chunks_exact(2).zip(&gaps).enumerate() {
+            session.push(pair, *gap).unwrap();
+            assert!(session.push(&[f32::NAN, 0.0], 0.5).is_err());
+            assert!(session.push(pair, -1.0).is_err());
+            if i < 5 {
+                assert!(matches!(
+                    session.predict(&mut [0.0; 4]),
+                    Err(RunError::NotReady { .. })
+                ));
+                continue;
+            }
+            let (mut a, mut b) = ([0.0f32; 4], [0.0f32; 4]);
+            assert_eq!(session.predict(&mut a).unwrap(), 4);
+            let start = i - 5;
+            runner
+                .run_window(
+                    &q.net(),
+                    &values[2 * start..2 * i + 2],
+                    Some(&gaps[start..=i]),
+                    &mut b,
+                )
+                .unwrap();
+            assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "sample {i}");
+            checked += 1;
+        }
+        assert_eq!(checked, 15);
+    }
+
+    #[test]
+    fn refuses_a_window_beyond_its_capacity() {
+        let bytes = file();
+        let q = QuantModel::from_bytes(&bytes).unwrap();
+        assert!(matches!(
+            QuantSession::<8, 11>::new(q.net()),
+            Err(LoadError::Capacity { what: "WINDOW", .. })
+        ));
+    }
+}
