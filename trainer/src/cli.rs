@@ -2,6 +2,7 @@
 //! builds its runs exactly as a user's `trainer train` would.
 
 use crate::app::{RunConfig, Source};
+use crate::commands::quantize::Bound;
 use crate::data::{Builtin, TaskKind};
 use crate::solver::SolverChoice;
 use clap::Args;
@@ -112,6 +113,13 @@ pub struct TrainArgs {
     /// Do not draw plots.
     #[arg(long)]
     no_plots: bool,
+    /// After the export, quantise the model (OUT's name with
+    /// `.quant.nagode`) and print its test metric beside f32's, as
+    /// `trainer quantize` does.
+    #[arg(long)]
+    quantize: bool,
+    #[command(flatten)]
+    bound: Bound,
 }
 
 /// The reference a run uses without `--reference`. A forecast of a user's
@@ -147,6 +155,11 @@ impl TrainArgs {
     {
         use clap::Parser;
         Ok(Train::try_parse_from(argv)?.args.config())
+    }
+
+    /// The bound to check the quantised model against, with `--quantize`.
+    pub fn quantize(&self) -> Option<Bound> {
+        self.quantize.then_some(self.bound)
     }
 
     /// The run these options ask for, defaults filled in.

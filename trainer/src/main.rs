@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use trainer::app::{self, AppError, RunConfig};
+use trainer::commands::quantize::{self, Bound};
 
 /// Trains NAG-integrated neural ODEs on time series with dfdx, exports
 /// `nagode` model files and checks them against the runtime.
@@ -35,6 +36,10 @@ enum Command {
     /// Score a model file on every window of a CSV with the runtime
     /// (forecast MSE vs the naive last value, or accuracy).
     Eval(trainer::commands::EvalArgs),
+    /// Quantise a model file for cores without an FPU (format 4, calibrated
+    /// on the training windows of its data) and print its test metric
+    /// beside the f32 one on the same windows, against a stated bound.
+    Quantize(trainer::commands::QuantizeArgs),
     /// Time one training iteration (batch 32, 64 steps, field 2→32→32→2
     /// tanh, damped oscillator) per solver, and runtime vs dfdx inference.
     Bench(trainer::bench::BenchArgs),
@@ -48,23 +53,40 @@ enum Command {
     Panel(trainer::panel::PanelArgs),
 }
 
-fn train(cfg: &RunConfig) -> Result<(), AppError> {
+/// Trains per `cfg`; with a bound, then quantises the exported model.
+fn train(cfg: &RunConfig, quantize: Option<Bound>) -> Result<(), AppError> {
+    let out = match (quantize, &cfg.out) {
+        (Some(_), None) => {
+            return Err(AppError::Usage(
+                "--quantize quantises the exported model: drop --no-export".into(),
+            ))
+        }
+        (Some(bound), Some(out)) => Some((bound, out)),
+        (None, _) => None,
+    };
     let s = app::run(cfg)?;
     app::print_summary(&s);
+    if let Some((bound, out)) = out {
+        quantize::after_training(out, cfg, bound)?;
+    }
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => train(&RunConfig::default()),
-        Some(Command::Train(a)) => train(&a.config()),
+        None => train(&RunConfig::default(), None),
+        Some(Command::Train(a)) => {
+            let bound = a.quantize();
+            train(&a.config(), bound)
+        }
         Some(Command::Panel(a)) => trainer::panel::run(&a),
         Some(Command::Compare(a)) => trainer::compare::run(&a),
         Some(Command::Merge(m)) => trainer::compare::merge(&m),
         Some(Command::Inspect(m)) => trainer::commands::inspect(&m),
         Some(Command::Predict(a)) => trainer::commands::predict(&a),
         Some(Command::Eval(a)) => trainer::commands::eval(&a),
+        Some(Command::Quantize(a)) => trainer::commands::quantize(&a),
         Some(Command::Bench(a)) => trainer::bench::run(&a),
         Some(Command::Irregular(a)) => trainer::compare::irregular(&a),
     };

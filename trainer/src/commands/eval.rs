@@ -76,7 +76,8 @@ impl Cut {
     }
 }
 
-fn task_of(model: &Model<'_>) -> (TaskKind, usize) {
+/// The model's task and horizon (0 for a classifier).
+pub(super) fn task_of(model: &Model<'_>) -> (TaskKind, usize) {
     match model.header().task {
         Task::Forecast { horizon } => (TaskKind::Forecast, usize::from(horizon)),
         Task::Classify { .. } => (TaskKind::Classify, 0),
@@ -91,7 +92,19 @@ pub fn score(model: &Model<'_>, table: &data::Table) -> Result<Score, AppError> 
 fn score_cut(model: &Model<'_>, cut: Cut) -> Result<Score, AppError> {
     let Cut { w, classes, named } = cut;
     let out = host::run_windows(model, &w)?;
-    Ok(match task_of(model) {
+    Ok(score_outputs(model, &w, &out, classes, named))
+}
+
+/// Scores `out` (`[i][out]`, from any inference path) against the targets
+/// of `w`.
+pub(super) fn score_outputs(
+    model: &Model<'_>,
+    w: &Windows,
+    out: &[f32],
+    classes: Vec<String>,
+    named: bool,
+) -> Score {
+    match task_of(model) {
         (TaskKind::Forecast, horizon) => {
             let n = out.len().max(1) as f64;
             let mse = out
@@ -129,7 +142,7 @@ fn score_cut(model: &Model<'_>, cut: Cut) -> Result<Score, AppError> {
                 named,
             }
         }
-    })
+    }
 }
 
 /// Index of the largest value (the predicted class).
