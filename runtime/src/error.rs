@@ -223,6 +223,13 @@ pub enum LoadError {
         /// What the model needs.
         need: usize,
     },
+    /// The model's kind does not fit its use: a window model given to a
+    /// [`crate::stream::Stream`], or a streaming model whose inputs are
+    /// measured from a per-window reference (a stream has no window).
+    WrongKind {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl LoadError {
@@ -254,6 +261,7 @@ impl LoadError {
             LoadError::DuplicateName { .. } => "DuplicateName",
             LoadError::BadQuant { .. } => "BadQuant",
             LoadError::Capacity { .. } => "Capacity",
+            LoadError::WrongKind { .. } => "WrongKind",
         }
     }
 }
@@ -362,6 +370,7 @@ impl fmt::Display for LoadError {
                 f,
                 "session capacity {what} = {capacity} is smaller than the {need} the model needs"
             ),
+            LoadError::WrongKind { reason } => write!(f, "wrong model kind: {reason}"),
         }
     }
 }
@@ -455,6 +464,9 @@ pub enum RunError {
         /// Index of the output.
         index: usize,
     },
+    /// A stream's state diverged earlier; its state is meaningless until
+    /// [`crate::stream::Stream::reset`].
+    NeedsReset,
 }
 
 impl RunError {
@@ -472,6 +484,7 @@ impl RunError {
             RunError::Dimension { .. } => "Dimension",
             RunError::Diverged { .. } => "Diverged",
             RunError::NonFiniteOutput { .. } => "NonFiniteOutput",
+            RunError::NeedsReset => "NeedsReset",
         }
     }
 }
@@ -531,6 +544,7 @@ impl fmt::Display for RunError {
             RunError::NonFiniteOutput { index } => {
                 write!(f, "output {index} is NaN or infinite")
             }
+            RunError::NeedsReset => write!(f, "the stream diverged: reset it first"),
         }
     }
 }
@@ -616,6 +630,8 @@ mod tests {
             RunError::NonFiniteOutput { index: 0 }.name(),
             "NonFiniteOutput"
         );
+        assert_eq!(RunError::NeedsReset.name(), "NeedsReset");
+        assert_eq!(LoadError::WrongKind { reason: "r" }.name(), "WrongKind");
         assert_eq!(EncodeError::from(LoadError::EmptyField).name(), "Invalid");
         assert_eq!(
             EncodeError::BufferTooSmall { need: 2, found: 1 }.name(),

@@ -31,6 +31,18 @@
 //! a version-4 file as its `f32` model after checking the section too, so a
 //! damaged section is refused on either path.
 //!
+//! Version 5 is the version-3 layout with a [`ModelKind`] (postcard enum:
+//! variant index, then a streaming model's `warmup` as a `u32` varint)
+//! between the header and the channel names. It records a model whose
+//! state is carried across samples ([`crate::stream`]). The encoder writes
+//! version 5 only for a streaming model ([`encode_with_kind`]); a window
+//! model is still written as version 3, byte for byte as before. The kind
+//! is its own part rather than a [`Header`] field, so [`Header`] keeps the
+//! wire form of versions 2 to 5 (no frozen `HeaderV2` is needed) and code
+//! that builds a `Header` is unaffected. A streaming model must use
+//! [`Reference::Global`]: a stream has no window whose last value could be
+//! the reference.
+//!
 //! Older versions, still read:
 //! * version 2: header, weights, channel names, class names (no padding);
 //! * version 1: the header without `time_unit`, `clock`, `reference`, then
@@ -43,7 +55,7 @@
 //! Any change to the wire layout (a field added, removed, reordered or
 //! re-typed, in the header or around it) is a new [`FORMAT_VERSION`]. The
 //! loader keeps the decode path of every older version (`decode_v1`,
-//! `decode_v2`, `decode_v3` below, each converting into the one in-memory [`Header`])
+//! `decode_v2`, `decode_v3`, `decode_v4`, `decode_v5` below, each converting into the one in-memory [`Header`])
 //! and the tests keep a frozen file of every version with its golden outputs
 //! (`runtime/tests/fixtures`, `runtime/tests/compat.rs`), so a model on a
 //! device never stops loading. A version newer than this build is refused
@@ -90,8 +102,10 @@ pub const MAGIC: [u8; 4] = *b"NAGO";
 pub const FORMAT_VERSION: u16 = 3;
 /// The version of a file with a quantised section ([`encode_quant_to_vec`]).
 pub const QUANT_VERSION: u16 = 4;
+/// The version of a streaming model's file ([`encode_with_kind`]).
+pub const STREAM_VERSION: u16 = 5;
 /// The newest version this build reads (it reads every version from 1 up).
-pub const NEWEST_VERSION: u16 = QUANT_VERSION;
+pub const NEWEST_VERSION: u16 = STREAM_VERSION;
 /// Longest channel or class name, in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 64;
 /// Most input channels a model may have.
@@ -156,7 +170,7 @@ pub enum Clock {
 
 /// Everything about a model except its weights and names.
 ///
-/// Its serde form is the wire header of versions 2 and 3: the field order below is
+/// Its serde form is the wire header of versions 2 to 5: the field order below is
 /// the file layout, so it changes only with a new [`FORMAT_VERSION`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Header {
@@ -195,6 +209,47 @@ pub struct Header {
     /// What a window's values are measured from before scaling.
     /// Version 1: [`Reference::Global`].
     pub reference: Reference,
+}
+
+/// How a model runs over a series (version 5; older files are all
+/// [`ModelKind::Window`]).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Every prediction integrates a window from a zero state
+    /// ([`crate::Session`], [`crate::Runner`]).
+    Window,
+    /// The state is carried from sample to sample ([`crate::stream`]).
+    Streaming {
+        /// Samples after a reset before a prediction is meaningful (the
+        /// part of each training sequence that was not scored).
+        warmup: u32,
+    },
+}
+
+/// The kind as written: nothing for a window model (versions 3 and 4, so
+/// their bytes do not change), the [`ModelKind`] for version 5.
+struct KindPart(Option<ModelKind>);
+
+impl Serialize for KindPart {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(kind) => kind.serialize(serializer),
+            // A postcard tuple of nothing writes no bytes.
+            None => serde::ser::SerializeTuple::end(serializer.serialize_tuple(0)?),
+        }
+    }
+}
+
+/// The checks a kind adds to a header: a stream needs the global reference.
+fn check_kind(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
+    match kind {
+        ModelKind::Streaming { .. } if header.reference != Reference::Global => {
+            Err(LoadError::WrongKind {
+                reason: "a streaming model must use the global reference",
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The version-1 wire header: [`Header`] without the fields version 2 added.
@@ -652,21 +707,30 @@ fn varint_len(n: usize) -> usize {
 }
 
 /// The message before the padding: everything but the weights.
-type Front<'h, 'n> = ([u8; 4], u16, &'h Header, Joined<'n>, Joined<'n>);
+type Front<'h, 'n> = ([u8; 4], u16, &'h Header, KindPart, Joined<'n>, Joined<'n>);
 
 /// The framed current-version message without the CRC.
 type Message<'h, 'w, 'n> = (Front<'h, 'n>, Pad, LeBytes<'w>);
 
+/// The message of a `kind` model: version 3 (or `window_version`, 4 for a
+/// quantised file) without a kind part for a window model, version 5 with
+/// it for a streaming one.
 fn message<'h, 'w, 'n>(
-    version: u16,
+    window_version: u16,
+    kind: ModelKind,
     header: &'h Header,
     weights: &'w [f32],
     names: &Names<'n>,
 ) -> Result<Message<'h, 'w, 'n>, EncodeError> {
+    let (version, part) = match kind {
+        ModelKind::Window => (window_version, KindPart(None)),
+        ModelKind::Streaming { .. } => (STREAM_VERSION, KindPart(Some(kind))),
+    };
     let front = (
         MAGIC,
         version,
         header,
+        part,
         Joined(names.channels),
         Joined(names.classes),
     );
@@ -679,9 +743,11 @@ fn message<'h, 'w, 'n>(
 
 fn check_for_encode(
     header: &Header,
+    kind: ModelKind,
     weights: &[f32],
     names: &Names<'_>,
 ) -> Result<(), EncodeError> {
+    check_kind(header, kind)?;
     let bytes = weights
         .len()
         .checked_mul(4)
@@ -701,9 +767,19 @@ pub fn encoded_len(
     weights: &[f32],
     names: &Names<'_>,
 ) -> Result<usize, EncodeError> {
-    check_for_encode(header, weights, names)?;
+    encoded_len_with_kind(header, ModelKind::Window, weights, names)
+}
+
+/// Bytes [`encode_with_kind`] will write for this model.
+pub fn encoded_len_with_kind(
+    header: &Header,
+    kind: ModelKind,
+    weights: &[f32],
+    names: &Names<'_>,
+) -> Result<usize, EncodeError> {
+    check_for_encode(header, kind, weights, names)?;
     let len = postcard::serialize_with_flavor(
-        &message(FORMAT_VERSION, header, weights, names)?,
+        &message(FORMAT_VERSION, kind, header, weights, names)?,
         postcard::ser_flavors::Size::default(),
     )
     .map_err(EncodeError::Serialize)?;
@@ -720,7 +796,19 @@ pub fn encode(
     names: &Names<'_>,
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
-    let need = encoded_len(header, weights, names)?;
+    encode_with_kind(header, ModelKind::Window, weights, names, out)
+}
+
+/// [`encode`] for a model of any kind: a window model as version 3 (the
+/// same bytes as [`encode`]), a streaming model as [`STREAM_VERSION`].
+pub fn encode_with_kind(
+    header: &Header,
+    kind: ModelKind,
+    weights: &[f32],
+    names: &Names<'_>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let need = encoded_len_with_kind(header, kind, weights, names)?;
     if out.len() < need {
         return Err(EncodeError::BufferTooSmall {
             need,
@@ -728,7 +816,7 @@ pub fn encode(
         });
     }
     postcard::to_slice_crc32(
-        &message(FORMAT_VERSION, header, weights, names)?,
+        &message(FORMAT_VERSION, kind, header, weights, names)?,
         out,
         CRC.digest(),
     )
@@ -743,8 +831,19 @@ pub fn encode_to_vec(
     weights: &[f32],
     names: &Names<'_>,
 ) -> Result<alloc::vec::Vec<u8>, EncodeError> {
-    let mut out = alloc::vec![0u8; encoded_len(header, weights, names)?];
-    let len = encode(header, weights, names, &mut out)?;
+    encode_with_kind_to_vec(header, ModelKind::Window, weights, names)
+}
+
+/// [`encode_with_kind`] into a new `Vec`.
+#[cfg(feature = "alloc")]
+pub fn encode_with_kind_to_vec(
+    header: &Header,
+    kind: ModelKind,
+    weights: &[f32],
+    names: &Names<'_>,
+) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let mut out = alloc::vec![0u8; encoded_len_with_kind(header, kind, weights, names)?];
+    let len = encode_with_kind(header, kind, weights, names, &mut out)?;
     out.truncate(len);
     Ok(out)
 }
@@ -758,9 +857,12 @@ pub fn encode_quant_to_vec(
     names: &Names<'_>,
     section: &crate::quant::QuantSection<'_>,
 ) -> Result<alloc::vec::Vec<u8>, EncodeError> {
-    check_for_encode(header, weights, names)?;
+    check_for_encode(header, ModelKind::Window, weights, names)?;
     crate::quant::check(header, section)?;
-    let msg = (message(QUANT_VERSION, header, weights, names)?, section);
+    let msg = (
+        message(QUANT_VERSION, ModelKind::Window, header, weights, names)?,
+        section,
+    );
     let len = postcard::serialize_with_flavor(&msg, postcard::ser_flavors::Size::default())
         .map_err(EncodeError::Serialize)?;
     let mut out = alloc::vec![0u8; len.saturating_add(4)];
@@ -771,12 +873,19 @@ pub fn encode_quant_to_vec(
     Ok(out)
 }
 
-/// A loaded model written again in the current [`FORMAT_VERSION`]: the same
-/// header, weights and names, so it computes the same bits (and a format-3
-/// file gets its weights aligned).
+/// A loaded window model written again in the current [`FORMAT_VERSION`]:
+/// the same header, weights and names, so it computes the same bits (and a
+/// format-3 file gets its weights aligned). A streaming (version-5) model
+/// is refused: a [`crate::Model`] does not carry its kind, and writing it
+/// as a window model would lose it.
 #[cfg(feature = "alloc")]
 pub fn upgrade_to_vec(model: &crate::Model<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
     use alloc::vec::Vec;
+    if model.format_version() == STREAM_VERSION {
+        return Err(EncodeError::Invalid(LoadError::WrongKind {
+            reason: "a streaming model is not upgraded (its kind would be lost)",
+        }));
+    }
     let weights: Vec<f32> = le_f32s(model.weight_bytes()).collect();
     let channels: Vec<&str> = model.channel_names().collect();
     let classes: Vec<&str> = model.class_names().collect();
@@ -871,12 +980,39 @@ fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, &[u8]), LoadError> {
     Ok((decoded, section))
 }
 
+/// Version 5: the version-3 layout with the model's kind after the header.
+fn decode_v5(body: &[u8]) -> Result<(Decoded<'_>, ModelKind), LoadError> {
+    type V5<'a> = (
+        ([u8; 4], u16, Header, ModelKind, &'a str, &'a str),
+        &'a [u8],
+        &'a [u8],
+    );
+    let (((_, _, header, kind, channel_names, class_names), _, weights), rest) =
+        postcard::take_from_bytes::<V5<'_>>(body).map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    let decoded = Decoded {
+        header,
+        weights,
+        channel_names,
+        class_names,
+        version: STREAM_VERSION,
+    };
+    Ok((decoded, kind))
+}
+
+/// The kind of a valid model file (every version before 5 is a window
+/// model), after every check of [`crate::Model::from_bytes`] but the
+/// quantised section's.
+pub fn model_kind(bytes: &[u8]) -> Result<ModelKind, LoadError> {
+    decode_parts(bytes).map(|(_, _, kind)| kind)
+}
+
 /// Decodes and validates a file of any supported version. With the `quant`
 /// feature a version-4 file's section is checked too, so a damaged section
 /// is refused on either path; without it the section (covered by the CRC)
 /// is skipped and costs no code.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
-    let (decoded, section) = decode_parts(bytes)?;
+    let (decoded, section, _) = decode_parts(bytes)?;
     #[cfg(feature = "quant")]
     if let Some(raw) = section {
         quant_checked(&decoded.header, raw)?;
@@ -890,7 +1026,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
 /// every check of [`decode`].
 #[cfg(feature = "quant")]
 pub(crate) fn quant_section(bytes: &[u8]) -> Result<Option<QuantSection<'_>>, LoadError> {
-    let (decoded, section) = decode_parts(bytes)?;
+    let (decoded, section, _) = decode_parts(bytes)?;
     section
         .map(|raw| quant_checked(&decoded.header, raw))
         .transpose()
@@ -907,9 +1043,12 @@ fn quant_checked<'a>(header: &Header, raw: &'a [u8]) -> Result<QuantSection<'a>,
     Ok(section)
 }
 
-/// Frame, CRC, version, header and `f32` checks; a version-4 file's
+/// A decoded file, a version-4 file's raw section and the model's kind.
+type Parts<'a> = (Decoded<'a>, Option<&'a [u8]>, ModelKind);
+
+/// Frame, CRC, version, header, kind and `f32` checks; a version-4 file's
 /// section comes back raw.
-fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<&[u8]>), LoadError> {
+fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(LoadError::TooShort {
             len: bytes.len(),
@@ -934,11 +1073,13 @@ fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<&[u8]>), LoadError>
     }
     let after_magic = body.get(MAGIC.len()..).unwrap_or_default();
     let (version, _) = postcard::take_from_bytes::<u16>(after_magic).map_err(LoadError::Decode)?;
-    let (decoded, section) = match version {
-        1 => (decode_v1(body)?, None),
-        2 => (decode_v2(body)?, None),
-        3 => (decode_v3(body)?, None),
-        4 => decode_v4(body).map(|(d, q)| (d, Some(q)))?,
+    let window = ModelKind::Window;
+    let (decoded, section, kind) = match version {
+        1 => (decode_v1(body)?, None, window),
+        2 => (decode_v2(body)?, None, window),
+        3 => (decode_v3(body)?, None, window),
+        4 => decode_v4(body).map(|(d, q)| (d, Some(q), window))?,
+        5 => decode_v5(body).map(|(d, k)| (d, None, k))?,
         v if v > NEWEST_VERSION => {
             return Err(LoadError::NewerVersion {
                 found: v,
@@ -957,5 +1098,6 @@ fn decode_parts(bytes: &[u8]) -> Result<(Decoded<'_>, Option<&[u8]>), LoadError>
         split_names(decoded.channel_names),
         split_names(decoded.class_names),
     )?;
-    Ok((decoded, section))
+    check_kind(&decoded.header, kind)?;
+    Ok((decoded, section, kind))
 }

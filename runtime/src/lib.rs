@@ -21,6 +21,7 @@ pub mod normalise;
 pub mod quant;
 pub mod session;
 pub mod solver;
+pub mod stream;
 pub mod tanh;
 
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};

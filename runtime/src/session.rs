@@ -253,7 +253,7 @@ impl<const S: usize, const D: usize> Runner<S, D> {
 /// A gap in the user's units, checked, as solver time. Refuses a gap that
 /// is not finite and positive before and after the conversion, or that needs
 /// too many sub-steps.
-fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
+pub(crate) fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
     if !(gap.is_finite() && gap > 0.0) {
         return Err(RunError::BadGap { gap });
     }
@@ -272,7 +272,7 @@ fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANN
     r
 }
 
-fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
+pub(crate) fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
     if sample.len() != net.channels {
         return Err(RunError::SampleLength {
             expected: net.channels,
@@ -285,7 +285,7 @@ fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError>
     }
 }
 
-fn check_out(net: &Net<'_>, out: &[f32]) -> Result<(), RunError> {
+pub(crate) fn check_out(net: &Net<'_>, out: &[f32]) -> Result<(), RunError> {
     if out.len() < net.output_len {
         Err(RunError::OutputTooSmall {
             need: net.output_len,
@@ -310,57 +310,97 @@ impl<const S: usize, const D: usize> Runner<S, D> {
         out: &mut [f32],
     ) -> Result<usize, RunError> {
         let net = model.net();
-        let (c, d, e_dim) = (net.channels, net.state_dim, net.encoded_dim());
-        let max_step = net.solver.max_step;
-        let bound = net.state_bound;
         let mut values = values;
         let mut gaps = core::iter::once(net.sample_dt).chain(gaps);
-        self.solver.reset();
-        let y = self.y.get_mut(..d).unwrap_or_default();
-        y.fill(0.0);
+        self.start();
         let mut t = 0.0f32;
         for sample in 0..net.window {
             let gap = gaps.next().unwrap_or(net.sample_dt);
-            let stats = net.mean.iter().zip(net.std).zip(reference);
-            for (x, ((m, s), r)) in self.a.iter_mut().zip(stats).take(c) {
-                // A missing value (never: callers pass whole windows) reads as the mean.
-                let v = values.next().unwrap_or(*m + *r);
-                *x = normalise::input(v, *r, *m, *s);
-            }
-            let encoded = model.encode(&mut self.a, &mut self.b);
-            for (e, v) in self.e.iter_mut().zip(encoded) {
-                *e = *v;
-            }
-            let e = self.e.get(..e_dim).unwrap_or_default();
-            let held = model.hold(e, &mut self.held);
-            let held = self.held.get(..held).unwrap_or_default();
-            let mut field = FieldOf {
-                model,
-                held,
-                dim: d,
-                a: &mut self.a,
-                b: &mut self.b,
-            };
-            let (m, h) = substeps(gap, max_step)?;
-            for step in 0..m {
-                self.solver.step(&mut field, t, h, y)?;
-                t += h;
-                if let Some((component, value)) = y
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.is_nan() || v.abs() > bound)
-                {
-                    return Err(RunError::Diverged {
-                        sample,
-                        step,
-                        component,
-                        value: *value,
-                        bound,
-                    });
-                }
+            let sample_values = values.by_ref().take(net.channels);
+            t = self.advance(model, sample_values, gap, reference, t, sample)?;
+        }
+        self.read_out(model, reference, out)
+    }
+
+    /// Zero state and a fresh solver (no NAG velocity).
+    pub(crate) fn start(&mut self) {
+        self.solver.reset();
+        self.y.fill(0.0);
+    }
+
+    /// The per-sample step, shared by windows and streams: the sample's
+    /// values normalised, encoded and held while the state is integrated
+    /// over `gap` (solver time) from time `t` in the model's sub-steps, each
+    /// checked against the divergence bound. Returns the time after the gap;
+    /// `sample` only names the sample in [`RunError::Diverged`].
+    pub(crate) fn advance<'m>(
+        &mut self,
+        model: &impl Layers<'m>,
+        values: impl Iterator<Item = f32>,
+        gap: f32,
+        reference: &[f32; MAX_CHANNELS],
+        t: f32,
+        sample: usize,
+    ) -> Result<f32, RunError> {
+        let net = model.net();
+        let (c, d, e_dim) = (net.channels, net.state_dim, net.encoded_dim());
+        let bound = net.state_bound;
+        let mut values = values;
+        let stats = net.mean.iter().zip(net.std).zip(reference);
+        for (x, ((m, s), r)) in self.a.iter_mut().zip(stats).take(c) {
+            // A missing value (never: callers pass whole samples) reads as the mean.
+            let v = values.next().unwrap_or(*m + *r);
+            *x = normalise::input(v, *r, *m, *s);
+        }
+        let encoded = model.encode(&mut self.a, &mut self.b);
+        for (e, v) in self.e.iter_mut().zip(encoded) {
+            *e = *v;
+        }
+        let e = self.e.get(..e_dim).unwrap_or_default();
+        let held = model.hold(e, &mut self.held);
+        let held = self.held.get(..held).unwrap_or_default();
+        let mut field = FieldOf {
+            model,
+            held,
+            dim: d,
+            a: &mut self.a,
+            b: &mut self.b,
+        };
+        let y = self.y.get_mut(..d).unwrap_or_default();
+        let (m, h) = substeps(gap, net.solver.max_step)?;
+        let mut t = t;
+        for step in 0..m {
+            self.solver.step(&mut field, t, h, y)?;
+            t += h;
+            if let Some((component, value)) = y
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.is_nan() || v.abs() > bound)
+            {
+                return Err(RunError::Diverged {
+                    sample,
+                    step,
+                    component,
+                    value: *value,
+                    bound,
+                });
             }
         }
-        self.a.iter_mut().zip(y.iter()).for_each(|(a, y)| *a = *y);
+        Ok(t)
+    }
+
+    /// The decoder on the current state into `out` (de-normalised with
+    /// `reference` for a forecast); returns the values written.
+    pub(crate) fn read_out<'m>(
+        &mut self,
+        model: &impl Layers<'m>,
+        reference: &[f32; MAX_CHANNELS],
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        let net = model.net();
+        let (c, d) = (net.channels, net.state_dim);
+        let y = self.y.get(..d).unwrap_or_default();
+        self.a.iter_mut().zip(y).for_each(|(a, y)| *a = *y);
         let decoded = model.decode(&mut self.a, &mut self.b);
         let len = net.output_len;
         let out = out.get_mut(..len).unwrap_or_default();

@@ -303,3 +303,95 @@ fn v3_rewrites_of_v2_fixtures_compute_the_same_bits() {
         check("v3 rewrite, byte-wise", &shifted[1..], 3, golden);
     }
 }
+
+/// The version-5 fixture as first written: a streaming NAG forecaster
+/// (warm-up 8), the rich model's shape. Only for writing the file once:
+/// `NAGODE_WRITE_V5_FIXTURE=1 cargo test -p nagode --features std --test compat`.
+fn v5_source() -> Vec<u8> {
+    let mut h = common::rich_header();
+    h.window = 8;
+    let w = common::weights(&h, 51, 0.6);
+    let kind = nagode::format::ModelKind::Streaming { warmup: 8 };
+    let names = Names {
+        channels: &["ecg", "resp"],
+        classes: &[],
+    };
+    let mut out = vec![0u8; nagode::format::encoded_len_with_kind(&h, kind, &w, &names).unwrap()];
+    let n = nagode::format::encode_with_kind(&h, kind, &w, &names, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn write_v5_fixture_on_request() {
+    if std::env::var_os("NAGODE_WRITE_V5_FIXTURE").is_none() {
+        return;
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v5_streaming.nagode");
+    assert!(!path.exists(), "{} is frozen", path.display());
+    std::fs::write(&path, v5_source()).unwrap();
+}
+
+/// Stream outputs after every sample of 24 (irregular gaps), from sample 8
+/// (the warm-up) on, as bits.
+fn streamed(model: &nagode::stream::StreamModel<'_>) -> Vec<u32> {
+    let h = model.model().header();
+    let mut stream = nagode::stream::Stream::<64>::new(model).unwrap();
+    let nominal = model.model().nominal_gap();
+    let mut out = [0.0f32; 6];
+    let mut bits = Vec::new();
+    for n in 0..24 {
+        let x: Vec<f32> = (0..2)
+            .map(|c| h.mean[c] + h.std[c] * (0.37 * n as f32 + 1.3 * c as f32).sin())
+            .collect();
+        stream
+            .push(&x, nominal * (0.5 + 0.5 * (n % 3) as f32))
+            .unwrap();
+        if stream.is_ready() {
+            stream.predict(&mut out).unwrap();
+            bits.push(out[0].to_bits());
+        }
+    }
+    bits
+}
+
+#[test]
+fn v5_streaming() {
+    let bytes = include_bytes!("fixtures/v5_streaming.nagode");
+    // The encoder of today writes the frozen bytes.
+    assert_eq!(v5_source(), bytes);
+    let sm = nagode::stream::StreamModel::from_bytes(bytes).unwrap();
+    assert_eq!(sm.warmup(), 8);
+    assert_eq!(sm.model().channel_name(1), Some("resp"));
+    check("v5_streaming", bytes, 5, &GOLDEN_V5);
+    let got = streamed(&sm);
+    if std::env::var_os("NAGODE_PRINT_GOLDEN").is_some() {
+        let hex: Vec<String> = got.iter().map(|b| format!("0x{b:08x}")).collect();
+        println!("v5 stream: &[{}]", hex.join(", "));
+        return;
+    }
+    assert_eq!(got, GOLDEN_V5_STREAM);
+}
+
+/// Recorded with the format-5 code that wrote the file: the window runs of
+/// [`check`] (the file's window is its warm-up, 8 samples).
+const GOLDEN_V5: [&[u32]; 3] = [
+    &[
+        0x3e093262, 0xbf8432e7, 0x3eedec08, 0xbf8f1a6a, 0xbdd6d2d0, 0xbf91a804,
+    ],
+    &[
+        0x3e08af2c, 0xbf843432, 0x3eee0f28, 0xbf8f18e2, 0xbdd704d8, 0xbf91a955,
+    ],
+    &[
+        0x3e08af2c, 0xbf843432, 0x3eee0f28, 0xbf8f18e2, 0xbdd704d8, 0xbf91a955,
+    ],
+];
+
+/// The stream's first output after each sample from the warm-up on; the
+/// first equals the irregular window run's (the same 8 samples and gaps).
+const GOLDEN_V5_STREAM: &[u32] = &[
+    0x3e08af2c, 0x3df26c68, 0x3de83ac4, 0x3dd1c428, 0x3d722a70, 0x3d305f18, 0x3c0be900, 0xbd411380,
+    0xbd87ec08, 0xbdd5fc00, 0xbe24ba5c, 0xbe37c388, 0xbe5ce758, 0xbe89d1be, 0xbe92e602, 0xbea5100e,
+    0xbec192ec,
+];

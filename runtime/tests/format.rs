@@ -142,7 +142,7 @@ fn newer_version_is_refused_by_name() {
     );
     assert_eq!(
         err.to_string(),
-        "format version 5 is newer than supported 4"
+        "format version 6 is newer than supported 5"
     );
     let file = raw_file(0, &h, &le_bytes(&weights(&h, 1, 0.5)));
     assert_eq!(
