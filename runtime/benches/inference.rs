@@ -18,13 +18,14 @@ use nagode::normalise::Reference;
 use nagode::{Model, Session};
 
 /// Two channels, no encoder, `D = 2`, field `[y, e] (4) -> 32 tanh -> 32
-/// tanh -> 2`, one sample whose gap is cut into exactly 64 steps.
-fn field_model(kind: SolverKind) -> Vec<u8> {
+/// tanh -> 2`, 64 steps: `window` samples, each gap cut into `64 / window`
+/// steps.
+fn field_model(kind: SolverKind, window: u16) -> Vec<u8> {
     let h = Header {
         task: Task::Forecast { horizon: 1 },
         channels: 2,
-        window: 1,
-        sample_dt: 6.4,
+        window,
+        sample_dt: 6.4 / f32::from(window),
         mean: heapless::Vec::from_slice(&[0.0, 0.0]).unwrap(),
         std: heapless::Vec::from_slice(&[1.0, 1.0]).unwrap(),
         state_dim: 2,
@@ -62,7 +63,7 @@ fn benches(c: &mut Criterion) {
         SolverKind::Midpoint,
         SolverKind::Rk4,
     ] {
-        let bytes = field_model(kind);
+        let bytes = field_model(kind, 1);
         let model = Model::from_bytes(&bytes).unwrap();
         let mut session = Session::<32, 2>::new(&model).unwrap();
         let mut out = [0.0f32; 2];
@@ -74,6 +75,32 @@ fn benches(c: &mut Criterion) {
             })
         });
     }
+    // Where a window's time goes beyond the steps: 64 samples of one step
+    // each (the per-sample work: normalise, hold, gap checks) against one
+    // sample of 64 steps, and the capacity `STATE` (the trainer's host
+    // sessions hold 512).
+    let per_sample = field_model(SolverKind::Nag, 64);
+    let model = Model::from_bytes(&per_sample).unwrap();
+    let samples: Vec<f32> = (0..128).map(|k| (k as f32 * 0.1).sin()).collect();
+    let mut small = Session::<32, 128>::new(&model).unwrap();
+    let mut out = [0.0f32; 2];
+    c.bench_function("2-32-32-2 tanh field, 64 samples x 1 Nag step", |b| {
+        b.iter(|| {
+            small
+                .run_window(black_box(&samples), None, &mut out)
+                .unwrap()
+        })
+    });
+    let mut wide = Session::<512, 128>::new(&model).unwrap();
+    c.bench_function(
+        "2-32-32-2 tanh field, 64 samples x 1 Nag step, STATE 512",
+        |b| {
+            b.iter(|| {
+                wide.run_window(black_box(&samples), None, &mut out)
+                    .unwrap()
+            })
+        },
+    );
     let model = Model::from_bytes(&rich).unwrap();
     let mut session = Session::<8, 10>::new(&model).unwrap();
     let x = [0.1f32; 10];

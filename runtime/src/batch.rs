@@ -6,8 +6,14 @@
 //! A runner starts every window from a zero state, so each window's outputs
 //! are the bits [`Runner::run_window`] gives it alone, whatever thread runs
 //! it, and they come back in input order.
+//!
+//! The runners' `STATE` capacity is picked from the model (the next power
+//! of two up from [`Net::state_capacity_needed`](crate::Net)): some of a
+//! runner's per-sample work walks its whole buffers, so a runner sized for
+//! the widest model the format allows runs a 32-wide model at half speed.
 
 use crate::error::{LoadError, RunError};
+use crate::format::MAX_WIDTH;
 use crate::net::Layers;
 use crate::session::Runner;
 use alloc::vec::Vec;
@@ -58,7 +64,7 @@ impl core::error::Error for BatchError {}
 /// so overlapping windows of one series need no copies). Outputs go to
 /// `out` as `[i][output_len]`; a longer `out` keeps its tail. On error the
 /// first failing window is named and the outputs are unspecified.
-pub fn run_each<'m, 'w, const STATE: usize, L>(
+pub fn run_each<'m, 'w, L>(
     model: &L,
     count: usize,
     window: impl Fn(usize) -> (&'w [f32], Option<&'w [f32]>) + Sync,
@@ -67,7 +73,32 @@ pub fn run_each<'m, 'w, const STATE: usize, L>(
 where
     L: Layers<'m> + Sync,
 {
+    let need = model.net().state_capacity_needed();
+    // One instance per capacity; the last refuses what no file can ask for.
+    match need {
+        0..=16 => run_with::<16, L>(model, count, &window, out),
+        17..=32 => run_with::<32, L>(model, count, &window, out),
+        33..=64 => run_with::<64, L>(model, count, &window, out),
+        65..=128 => run_with::<128, L>(model, count, &window, out),
+        129..=256 => run_with::<256, L>(model, count, &window, out),
+        257..=512 => run_with::<512, L>(model, count, &window, out),
+        _ => run_with::<MAX_WIDTH, L>(model, count, &window, out),
+    }
+}
+
+/// [`run_each`] with runners of capacity `STATE`.
+fn run_with<'m, 'w, const STATE: usize, L>(
+    model: &L,
+    count: usize,
+    window: &(impl Fn(usize) -> (&'w [f32], Option<&'w [f32]>) + Sync),
+    out: &mut [f32],
+) -> Result<(), BatchError>
+where
+    L: Layers<'m> + Sync,
+{
     let net = model.net();
+    // Refused here, not only in the workers (which a batch of none never starts).
+    Runner::<STATE>::new(net).map_err(BatchError::Load)?;
     let len = net.output_len;
     let expected = count.saturating_mul(len);
     let found = out.len();
@@ -105,7 +136,7 @@ where
 /// [`run_each`] over windows laid end to end: `samples` as `[i][n][c]`,
 /// `gaps` as `[i][n]` (`None`: every gap nominal), `out` as
 /// `[i][output_len]`. Returns the number of windows.
-pub fn run_windows<'m, const STATE: usize, L>(
+pub fn run_windows<'m, L>(
     model: &L,
     samples: &[f32],
     gaps: Option<&[f32]>,
@@ -133,7 +164,7 @@ where
             _ => {}
         }
     }
-    run_each::<STATE, L>(
+    run_each(
         model,
         count,
         |i| {
@@ -166,8 +197,6 @@ mod tests {
     use crate::normalise::Reference;
     use crate::Model;
     use alloc::vec;
-
-    const S: usize = 16;
 
     /// A two-channel NAG forecaster with an encoder, window 6, horizon 2,
     /// sub-steps on long gaps; weights from a fixed pseudo-random sequence.
@@ -237,9 +266,10 @@ mod tests {
         let (samples, gaps) = windows(count);
         for gaps in [Some(&gaps[..]), None] {
             let mut batch = vec![0f32; count * 4];
-            let n = run_windows::<S, _>(&net, &samples, gaps, &mut batch).unwrap();
+            let n = run_windows(&net, &samples, gaps, &mut batch).unwrap();
             assert_eq!(n, count);
-            let mut runner = Runner::<S>::new(&net).unwrap();
+            // Another capacity than the batch picks: the bits do not depend on it.
+            let mut runner = Runner::<64>::new(&net).unwrap();
             for i in 0..count {
                 let mut one = [0f32; 4];
                 let g = gaps.map(|g| &g[i * 6..(i + 1) * 6]);
@@ -270,7 +300,7 @@ mod tests {
             samples[i * 12 + 5] = f32::NAN;
         }
         let mut out = vec![0f32; count * 4];
-        let err = run_windows::<S, _>(&net, &samples, Some(&gaps), &mut out).unwrap_err();
+        let err = run_windows(&net, &samples, Some(&gaps), &mut out).unwrap_err();
         assert_eq!(
             err,
             BatchError::Run {
@@ -292,13 +322,18 @@ mod tests {
             (&samples[..], None, 4 * count - 1, "outputs"),
         ];
         for (samples, gaps, out_len, what) in cases {
-            let err = run_windows::<S, _>(&net, samples, gaps, &mut out[..out_len]).unwrap_err();
+            let err = run_windows(&net, samples, gaps, &mut out[..out_len]).unwrap_err();
             assert!(
                 matches!(err, BatchError::Length { what: w, .. } if w == what),
                 "{what}: {err}"
             );
         }
-        let err = run_windows::<4, _>(&net, &samples, None, &mut out).unwrap_err();
+        // Wider than any file can ask for: no runner holds it.
+        let wide = crate::Net {
+            state_dim: MAX_WIDTH + 1,
+            ..net
+        };
+        let err = run_windows(&wide, &samples, None, &mut out).unwrap_err();
         assert!(matches!(err, BatchError::Load(LoadError::Capacity { .. })));
     }
 }

@@ -17,7 +17,7 @@
 use crate::app::AppError;
 use crate::data::{Problem, TaskKind, Windows};
 use crate::forward::{forward, trajectory_loss, Batch, FieldImpl};
-use crate::host::{HostError, HostSession, HOST_STATE};
+use crate::host::HostError;
 use crate::params::{Arch, Net};
 use crate::solver::{plan, Plan, SolverCfg, SolverChoice};
 use crate::tensor::M;
@@ -40,6 +40,10 @@ pub const BATCH: usize = 32;
 pub const DT: f32 = 0.1;
 /// Windows in a batch-scoring row (the anchor's batch of trajectories).
 pub const BATCH_WINDOWS: usize = 256;
+/// The one-window rows' `STATE` capacity: the benchmark models' widest
+/// vector, as firmware sizes it (a much wider runner, like the trainer's
+/// [`crate::host::HostSession`], walks its spare width on every sample).
+const BENCH_STATE: usize = 32;
 
 /// One training iteration's inputs for a solver.
 pub struct IterationSetup {
@@ -509,10 +513,11 @@ fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {
     for (name, s) in inference_setups() {
         let s = s?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(HostError::from)?;
-        let mut session: HostSession<'_> = nagode::Session::new(&model).map_err(HostError::from)?;
+        let net = model.net();
+        let mut runner = nagode::Runner::<BENCH_STATE>::new(&net).map_err(HostError::from)?;
         let mut out = [0f32; 16];
         let mut runtime = || {
-            let _ = std::hint::black_box(session.run_window(&s.samples, None, &mut out));
+            let _ = std::hint::black_box(runner.run_window(&net, &s.samples, None, &mut out));
         };
         let mut fused = || {
             std::hint::black_box(s.dfdx(FieldImpl::Fused));
@@ -546,11 +551,10 @@ fn batch_rows(iters: usize) -> Result<Vec<BatchRow>, AppError> {
         let samples = s.batch_samples(BATCH_WINDOWS);
         let mut batch_out = vec![0f32; BATCH_WINDOWS * model.output_len()];
         let mut one_out = batch_out.clone();
-        let mut runner = nagode::Runner::<HOST_STATE>::new(&net).map_err(HostError::from)?;
+        let mut runner = nagode::Runner::<BENCH_STATE>::new(&net).map_err(HostError::from)?;
         let per = s.samples.len();
         let mut batch = || {
-            let r =
-                nagode::batch::run_windows::<HOST_STATE, _>(&net, &samples, None, &mut batch_out);
+            let r = nagode::batch::run_windows(&net, &samples, None, &mut batch_out);
             std::hint::black_box(r.is_ok());
         };
         let mut sequential = || {
@@ -604,7 +608,8 @@ mod tests {
         ] {
             let s = s.expect("set-up");
             let model = nagode::Model::from_bytes(&s.bytes).expect("loads");
-            let mut session: HostSession<'_> = nagode::Session::new(&model).expect("fits");
+            let mut session: crate::host::HostSession<'_> =
+                nagode::Session::new(&model).expect("fits");
             let mut out = [0f32; 16];
             session
                 .run_window(&s.samples, None, &mut out)

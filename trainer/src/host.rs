@@ -51,7 +51,7 @@ impl From<BatchError> for HostError {
 /// Runs every window of `w` through the runtime; outputs `[i][out]`.
 pub fn run_windows(model: &Model<'_>, w: &Windows) -> Result<Vec<f32>, HostError> {
     let mut outputs = vec![0f32; w.len * model.output_len()];
-    batch::run_windows::<HOST_STATE, _>(&model.net(), &w.x, Some(&w.gaps), &mut outputs)?;
+    batch::run_windows(&model.net(), &w.x, Some(&w.gaps), &mut outputs)?;
     Ok(outputs)
 }
 

@@ -6,7 +6,7 @@ use super::work;
 use crate::app::AppError;
 use crate::data::Table;
 use crate::export::write_atomic;
-use crate::host::{HostError, HOST_STATE};
+use crate::host::HostError;
 use clap::Args;
 use nagode::format::Task;
 use nagode::Model;
@@ -77,7 +77,7 @@ fn predictions(model: &Model<'_>, table: &Table) -> Result<(Vec<Start>, Vec<f32>
         .flat_map(|(i, s)| (0..(s.values.len() + 1).saturating_sub(win)).map(move |n| (i, n)))
         .collect();
     let mut values = vec![0f32; windows.len() * len];
-    nagode::batch::run_each::<HOST_STATE, _>(
+    nagode::batch::run_each(
         &model.net(),
         windows.len(),
         |k| {
