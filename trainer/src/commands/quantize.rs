@@ -167,7 +167,7 @@ impl Report {
         match (&self.f32, &self.int) {
             (Score::Forecast { mse: f, naive, .. }, Score::Forecast { mse: q, .. }) => {
                 println!(
-                    "  MSE              {f:>10.6} {q:>10.6} {:>+8.2} %",
+                    "  MSE              {f:>10.4e} {q:>10.4e} {:>+8.2} %",
                     change * 100.0
                 );
                 println!("  MSE / naive      {:>10.4} {:>10.4}", f / naive, q / naive);
