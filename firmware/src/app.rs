@@ -1,7 +1,9 @@
 //! The application, free of any board: stream samples from a
 //! [`SampleSource`] into a session and report every prediction.
 
-use nagode::{Layers, RunError, Session};
+#[cfg(feature = "quant")]
+use nagode::quant::QuantSession;
+use nagode::{Layers, Net, RunError, Session};
 
 use sample_source::SampleSource;
 
@@ -21,20 +23,54 @@ pub struct Summary {
     pub predictions: usize,
 }
 
+/// A model behind a sample ring, as [`stream`] drives it: the `f32`
+/// [`Session`] or (feature `quant`) the integer `QuantSession`.
+pub trait Ring<'m> {
+    /// The model's facts (window, channels, outputs, nominal gap).
+    fn net(&self) -> &Net<'m>;
+    /// Appends a sample taken `dt` after the previous one.
+    fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError>;
+    /// Predicts from the held window into `out`; returns the values written.
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError>;
+}
+
+impl<'m, L: Layers<'m>, const STATE: usize, const WINDOW: usize, const DIM: usize> Ring<'m>
+    for Session<'m, STATE, WINDOW, DIM, L>
+{
+    fn net(&self) -> &Net<'m> {
+        Session::net(self)
+    }
+    fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        Session::push(self, sample, dt)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        Session::predict(self, out)
+    }
+}
+
+#[cfg(feature = "quant")]
+impl<'m, const STATE: usize, const WINDOW: usize> Ring<'m> for QuantSession<'m, STATE, WINDOW> {
+    fn net(&self) -> &Net<'m> {
+        QuantSession::net(self)
+    }
+    fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        QuantSession::push(self, sample, dt)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        QuantSession::predict(self, out)
+    }
+}
+
 /// Pushes every sample of `source` into `session` (gaps as the source says);
 /// predicts whenever `schedule(samples pushed, window)` says so and hands
 /// `(index of the newest sample, outputs)` to `report`.
-pub fn stream<'m, S, L, const STATE: usize, const WINDOW: usize, const DIM: usize>(
-    session: &mut Session<'m, STATE, WINDOW, DIM, L>,
+pub fn stream<'m, S: SampleSource>(
+    session: &mut impl Ring<'m>,
     source: &mut S,
     schedule: impl Fn(usize, usize) -> bool,
     out: &mut [f32],
     mut report: impl FnMut(usize, &[f32]),
-) -> Result<Summary, AppError<S::Error>>
-where
-    S: SampleSource,
-    L: Layers<'m>,
-{
+) -> Result<Summary, AppError<S::Error>> {
     let window = session.net().window;
     let mut sample = [0.0f32; nagode::format::MAX_CHANNELS];
     let channels = session.net().channels.min(sample.len());

@@ -3,7 +3,9 @@
 //! The application (`app`) is generic over embedded-hal 1.0 and a
 //! `SampleSource`; this file wires it to QEMU: semihosting output, the
 //! replay source, SysTick for instruction counts, and fault handlers that
-//! end QEMU with a failing exit code.
+//! end QEMU with a failing exit code. With feature `quant` the model file
+//! (format 4) runs through the integer path (`QuantModel` and
+//! `QuantSession`) instead of the `f32` `Session`.
 //!
 //! Output lines (machine-readable first word):
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
@@ -23,16 +25,24 @@ mod out;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-#[cfg(not(feature = "compiled"))]
+#[cfg(not(any(feature = "compiled", feature = "quant")))]
 use nagode::Model;
+#[cfg(not(feature = "quant"))]
 use nagode::Session;
+
+#[cfg(all(feature = "quant", feature = "compiled"))]
+compile_error!(
+    "features `quant` and `compiled` exclude each other: the compiled path is f32 statics"
+);
 
 use app::AppError;
 use measure::Ticks;
 use out::Console;
 use sample_source::{Replay, ReplayClock};
 
-/// Session capacities sized by the build script to the embedded model.
+/// Session capacities sized by the build script to the embedded model (the
+/// integer path sizes every buffer by `STATE` and leaves `DIM` unused).
+#[cfg_attr(feature = "quant", allow(dead_code))]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
@@ -117,7 +127,7 @@ fn main() -> ! {
 }
 
 /// Loads the model file from flash and runs it ([`drive`]).
-#[cfg(not(any(feature = "baseline", feature = "compiled")))]
+#[cfg(not(any(feature = "baseline", feature = "compiled", feature = "quant")))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     // Matching on a reference keeps one copy of the model in this frame.
     let loaded = load(&MODEL.0);
@@ -129,19 +139,59 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         bytes: MODEL.0.len(),
         size: core::mem::size_of_val(model),
     };
-    drive(console, ticks, model.net(), file, |class| {
-        model.class_name(class)
-    })
+    let mut created = open_session(model.net());
+    let session = opened(console, &mut created);
+    drive(
+        console,
+        ticks,
+        session,
+        file,
+        |class| model.class_name(class),
+        |ticks, console| kernel_bench(&model.net(), ticks, console),
+    )
 }
 
 /// Runs the model the build script compiled in (feature `compiled`): no
 /// file, no decode, no `Model` in RAM ([`drive`]).
-#[cfg(feature = "compiled")]
+#[cfg(all(feature = "compiled", not(feature = "quant")))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let file = Loaded { bytes: 0, size: 0 };
-    drive(console, ticks, compiled::Fixed, file, |class| {
-        compiled::CLASS_NAMES.get(class).copied()
-    })
+    let mut created = open_session(compiled::Fixed);
+    let session = opened(console, &mut created);
+    drive(
+        console,
+        ticks,
+        session,
+        file,
+        |class| compiled::CLASS_NAMES.get(class).copied(),
+        |ticks, console| kernel_bench(&compiled::NET, ticks, console),
+    )
+}
+
+/// Loads the model file with its quantised section (feature `quant`) and
+/// runs it on the integer path ([`drive`]); a file without a section stops
+/// with `ERROR load BadQuant`.
+#[cfg(all(feature = "quant", not(feature = "baseline")))]
+fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
+    let loaded = load_quant(&MODEL.0);
+    let model = match &loaded {
+        Ok(model) => model,
+        Err(e) => fail(console, "load", e.name()),
+    };
+    let file = Loaded {
+        bytes: MODEL.0.len(),
+        size: core::mem::size_of_val(model),
+    };
+    let mut created = open_quant_session(model.net());
+    let session = opened(console, &mut created);
+    drive(
+        console,
+        ticks,
+        session,
+        file,
+        |class| model.model().class_name(class),
+        |ticks, console| quant_kernel_bench(&model.net(), ticks, console),
+    )
 }
 
 /// What the `MODEL` line reports of a loaded file (0 and 0 when compiled).
@@ -151,24 +201,32 @@ struct Loaded {
     size: usize,
 }
 
-/// Streams the replay through `net` (printing every prediction), then times
-/// predictions and the dense kernel. Returns the samples pushed and the
-/// predictions made.
+/// The session, or `ERROR load <name>`. Matching on a reference keeps one
+/// copy of the session in the caller's frame (moving it out of its `Result`
+/// cost ~1.5 kB of stack).
 #[cfg(not(feature = "baseline"))]
-fn drive<'m, L: nagode::Layers<'m>>(
+fn opened<'a, S>(
     console: &mut Console,
-    ticks: &Ticks,
-    model: L,
-    file: Loaded,
-    class_name: impl Fn(usize) -> Option<&'m str>,
-) -> (usize, usize) {
-    // Matching on a reference keeps one copy of the session in this frame
-    // (moving it out of its `Result` cost ~1.5 kB of stack).
-    let mut created = open_session(model);
-    let session = match &mut created {
+    created: &'a mut Result<S, nagode::LoadError>,
+) -> &'a mut S {
+    match created {
         Ok(session) => session,
         Err(e) => fail(console, "load", e.name()),
-    };
+    }
+}
+
+/// Streams the replay through `session` (printing every prediction), then
+/// times predictions and, with `kernel`, the dense kernel. Returns the
+/// samples pushed and the predictions made.
+#[cfg(not(feature = "baseline"))]
+fn drive<'m>(
+    console: &mut Console,
+    ticks: &Ticks,
+    session: &mut impl app::Ring<'m>,
+    file: Loaded,
+    class_name: impl Fn(usize) -> Option<&'m str>,
+    kernel: impl FnOnce(&Ticks, &mut Console),
+) -> (usize, usize) {
     let net = *session.net();
     console
         .str("MODEL ")
@@ -184,7 +242,6 @@ fn drive<'m, L: nagode::Layers<'m>>(
         .str(" session ")
         .dec(core::mem::size_of_val(session) as u32)
         .nl();
-
     let mut out = [0.0f32; config::OUTPUTS];
     // Regular sampling, in the model's user units (what the training data's
     // gaps were measured in).
@@ -248,20 +305,39 @@ fn drive<'m, L: nagode::Layers<'m>>(
             .dec(stack)
             .nl();
     }
-    kernel_bench(&net, ticks, console);
+    kernel(ticks, console);
     (summary.samples, summary.predictions)
 }
 
 /// Validates the model; not inlined, so the decoder's temporaries live in a
 /// frame that is gone before inference starts.
-#[cfg(not(any(feature = "baseline", feature = "compiled")))]
+#[cfg(not(any(feature = "baseline", feature = "compiled", feature = "quant")))]
 #[inline(never)]
 fn load(bytes: &'static [u8]) -> Result<Model<'static>, nagode::LoadError> {
     Model::from_bytes(bytes)
 }
 
+/// [`load`] for the integer path: the model and its quantised section.
+#[cfg(all(feature = "quant", not(feature = "baseline")))]
+#[inline(never)]
+fn load_quant(
+    bytes: &'static [u8],
+) -> Result<nagode::quant::QuantModel<'static>, nagode::LoadError> {
+    nagode::quant::QuantModel::from_bytes(bytes)
+}
+
+/// The integer session sized at compile time; not inlined (see [`load`]).
+#[cfg(all(feature = "quant", not(feature = "baseline")))]
+#[inline(never)]
+fn open_quant_session(
+    net: nagode::quant::QuantNet<'_>,
+) -> Result<nagode::quant::QuantSession<'_, { config::STATE }, { config::WINDOW }>, nagode::LoadError>
+{
+    nagode::quant::QuantSession::new(net)
+}
+
 /// The session sized at compile time; not inlined (see [`load`]).
-#[cfg(not(feature = "baseline"))]
+#[cfg(not(any(feature = "baseline", feature = "quant")))]
 #[inline(never)]
 fn open_session<'m, L: nagode::Layers<'m>>(
     model: L,
@@ -288,19 +364,13 @@ fn run_model(_console: &mut Console, _ticks: &Ticks) -> (usize, usize) {
     (samples, 0)
 }
 
-#[cfg(not(feature = "baseline"))]
 /// Times the runtime's dense kernel alone on the model's largest layer (its
 /// weights where they are: the file in flash, or the compiled arrays), for
 /// instructions per multiply-accumulate without solver or activation cost.
+#[cfg(not(any(feature = "baseline", feature = "quant")))]
 fn kernel_bench(net: &nagode::Net<'_>, ticks: &Ticks, console: &mut Console) {
-    const REPEATS: u32 = 64;
-    let Some(layer) = net
-        .encoder
-        .iter()
-        .chain(net.field)
-        .chain(net.decoder)
-        .max_by_key(|l| l.inputs * l.outputs)
-    else {
+    let layers = net.encoder.iter().chain(net.field).chain(net.decoder);
+    let Some(layer) = layers.max_by_key(|l| l.inputs * l.outputs) else {
         return;
     };
     let (rows, cols) = (
@@ -310,7 +380,7 @@ fn kernel_bench(net: &nagode::Net<'_>, ticks: &Ticks, console: &mut Console) {
     let x = [0.5f32; config::STATE];
     let mut acc = [0.0f32; config::STATE];
     let start = ticks.now();
-    for _ in 0..REPEATS {
+    for _ in 0..KERNEL_REPEATS {
         nagode::field::mat_vec_acc(
             layer.weights(),
             layer.inputs,
@@ -321,13 +391,53 @@ fn kernel_bench(net: &nagode::Net<'_>, ticks: &Ticks, console: &mut Console) {
     let spent = ticks.since(start);
     // Keeps the results alive so the loop is not optimised away.
     let check = acc.iter().fold(0u32, |h, v| h ^ v.to_bits());
+    kernel_line(console, rows, cols, spent, check);
+}
+
+/// [`kernel_bench`] for the integer path: `nagode::quant::kernel` (`i8`
+/// weights in flash times `i16` inputs into `i32`) on the largest layer.
+#[cfg(all(feature = "quant", not(feature = "baseline")))]
+fn quant_kernel_bench(net: &nagode::quant::QuantNet<'_>, ticks: &Ticks, console: &mut Console) {
+    let layers = net.encoder.iter().chain(net.field).chain(net.decoder);
+    let Some(layer) = layers.max_by_key(|l| l.inputs * l.outputs) else {
+        return;
+    };
+    let (rows, cols) = (
+        layer.outputs.min(config::STATE),
+        layer.inputs.min(config::STATE),
+    );
+    // Small inputs: 64 repeats summed into one accumulator stay far from
+    // the i32 range (127 * 256 * cols * 64 < 2^31 for cols <= 1024).
+    let x = [256i16; config::STATE];
+    let mut acc = [0i32; config::STATE];
+    let start = ticks.now();
+    for _ in 0..KERNEL_REPEATS {
+        nagode::quant::kernel::mat_vec_acc(
+            layer.weights,
+            layer.inputs,
+            x.get(..cols).unwrap_or(&x),
+            acc.get_mut(..rows).unwrap_or_default(),
+        );
+    }
+    let spent = ticks.since(start);
+    let check = acc.iter().fold(0u32, |h, v| h ^ (*v as u32));
+    kernel_line(console, rows, cols, spent, check);
+}
+
+/// Kernel calls a bench times.
+#[cfg(not(feature = "baseline"))]
+const KERNEL_REPEATS: u32 = 64;
+
+/// `KERNEL rows cols repeats ticks checksum`.
+#[cfg(not(feature = "baseline"))]
+fn kernel_line(console: &mut Console, rows: usize, cols: usize, spent: u32, check: u32) {
     console
         .str("KERNEL ")
         .dec(rows as u32)
         .str(" ")
         .dec(cols as u32)
         .str(" ")
-        .dec(REPEATS)
+        .dec(KERNEL_REPEATS)
         .str(" ")
         .dec(spent)
         .str(" ")

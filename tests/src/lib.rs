@@ -5,7 +5,8 @@
 pub mod models;
 pub mod qemu;
 
-use nagode::{Model, RunError, Session};
+use nagode::quant::{QuantModel, QuantSession};
+use nagode::{Model, Net, RunError, Session};
 
 /// Widest vector a host session here supports.
 pub const HOST_STATE: usize = 256;
@@ -31,17 +32,65 @@ pub fn host_replay_with_gaps(
 ) -> Result<Vec<(usize, Vec<f32>)>, String> {
     let mut session =
         Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
-    let window = model.window();
-    let mut out = vec![0.0f32; model.output_len()];
+    replay_into(&mut session, model.net(), samples, gap)
+}
+
+/// What the integer firmware (feature `quant`) prints for one replay: the
+/// host's [`QuantSession`] over [`host_replay`]'s samples, schedule and gaps.
+pub fn host_quant_replay(
+    model: &QuantModel<'_>,
+    samples: &[f32],
+) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let mut session = QuantSession::<HOST_STATE, HOST_WINDOW>::new(model.net())
+        .map_err(|e| format!("host quant session: {e}"))?;
+    let net = model.model().net();
+    let gap = net.nominal_gap();
+    replay_into(&mut session, net, samples, |i| {
+        qemu::gaps::replay_gap(gap, i, samples.len())
+    })
+}
+
+/// A model with a sample ring, as the firmware's replay drives it.
+trait Ring {
+    fn push(&mut self, sample: &[f32], gap: f32) -> Result<(), RunError>;
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError>;
+}
+
+impl Ring for Session<'_, HOST_STATE, HOST_WINDOW> {
+    fn push(&mut self, sample: &[f32], gap: f32) -> Result<(), RunError> {
+        Session::push(self, sample, gap)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        Session::predict(self, out)
+    }
+}
+
+impl Ring for QuantSession<'_, HOST_STATE, HOST_WINDOW> {
+    fn push(&mut self, sample: &[f32], gap: f32) -> Result<(), RunError> {
+        QuantSession::push(self, sample, gap)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        QuantSession::predict(self, out)
+    }
+}
+
+/// Pushes every sample (on every channel) `gap(i)` after the previous one
+/// and predicts when the firmware's schedule does.
+fn replay_into(
+    ring: &mut impl Ring,
+    net: Net<'_>,
+    samples: &[f32],
+    gap: impl Fn(usize) -> f32,
+) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let mut out = vec![0.0f32; net.output_len];
     let mut predictions = Vec::new();
     for (i, &sample) in samples.iter().enumerate() {
         let run = |e: RunError| format!("host replay at sample {i}: {e}");
-        session
-            .push(&vec![sample; model.channels()], gap(i))
+        ring.push(&vec![sample; net.channels], gap(i))
             .map_err(run)?;
         let pushed = i + 1;
-        if qemu::replay::predicts_after(pushed, window) {
-            let written = session.predict(&mut out).map_err(run)?;
+        if qemu::replay::predicts_after(pushed, net.window) {
+            let written = ring.predict(&mut out).map_err(run)?;
             predictions.push((i, out[..written].to_vec()));
         }
     }

@@ -327,6 +327,28 @@ pub fn sine_mlp() -> Result<Vec<u8>, nagode::EncodeError> {
     encode_seeded(&sine_mlp_header(), 0x5349_4e45)
 }
 
+/// The quantised stand-ins in `firmware/models/` (format 4, for the
+/// firmware's `quant` feature): `(f32 file, quantised file)`.
+pub const QUANTISED: [(&str, &str); 3] = [
+    ("default.nagode", "default_q.nagode"),
+    ("seeded_ecg.nagode", "seeded_ecg_q.nagode"),
+    ("sine16.nagode", "sine16_q.nagode"),
+];
+
+/// A model file quantised with [`nagode::quant::build::quantize_to_vec`],
+/// calibrated on the series before the replayed tail (the replay is what
+/// the QEMU tests predict on): consecutive windows, at most 256 of them,
+/// spread evenly.
+pub fn quantised(bytes: &[u8], series: &[f32]) -> Result<Vec<u8>, String> {
+    let model = nagode::Model::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let len = model.window_capacity_needed();
+    let seen = &series[..series.len().saturating_sub(crate::qemu::replay::REPLAY_LEN)];
+    let count = (seen.len() / len.max(1)).min(256);
+    let stride = seen.len().checked_div(count).unwrap_or(0);
+    let windows = (0..count).filter_map(|k| seen.get(k * stride..k * stride + len));
+    nagode::quant::build::quantize_to_vec(&model, windows).map_err(|e| e.to_string())
+}
+
 /// Multiply-accumulates one prediction performs, counted as the runtime
 /// computes them: per sample the encoder and the input part of the field's
 /// first layer (held over the gap), per field evaluation the state part of
@@ -381,6 +403,17 @@ mod tests {
                 case.encode(&series).expect("encodes"),
                 checked_in(case.file_name()),
                 "{case:?}"
+            );
+        }
+        for (f32_file, file) in QUANTISED {
+            let bytes = quantised(&checked_in(f32_file), &series).expect("quantises");
+            assert_eq!(bytes, checked_in(file), "{file}");
+            let q = nagode::quant::QuantModel::from_bytes(&bytes).expect("loads");
+            assert_eq!(
+                q.model().weight_bytes(),
+                nagode::Model::from_bytes(&checked_in(f32_file))
+                    .expect("loads")
+                    .weight_bytes()
             );
         }
     }

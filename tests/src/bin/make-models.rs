@@ -1,7 +1,9 @@
 //! Writes the deterministic stand-in models into `firmware/models/`:
 //! `seeded_ecg.nagode`, `sine16.nagode`, (with names)
 //! `named_classifier.nagode` and one model per `SolverCase`
-//! (`nag_substeps.nagode`, `midpoint.nagode`, `rk4_classifier.nagode`).
+//! (`nag_substeps.nagode`, `midpoint.nagode`, `rk4_classifier.nagode`),
+//! and the quantised (format 4) copies `default_q.nagode`,
+//! `seeded_ecg_q.nagode` and `sine16_q.nagode` (`models::QUANTISED`).
 //! Same bytes on every run.
 //! `default.nagode` is the trainer's model: it is only rewritten in the
 //! current format version when it is older (same header, weights and names,
@@ -41,6 +43,14 @@ fn run() -> Result<(), String> {
     if model.format_version() < nagode::format::FORMAT_VERSION {
         let upgraded = nagode::format::upgrade_to_vec(&model).map_err(|e| e.to_string())?;
         write(&default, &upgraded)?;
+    }
+    for (f32_file, file) in integration::models::QUANTISED {
+        let path = dir.join(f32_file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        write(
+            &dir.join(file),
+            &integration::models::quantised(&bytes, &series)?,
+        )?;
     }
     Ok(())
 }
