@@ -233,7 +233,21 @@ fn check(cfg: &RunConfig) -> Result<(), AppError> {
 
 /// The loaded problem for a config.
 pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
-    let (table, test) = match &cfg.source {
+    let (table, test) = load_tables(cfg)?;
+    let spec = WindowSpec {
+        task: cfg.task,
+        window: cfg.window,
+        horizon: cfg.horizon,
+        stride: cfg.stride,
+        seed: cfg.train.seed,
+        reference: cfg.reference,
+    };
+    Ok(data::make_problem(&table, test.as_ref(), spec)?)
+}
+
+/// The training table of a config and its separate test table, if any.
+pub fn load_tables(cfg: &RunConfig) -> Result<(data::Table, Option<data::Table>), AppError> {
+    Ok(match &cfg.source {
         Source::Builtin(b) => data::builtin(*b, cfg.train.seed)?,
         Source::Csv {
             path,
@@ -247,16 +261,7 @@ pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
                 .transpose()?;
             (t, test)
         }
-    };
-    let spec = WindowSpec {
-        task: cfg.task,
-        window: cfg.window,
-        horizon: cfg.horizon,
-        stride: cfg.stride,
-        seed: cfg.train.seed,
-        reference: cfg.reference,
-    };
-    Ok(data::make_problem(&table, test.as_ref(), spec)?)
+    })
 }
 
 /// Evaluations of f for one prediction over the first test window (its

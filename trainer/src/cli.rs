@@ -120,6 +120,23 @@ pub struct TrainArgs {
     quantize: bool,
     #[command(flatten)]
     bound: Bound,
+    /// Train a streaming forecaster (state carried across the series,
+    /// format 5): truncated backpropagation over chunks (see `--chunk`,
+    /// `--lanes`, `--warmup`).
+    #[arg(long)]
+    streaming: bool,
+    /// Streaming: samples per chunk of truncated backpropagation.
+    #[arg(long, default_value_t = 48)]
+    chunk: usize,
+    /// Streaming: stretches of the training part run side by side.
+    #[arg(long, default_value_t = 16)]
+    lanes: usize,
+    /// Streaming: unscored samples after a reset (default: the window).
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// Streaming: a window model file to score at the same test samples.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 /// The reference a run uses without `--reference`. A forecast of a user's
@@ -158,6 +175,16 @@ impl TrainArgs {
     }
 
     /// The bound to check the quantised model against, with `--quantize`.
+    /// The streaming options, when `--streaming` is given.
+    pub fn streaming(&self) -> Option<crate::streaming::StreamCfg> {
+        self.streaming.then(|| crate::streaming::StreamCfg {
+            chunk: self.chunk,
+            lanes: self.lanes,
+            warmup: self.warmup,
+            baseline: self.baseline.clone(),
+        })
+    }
+
     pub fn quantize(&self) -> Option<Bound> {
         self.quantize.then_some(self.bound)
     }

@@ -4,7 +4,7 @@ use crate::data::{Problem, TaskKind};
 use crate::params::{Dense, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
-use nagode::format::{encode_to_vec, Header, Layer, Names, Task, MAX_LAYERS};
+use nagode::format::{encode_with_kind_to_vec, Header, Layer, ModelKind, Names, Task, MAX_LAYERS};
 use nagode::{EncodeError, LoadError, NameList};
 use std::path::Path;
 
@@ -148,6 +148,17 @@ pub fn to_header(
 
 /// The model file bytes, written by the runtime's encoder.
 pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, ExportError> {
+    to_bytes_with_kind(net, solver, p, ModelKind::Window)
+}
+
+/// [`to_bytes`] for a model of either kind (a streaming model is written
+/// as format 5, a window model as before).
+pub fn to_bytes_with_kind(
+    net: &Net,
+    solver: &SolverCfg,
+    p: &Problem,
+    kind: ModelKind,
+) -> Result<Vec<u8>, ExportError> {
     let (header, weights) = to_header(net, solver, p)?;
     let channels: Vec<&str> = p.channel_names.iter().map(String::as_str).collect();
     let classes: Vec<&str> = p.classes.iter().map(String::as_str).collect();
@@ -156,7 +167,7 @@ pub fn to_bytes(net: &Net, solver: &SolverCfg, p: &Problem) -> Result<Vec<u8>, E
             channels,
             classes: &classes,
         };
-        encode_to_vec(&header, &weights, &names)
+        encode_with_kind_to_vec(&header, kind, &weights, &names)
     };
     // Channel names only label `inspect` and `predict`: names the format
     // refuses (too long, control characters, repeated) are left out rather

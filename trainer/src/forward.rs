@@ -223,43 +223,139 @@ pub fn forward<T: Tape<f32, Cpu>>(
 ) -> Result<(M, Tr<T>), usize> {
     let dev = batch.x.device().clone();
     let mut tr = Tr::new(tape);
+    let mut st = OdeState::new(dev.zeros_like(&(batch.size, net.arch.state_dim)));
+    unroll(net, cfg, batch, &mut tr, &mut st, bound, how, |_, _, _| {})?;
+    let out = decode(&mut tr, net, &st.y);
+    Ok((out, tr))
+}
+
+/// A stream's state and NAG velocity between two chunks, detached from
+/// any tape: truncated backpropagation starts each chunk from it.
+#[derive(Clone, Debug)]
+pub struct Carry {
+    /// The state `(B, D)`.
+    pub y: M,
+    /// The NAG velocity `(B, D)` (zero for the other solvers).
+    pub v: M,
+}
+
+/// What [`forward_stream`] gives back.
+pub struct Streamed<T> {
+    /// The decoder's read-out `(B, out)` after every sample with a target.
+    pub outputs: Vec<M>,
+    /// The sum over those samples of the squared error against the
+    /// targets, `(B, out)` (on the tape); `None` when no sample had one.
+    pub sum_sq: Option<M>,
+    /// The state after the chunk, detached.
+    pub carry: Carry,
+    /// The tape.
+    pub tr: Tr<T>,
+}
+
+/// Runs a chunk of `B` streams (the runtime's `Stream`): from `start` (a
+/// zero state and a fresh solver when `None`, as after a reset) through
+/// every sample of the batch; after sample `n` with `targets[n]` the
+/// decoder reads the state out and its squared error is summed. The batch
+/// plan must come from [`crate::solver::plan_after`] with the previous
+/// chunk's steps when `start` is carried.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_stream<T: Tape<f32, Cpu>>(
+    net: &Net,
+    cfg: &SolverCfg,
+    batch: &Batch,
+    start: Option<&Carry>,
+    targets: &[Option<M>],
+    tape: T,
+    bound: Option<f32>,
+    how: FieldImpl,
+) -> Result<Streamed<T>, usize> {
+    let dev = batch.x.device().clone();
+    let mut tr = Tr::new(tape);
+    let mut st = match start {
+        Some(c) => OdeState {
+            y: c.y.clone(),
+            v: c.v.clone(),
+            first: false,
+        },
+        None => OdeState::new(dev.zeros_like(&(batch.size, net.arch.state_dim))),
+    };
+    let mut outputs = Vec::new();
+    let mut sum_sq: Option<M> = None;
+    unroll(net, cfg, batch, &mut tr, &mut st, bound, how, |tr, n, y| {
+        if let Some(Some(target)) = targets.get(n) {
+            let out = decode(tr, net, y);
+            let diff = tr.add(&out, &(target.clone() * -1.0));
+            let sq = tr.square(&diff);
+            sum_sq = Some(match &sum_sq {
+                Some(s) => tr.add(s, &sq),
+                None => sq,
+            });
+            outputs.push(out);
+        }
+    })?;
+    let detach = |m: &M| dev.tensor_from_vec(m.as_vec(), *m.shape());
+    let carry = Carry {
+        y: detach(&st.y),
+        v: detach(&st.v),
+    };
+    Ok(Streamed {
+        outputs,
+        sum_sq,
+        carry,
+        tr,
+    })
+}
+
+/// The decoder on a state `(B, D)`.
+fn decode<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, net: &Net, y: &M) -> M {
+    let mut out = y.clone();
+    for layer in &net.decoder {
+        out = tr.dense(&out, layer);
+    }
+    out
+}
+
+/// The encoder, then every sample's gap integrated from `st` (the window
+/// loop and the stream share it); `after(tr, n, y)` sees the state after
+/// sample `n`. `bound`: see [`forward`].
+#[allow(clippy::too_many_arguments)]
+fn unroll<T: Tape<f32, Cpu>>(
+    net: &Net,
+    cfg: &SolverCfg,
+    batch: &Batch,
+    tr: &mut Tr<T>,
+    st: &mut OdeState,
+    bound: Option<f32>,
+    how: FieldImpl,
+    mut after: impl FnMut(&mut Tr<T>, usize, &M),
+) -> Result<(), usize> {
     let b = batch.size;
-    let d = net.arch.state_dim;
     let mut e = batch.x.clone();
     for layer in &net.encoder {
         e = tr.dense(&e, layer);
     }
     let window = batch.x.shape().0 / b;
-    let mut st = OdeState::new(dev.zeros_like(&(b, d)));
     let ready: Vec<ReadyField> = if cfg.kind == SolverChoice::Resnet && window > 1 {
         // One field per sample: each needs only its own sample's input rows.
         let fields = net.fields.iter().enumerate();
         fields
             .map(|(n, f)| {
                 let e_n = tr.rows(&e, n * b, (n + 1) * b);
-                ReadyField::new(&mut tr, f, &e_n, b, how)
+                ReadyField::new(tr, f, &e_n, b, how)
             })
             .collect()
     } else {
         net.fields
             .iter()
-            .map(|f| ReadyField::new(&mut tr, f, &e, b, how))
+            .map(|f| ReadyField::new(tr, f, &e, b, how))
             .collect()
     };
     for n in 0..window {
         if cfg.kind == SolverChoice::Resnet {
-            let f = ready[n].eval(&mut tr, &st.y, 0, b);
+            let f = ready[n].eval(tr, &st.y, 0, b);
             st.y = tr.add(&st.y, &f);
         } else {
-            integrate(
-                &mut tr,
-                cfg,
-                &ready[0],
-                &mut st,
-                &batch.plan.samples[n],
-                n,
-                b,
-            );
+            integrate(tr, cfg, &ready[0], st, &batch.plan.samples[n], n, b);
         }
         if let Some(bound) = bound {
             if st
@@ -271,12 +367,9 @@ pub fn forward<T: Tape<f32, Cpu>>(
                 return Err(n);
             }
         }
+        after(tr, n, &st.y);
     }
-    let mut out = st.y;
-    for layer in &net.decoder {
-        out = tr.dense(&out, layer);
-    }
-    Ok((out, tr))
+    Ok(())
 }
 
 /// The ODE state during a pass: `y`, the NAG velocity, and whether the

@@ -17,6 +17,7 @@ pub mod panel;
 pub mod params;
 pub mod plot;
 pub mod solver;
+pub mod streaming;
 pub mod sweep;
 pub mod tensor;
 pub mod train;

@@ -76,10 +76,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => train(&RunConfig::default(), None),
-        Some(Command::Train(a)) => {
-            let bound = a.quantize();
-            train(&a.config(), bound)
-        }
+        Some(Command::Train(a)) => match a.streaming() {
+            Some(s) => {
+                trainer::streaming::run(&a.config(), &s).map(|r| trainer::streaming::print(&r))
+            }
+            None => {
+                let bound = a.quantize();
+                train(&a.config(), bound)
+            }
+        },
         Some(Command::Panel(a)) => trainer::panel::run(&a),
         Some(Command::Compare(a)) => trainer::compare::run(&a),
         Some(Command::Merge(m)) => trainer::compare::merge(&m),

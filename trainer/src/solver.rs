@@ -163,6 +163,8 @@ pub struct Plan {
     pub samples: Vec<Vec<Stage>>,
     /// Field evaluations per window (for one row with the most sub-steps).
     pub evals: usize,
+    /// Each row's last step `H`: where the next chunk of a stream carries on.
+    pub last_h: Vec<Option<f32>>,
 }
 
 /// Why a plan cannot be made.
@@ -190,16 +192,33 @@ pub fn plan(
     d: usize,
     dev: &Cpu,
 ) -> Result<Plan, PlanError> {
+    plan_after(cfg, gaps, batch, window, d, dev, None)
+}
+
+/// [`plan`] for a chunk of streams: after `previous` (each row's last step
+/// `H` in the chunk before, [`Plan::last_h`]) the state and velocity are
+/// carried, so there is no start-up step and NAG's velocity is rescaled
+/// against the previous chunk's step, as the runtime's stream does.
+pub fn plan_after(
+    cfg: &SolverCfg,
+    gaps: &[f32],
+    batch: usize,
+    window: usize,
+    d: usize,
+    dev: &Cpu,
+    previous: Option<&[Option<f32>]>,
+) -> Result<Plan, PlanError> {
     if cfg.kind == SolverChoice::Resnet {
         return Ok(Plan {
             samples: vec![Vec::new(); window],
             evals: window,
+            last_h: Vec::new(),
         });
     }
     let rows = Rows { batch, d, dev };
     let mut out = Plan::default();
     // Each row's previous step `H`, for NAG's velocity rescale.
-    let mut h_prev: Vec<Option<f32>> = vec![None; batch];
+    let mut h_prev: Vec<Option<f32>> = previous.map_or_else(|| vec![None; batch], <[_]>::to_vec);
     for n in 0..window {
         let (counts, sizes) = sample_substeps(cfg, gaps, batch, window, n)?;
         let steps = counts.iter().copied().max().unwrap_or(1);
@@ -212,7 +231,7 @@ pub fn plan(
                     h: rows.coef(&active_or_zero(&active, &sizes, |h| h)),
                 },
                 None => {
-                    let startup = n == 0 && j == 0 && cfg.startup_euler;
+                    let startup = n == 0 && j == 0 && cfg.startup_euler && previous.is_none();
                     nag_stage(cfg, &rows, &active, &sizes, &h_prev, startup)
                 }
             });
@@ -225,6 +244,7 @@ pub fn plan(
         out.evals += steps * cfg.kind.evals_per_step();
         out.samples.push(stages);
     }
+    out.last_h = h_prev;
     Ok(out)
 }
 

@@ -28,6 +28,7 @@ pub use problem::{
     make_problem, sorted_labels, Problem, WindowSpec, DEFAULT_WINDOW, MIN_WINDOW,
     WINDOWS_PER_STRIDE,
 };
+pub use split::time_cuts;
 pub use table::{load_csv, parse_csv, Series, Table};
 pub use time::{datetime_seconds, format_time, parse_time, time_unit};
 pub use windows::{all_windows, Windows};
