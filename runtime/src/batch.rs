@@ -7,17 +7,24 @@
 //! are the bits [`Runner::run_window`] gives it alone, whatever thread runs
 //! it, and they come back in input order.
 //!
+//! The windows run on [`HostLayers`]: the model's weights copied once into
+//! column panels, so the dense kernel reads contiguous weights and the
+//! compiler vectorises it across outputs, while each output still sums its
+//! products in column order from the same start: the bits of [`Net`].
+//!
 //! The runners' `STATE` capacity is picked from the model (the next power
-//! of two up from [`Net::state_capacity_needed`](crate::Net)): some of a
+//! of two up from [`Net::state_capacity_needed`]): some of a
 //! runner's per-sample work walks its whole buffers, so a runner sized for
 //! the widest model the format allows runs a 32-wide model at half speed.
 
 use crate::error::{LoadError, RunError};
-use crate::format::MAX_WIDTH;
-use crate::net::Layers;
+use crate::field::{activate, Dense};
+use crate::format::{Activation, MAX_WIDTH};
+use crate::net::{Layers, Net};
 use crate::session::Runner;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 use rayon::prelude::*;
 
 /// Why a batch stopped.
@@ -64,25 +71,23 @@ impl core::error::Error for BatchError {}
 /// so overlapping windows of one series need no copies). Outputs go to
 /// `out` as `[i][output_len]`; a longer `out` keeps its tail. On error the
 /// first failing window is named and the outputs are unspecified.
-pub fn run_each<'m, 'w, L>(
-    model: &L,
+pub fn run_each<'w>(
+    net: &Net<'_>,
     count: usize,
     window: impl Fn(usize) -> (&'w [f32], Option<&'w [f32]>) + Sync,
     out: &mut [f32],
-) -> Result<(), BatchError>
-where
-    L: Layers<'m> + Sync,
-{
-    let need = model.net().state_capacity_needed();
+) -> Result<(), BatchError> {
+    let model = &HostLayers::new(*net);
+    let need = net.state_capacity_needed();
     // One instance per capacity; the last refuses what no file can ask for.
     match need {
-        0..=16 => run_with::<16, L>(model, count, &window, out),
-        17..=32 => run_with::<32, L>(model, count, &window, out),
-        33..=64 => run_with::<64, L>(model, count, &window, out),
-        65..=128 => run_with::<128, L>(model, count, &window, out),
-        129..=256 => run_with::<256, L>(model, count, &window, out),
-        257..=512 => run_with::<512, L>(model, count, &window, out),
-        _ => run_with::<MAX_WIDTH, L>(model, count, &window, out),
+        0..=16 => run_with::<16, _>(model, count, &window, out),
+        17..=32 => run_with::<32, _>(model, count, &window, out),
+        33..=64 => run_with::<64, _>(model, count, &window, out),
+        65..=128 => run_with::<128, _>(model, count, &window, out),
+        129..=256 => run_with::<256, _>(model, count, &window, out),
+        257..=512 => run_with::<512, _>(model, count, &window, out),
+        _ => run_with::<MAX_WIDTH, _>(model, count, &window, out),
     }
 }
 
@@ -136,16 +141,12 @@ where
 /// [`run_each`] over windows laid end to end: `samples` as `[i][n][c]`,
 /// `gaps` as `[i][n]` (`None`: every gap nominal), `out` as
 /// `[i][output_len]`. Returns the number of windows.
-pub fn run_windows<'m, L>(
-    model: &L,
+pub fn run_windows(
+    net: &Net<'_>,
     samples: &[f32],
     gaps: Option<&[f32]>,
     out: &mut [f32],
-) -> Result<usize, BatchError>
-where
-    L: Layers<'m> + Sync,
-{
-    let net = model.net();
+) -> Result<usize, BatchError> {
     let per = net.window_capacity_needed();
     let count = samples.len().checked_div(per).unwrap_or(0);
     let lengths = [
@@ -165,7 +166,7 @@ where
         }
     }
     run_each(
-        model,
+        net,
         count,
         |i| {
             (
@@ -176,6 +177,196 @@ where
         out,
     )?;
     Ok(count)
+}
+
+/// A model's layers for the host: each dense layer's weights copied into
+/// panels of up to 32 outputs, column by column, so one column of a panel
+/// is a contiguous vector that multiplies one input. Each output still
+/// starts from its bias (or held part) and adds its products in column
+/// order, plain multiply then add, so the results are [`Net`]'s bits.
+pub struct HostLayers<'m> {
+    net: Net<'m>,
+    encoder: Vec<Layer>,
+    /// The field's first layer over the state columns, then the others.
+    field: Vec<Layer>,
+    /// The field's first layer over the encoding columns (for `hold`).
+    held: Panels,
+    decoder: Vec<Layer>,
+}
+
+impl<'m> HostLayers<'m> {
+    /// Copies `net`'s weights into panels (once per model, not per window).
+    pub fn new(net: Net<'m>) -> Self {
+        let all =
+            |layers: &[Dense<'_>]| layers.iter().map(|l| Layer::new(l, 0..l.inputs)).collect();
+        let d = net.state_dim;
+        let mut field: Vec<Layer> = all(net.field);
+        let held = match (net.field.first(), field.first_mut()) {
+            (Some(first), Some(panels)) => {
+                *panels = Layer::new(first, 0..d.min(first.inputs));
+                Panels::new(first, d.min(first.inputs)..first.inputs)
+            }
+            _ => Panels::default(),
+        };
+        Self {
+            encoder: all(net.encoder),
+            decoder: all(net.decoder),
+            field,
+            held,
+            net,
+        }
+    }
+}
+
+impl<'m> Layers<'m> for HostLayers<'m> {
+    fn net(&self) -> &Net<'m> {
+        &self.net
+    }
+
+    fn encode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32] {
+        run_layers(&self.encoder, self.net.channels, a, b)
+    }
+
+    fn hold(&self, e: &[f32], held: &mut [f32]) -> usize {
+        let Some(first) = self.field.first() else {
+            return 0;
+        };
+        let n = first.bias.len().min(held.len());
+        let held = held.get_mut(..n).unwrap_or_default();
+        held.copy_from_slice(first.bias.get(..n).unwrap_or_default());
+        self.held.acc(e, held);
+        n
+    }
+
+    fn field(&self, held: &[f32], y: &[f32], a: &mut [f32], b: &mut [f32], out: &mut [f32]) {
+        let Some((first, rest)) = self.field.split_first() else {
+            return;
+        };
+        let width = first.bias.len();
+        let (Some(start), Some(held)) = (a.get_mut(..width), held.get(..width)) else {
+            return;
+        };
+        start.copy_from_slice(held);
+        first.panels.acc(y, start);
+        activate(first.activation, start);
+        let result = run_layers(rest, width, a, b);
+        for (o, r) in out.iter_mut().zip(result) {
+            *o = *r;
+        }
+    }
+
+    fn decode<'s>(&self, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32] {
+        run_layers(&self.decoder, self.net.state_dim, a, b)
+    }
+}
+
+/// A dense layer in panels.
+struct Layer {
+    inputs: usize,
+    activation: Activation,
+    bias: Vec<f32>,
+    panels: Panels,
+}
+
+impl Layer {
+    fn new(layer: &Dense<'_>, columns: Range<usize>) -> Self {
+        Self {
+            inputs: layer.inputs,
+            activation: layer.activation,
+            bias: (0..layer.outputs)
+                .map(|o| layer.bias(o).unwrap_or(0.0))
+                .collect(),
+            panels: Panels::new(layer, columns),
+        }
+    }
+
+    /// `out = activation(W x + b)`, as [`Dense::apply`].
+    fn apply(&self, x: &[f32], out: &mut [f32]) {
+        for (o, b) in out.iter_mut().zip(&self.bias) {
+            *o = *b;
+        }
+        self.panels.acc(x, out);
+        activate(self.activation, out);
+    }
+}
+
+/// As [`crate::field::run_layers`]: `layers` on `a[..width]`, alternating
+/// between the two buffers; the last output.
+fn run_layers<'s>(layers: &[Layer], width: usize, a: &'s mut [f32], b: &'s mut [f32]) -> &'s [f32] {
+    let mut cur = a;
+    let mut next = b;
+    let mut width = width;
+    for layer in layers {
+        let outputs = layer.bias.len();
+        let (Some(src), Some(dst)) = (cur.get(..layer.inputs), next.get_mut(..outputs)) else {
+            break;
+        };
+        layer.apply(src, dst);
+        width = outputs;
+        core::mem::swap(&mut cur, &mut next);
+    }
+    let cur: &'s [f32] = cur;
+    cur.get(..width).unwrap_or_default()
+}
+
+/// Some columns of a layer's weight matrix in panels of `lanes` outputs:
+/// panel `p`, column `c` holds `W[p * lanes + k][c]` for `k < lanes` (zero
+/// past the last output).
+#[derive(Default)]
+struct Panels {
+    columns: usize,
+    lanes: usize,
+    w: Vec<f32>,
+}
+
+impl Panels {
+    fn new(layer: &Dense<'_>, columns: Range<usize>) -> Self {
+        // The widest panel the layer fills: narrow layers waste fewer lanes.
+        let lanes = match layer.outputs {
+            32.. => 32,
+            16..32 => 16,
+            8..16 => 8,
+            _ => 4,
+        };
+        let panels = layer.outputs.div_ceil(lanes);
+        let w = (0..panels)
+            .flat_map(|p| columns.clone().map(move |c| (p, c)))
+            .flat_map(|(p, c)| (p * lanes..(p + 1) * lanes).map(move |o| (o, c)))
+            .map(|(o, c)| layer.weight(o, c).unwrap_or(0.0))
+            .collect();
+        Self {
+            columns: columns.len(),
+            lanes,
+            w,
+        }
+    }
+
+    /// `out[o] += sum_c W[o][c] * x[c]` over the panels' columns (and `x`),
+    /// each sum in column order from `out[o]`.
+    fn acc(&self, x: &[f32], out: &mut [f32]) {
+        match self.lanes {
+            32 => self.acc_lanes::<32>(x, out),
+            16 => self.acc_lanes::<16>(x, out),
+            8 => self.acc_lanes::<8>(x, out),
+            _ => self.acc_lanes::<4>(x, out),
+        }
+    }
+
+    fn acc_lanes<const LANES: usize>(&self, x: &[f32], out: &mut [f32]) {
+        let Some(panel_len) = self.columns.checked_mul(LANES).filter(|n| *n > 0) else {
+            return;
+        };
+        for (panel, out) in self.w.chunks_exact(panel_len).zip(out.chunks_mut(LANES)) {
+            let mut acc = [0f32; LANES];
+            acc.iter_mut().zip(out.iter()).for_each(|(a, o)| *a = *o);
+            for (w, xi) in panel.as_chunks::<LANES>().0.iter().zip(x) {
+                for (a, w) in acc.iter_mut().zip(w) {
+                    *a += *w * *xi;
+                }
+            }
+            out.iter_mut().zip(acc).for_each(|(o, a)| *o = a);
+        }
+    }
 }
 
 /// Window `i` of `values` laid out `width` at a time (empty past the end).
@@ -201,13 +392,23 @@ mod tests {
     /// A two-channel NAG forecaster with an encoder, window 6, horizon 2,
     /// sub-steps on long gaps; weights from a fixed pseudo-random sequence.
     fn model_bytes() -> Vec<u8> {
+        model_with(
+            SolverKind::Nag,
+            Task::Forecast { horizon: 2 },
+            &[(8, Activation::Tanh)],
+        )
+    }
+
+    /// [`model_bytes`] with another solver, task and hidden field layers
+    /// (the field then maps to the state, 3, without activation).
+    fn model_with(kind: SolverKind, task: Task, hidden: &[(u16, Activation)]) -> Vec<u8> {
         let layer = |inputs, outputs, activation| Layer {
             inputs,
             outputs,
             activation,
         };
         let h = Header {
-            task: Task::Forecast { horizon: 2 },
+            task,
             channels: 2,
             window: 6,
             sample_dt: 1.0,
@@ -215,14 +416,30 @@ mod tests {
             std: heapless::Vec::from_slice(&[1.5, 0.7]).unwrap(),
             state_dim: 3,
             encoder: heapless::Vec::from_slice(&[layer(2, 4, Activation::Tanh)]).unwrap(),
-            field: heapless::Vec::from_slice(&[
-                layer(7, 8, Activation::Tanh),
-                layer(8, 3, Activation::Identity),
-            ])
+            field: hidden
+                .iter()
+                .scan(7, |inputs, &(outputs, activation)| {
+                    let l = layer(*inputs, outputs, activation);
+                    *inputs = outputs;
+                    Some(l)
+                })
+                .chain([layer(
+                    hidden.last().map_or(7, |h| h.0),
+                    3,
+                    Activation::Identity,
+                )])
+                .collect(),
+            decoder: heapless::Vec::from_slice(&[layer(
+                3,
+                match task {
+                    Task::Forecast { horizon } => 2 * horizon,
+                    Task::Classify { classes } => classes,
+                },
+                Activation::Identity,
+            )])
             .unwrap(),
-            decoder: heapless::Vec::from_slice(&[layer(3, 4, Activation::Identity)]).unwrap(),
             solver: SolverSpec {
-                kind: SolverKind::Nag,
+                kind,
                 mu: 0.5,
                 consistency_scaling: true,
                 startup: Startup::Euler,
@@ -284,6 +501,53 @@ mod tests {
                 );
             }
             assert!(batch.iter().any(|v| *v != batch[0]), "outputs all equal");
+        }
+    }
+
+    /// [`HostLayers`] gives [`Net`]'s bits for every solver, a classifier,
+    /// every activation and layer widths that fill panels of each size in
+    /// part (3, 5, 17, 40 outputs).
+    #[test]
+    fn host_layers_equal_net() {
+        let cases = [
+            (
+                SolverKind::Euler,
+                Task::Forecast { horizon: 1 },
+                &[(40, Activation::Tanh), (17, Activation::Relu)][..],
+            ),
+            (
+                SolverKind::Rk4,
+                Task::Classify { classes: 5 },
+                &[(5, Activation::Relu)][..],
+            ),
+            (
+                SolverKind::Midpoint,
+                Task::Forecast { horizon: 3 },
+                &[(32, Activation::Tanh), (32, Activation::Tanh)][..],
+            ),
+            (SolverKind::Nag, Task::Classify { classes: 3 }, &[][..]),
+        ];
+        let (samples, gaps) = windows(40);
+        for (kind, task, hidden) in cases {
+            let bytes = model_with(kind, task, hidden);
+            let model = Model::from_bytes(&bytes).unwrap();
+            let net = model.net();
+            let host = HostLayers::new(net);
+            let mut by_net = Runner::<64>::new(&net).unwrap();
+            let mut by_host = Runner::<64>::new(&net).unwrap();
+            let len = net.output_len;
+            for (x, g) in samples.chunks(12).zip(gaps.chunks(6)) {
+                let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
+                by_net.run_window(&net, x, Some(g), &mut a[..len]).unwrap();
+                by_host
+                    .run_window(&host, x, Some(g), &mut b[..len])
+                    .unwrap();
+                assert_eq!(
+                    a.map(f32::to_bits),
+                    b.map(f32::to_bits),
+                    "{kind:?} {hidden:?}"
+                );
+            }
         }
     }
 

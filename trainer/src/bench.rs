@@ -327,8 +327,10 @@ pub struct InferenceRow {
     pub model: &'static str,
     /// Samples in the window (one solver step each).
     pub steps: usize,
-    /// The `nagode` runtime.
+    /// The `nagode` runtime on the model's `Net` (the chip's code path).
     pub runtime_us: f64,
+    /// The runtime on `nagode::batch::HostLayers` (the host's panels).
+    pub host_layers_us: f64,
     /// dfdx forward pass with the fused field op.
     pub dfdx_fused_us: f64,
     /// dfdx forward pass with plain ops.
@@ -346,7 +348,7 @@ pub struct BatchRow {
     pub steps: usize,
     /// Through `nagode::batch` (all cores).
     pub batch_ms: f64,
-    /// The same windows one after another on one thread.
+    /// The same windows one after another on one thread (on the same `HostLayers`).
     pub sequential_ms: f64,
 }
 
@@ -415,19 +417,30 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
         a.iters * 10
     );
+    println!("(runtime: on the model's Net, the chip's code; host: on nagode::batch::HostLayers)");
     println!(
-        "{:<10} {:>12} {:>14} {:>14} {:>12} {:>12}",
-        "solver", "runtime", "dfdx fused", "dfdx ops", "ops/runtime", "per step"
+        "{:<10} {:>10} {:>10} {:>13} {:>12} {:>9} {:>9} {:>14}",
+        "solver",
+        "runtime",
+        "host",
+        "dfdx fused",
+        "dfdx ops",
+        "ops/rt",
+        "ops/host",
+        "per step rt/host"
     );
     for r in inference_rows(a.iters * 10)? {
         println!(
-            "{:<10} {:>9.1} µs {:>11.1} µs {:>11.1} µs {:>11.1}x {:>9.3} µs",
+            "{:<10} {:>7.1} µs {:>7.1} µs {:>10.1} µs {:>9.1} µs {:>8.1}x {:>8.1}x {:>6.3}/{:.3} µs",
             r.model,
             r.runtime_us,
+            r.host_layers_us,
             r.dfdx_fused_us,
             r.dfdx_ops_us,
             r.dfdx_ops_us / r.runtime_us,
-            r.runtime_us / r.steps as f64
+            r.dfdx_ops_us / r.host_layers_us,
+            r.runtime_us / r.steps as f64,
+            r.host_layers_us / r.steps as f64
         );
         report.inference.push(r);
     }
@@ -437,7 +450,7 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         report.threads
     );
     println!(
-        "vs one after another on one thread; median of {} interleaved runs",
+        "vs one after another on one thread (same HostLayers); median of {} interleaved runs",
         a.iters
     );
     println!(
@@ -506,7 +519,8 @@ fn training_rows(iters: usize) -> Vec<TrainingRow> {
         .collect()
 }
 
-/// One inference row per set-up: the runtime against the dfdx forward pass
+/// One inference row per set-up: the runtime (on the model's [`nagode::Net`]
+/// and on [`nagode::batch::HostLayers`]) against the dfdx forward pass
 /// (fused and plain), `iters` interleaved runs each.
 fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {
     let mut rows = Vec::new();
@@ -514,10 +528,17 @@ fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {
         let s = s?;
         let model = nagode::Model::from_bytes(&s.bytes).map_err(HostError::from)?;
         let net = model.net();
-        let mut runner = nagode::Runner::<BENCH_STATE>::new(&net).map_err(HostError::from)?;
+        let host = nagode::batch::HostLayers::new(net);
+        let runner = || nagode::Runner::<BENCH_STATE>::new(&net).map_err(HostError::from);
+        let (mut on_net, mut on_host) = (runner()?, runner()?);
         let mut out = [0f32; 16];
         let mut runtime = || {
-            let _ = std::hint::black_box(runner.run_window(&net, &s.samples, None, &mut out));
+            let _ = std::hint::black_box(on_net.run_window(&net, &s.samples, None, &mut out));
+        };
+        let mut out_host = [0f32; 16];
+        let mut host_run = || {
+            let _ =
+                std::hint::black_box(on_host.run_window(&host, &s.samples, None, &mut out_host));
         };
         let mut fused = || {
             std::hint::black_box(s.dfdx(FieldImpl::Fused));
@@ -527,21 +548,28 @@ fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {
         };
         let t = interleaved(
             iters,
-            &mut [&mut runtime as &mut dyn FnMut(), &mut fused, &mut ops],
+            &mut [
+                &mut runtime as &mut dyn FnMut(),
+                &mut host_run,
+                &mut fused,
+                &mut ops,
+            ],
         );
         rows.push(InferenceRow {
             model: name,
             steps: s.samples.len(),
             runtime_us: t[0] * 1e6,
-            dfdx_fused_us: t[1] * 1e6,
-            dfdx_ops_us: t[2] * 1e6,
+            host_layers_us: t[1] * 1e6,
+            dfdx_fused_us: t[2] * 1e6,
+            dfdx_ops_us: t[3] * 1e6,
         });
     }
     Ok(rows)
 }
 
 /// One batch-scoring row per solver: [`BATCH_WINDOWS`] windows through
-/// `nagode::batch` against the same windows on one thread, interleaved.
+/// `nagode::batch` against the same windows on one thread (on the same
+/// `HostLayers`), interleaved.
 fn batch_rows(iters: usize) -> Result<Vec<BatchRow>, AppError> {
     let mut rows = Vec::new();
     for kind in SOLVERS {
@@ -551,6 +579,8 @@ fn batch_rows(iters: usize) -> Result<Vec<BatchRow>, AppError> {
         let samples = s.batch_samples(BATCH_WINDOWS);
         let mut batch_out = vec![0f32; BATCH_WINDOWS * model.output_len()];
         let mut one_out = batch_out.clone();
+        // The same layers as the batch's, so the ratio is the threads' alone.
+        let host = nagode::batch::HostLayers::new(net);
         let mut runner = nagode::Runner::<BENCH_STATE>::new(&net).map_err(HostError::from)?;
         let per = s.samples.len();
         let mut batch = || {
@@ -562,7 +592,7 @@ fn batch_rows(iters: usize) -> Result<Vec<BatchRow>, AppError> {
                 .chunks(per)
                 .zip(one_out.chunks_mut(model.output_len()))
             {
-                let _ = std::hint::black_box(runner.run_window(&net, x, None, o));
+                let _ = std::hint::black_box(runner.run_window(&host, x, None, o));
             }
         };
         let t = interleaved(
