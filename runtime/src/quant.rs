@@ -410,6 +410,8 @@ pub fn layers<'a>(
 #[inline]
 pub fn shift_round(a: i32, s: i32) -> i32 {
     match s {
+        // Common (a tanh output kept in Q15): no 64-bit shift.
+        0 => a,
         // Shifting by s - 1 first keeps the rounding add in range.
         1..=31 => (a >> (s - 1)).saturating_add(1) >> 1,
         32.. => 0,

@@ -1,7 +1,9 @@
 //! `cargo xtask measure`: flash, RAM and instructions of the firmware on
 //! every core of the QEMU matrix, for the default model and the 1→16→16→1
 //! tanh MLP, through both paths (the file loaded in place, and the model
-//! compiled in by the build script), plus the minimal images (one
+//! compiled in by the build script), the integer path (firmware feature
+//! `quant`) on each model's quantised copy (`integration::models::QUANTISED`,
+//! or an extra file with a quantised section), plus the minimal images (one
 //! prediction printed as hex, nothing else linked), as Markdown tables.
 //!
 //! Method (also in firmware/README.md):
@@ -17,7 +19,9 @@
 //!   virtual time; a `cortex_m::asm::delay` loop of known length in the same
 //!   run converts ticks to instructions. One inference = one `predict` over a
 //!   full window, timed 16 times back to back. MACs are those the runtime
-//!   performs (see `integration::models::macs_per_prediction`).
+//!   performs (see `integration::models::macs_per_prediction`; the integer
+//!   path performs the same ones). The kernel column times the path's own
+//!   kernel: `f32` for loaded and compiled, `i8 x i16 -> i32` for integer.
 //! * Minimal images (`firmware/src/bin/minimal.rs`): flash as the image
 //!   reports it (vector table to the end of `.data`), static RAM and the
 //!   stack's high-water mark; their prediction must equal the host
@@ -35,10 +39,12 @@ const MODELS: &[(&str, &str)] = &[
     ("sine16.nagode", "1→16→16→1 tanh MLP"),
 ];
 
-/// A model to measure: its file and its label in the table.
+/// A model to measure: its file, its label in the table and the file the
+/// integer path runs (format 4), if there is one.
 struct Measured {
     path: std::path::PathBuf,
     label: String,
+    quant: Option<std::path::PathBuf>,
 }
 
 /// How the firmware gets its model.
@@ -48,6 +54,8 @@ enum Path {
     Loaded,
     /// Rust statics the build script generated (feature `compiled`).
     Compiled,
+    /// The quantised file on the integer path (feature `quant`).
+    Integer,
 }
 
 impl Path {
@@ -55,14 +63,17 @@ impl Path {
         match self {
             Path::Loaded => "loaded",
             Path::Compiled => "compiled",
+            Path::Integer => "integer",
         }
     }
 
     /// Firmware features selecting this path, with `extra`.
     fn features(self, extra: &'static str) -> Vec<&'static str> {
         let mut features = vec![extra];
-        if let Path::Compiled = self {
-            features.push("compiled");
+        match self {
+            Path::Loaded => {}
+            Path::Compiled => features.push("compiled"),
+            Path::Integer => features.push("quant"),
         }
         features.retain(|f| !f.is_empty());
         features
@@ -132,14 +143,18 @@ fn measure_board(
 ) -> Result<(), String> {
     let baseline = build_and_run(board, None, &["baseline"], "baseline")?;
     let baseline_flash = field(&baseline, "FLASH", 0)?;
-    for (i, Measured { path, label }) in models.iter().enumerate() {
+    for (i, Measured { path, label, quant }) in models.iter().enumerate() {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let model =
             nagode::Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         let weight_bytes = model.weight_bytes().len() as u64;
-        for how in [Path::Loaded, Path::Compiled] {
+        let integer = quant.iter().map(|q| (Path::Integer, q));
+        for (how, file) in [(Path::Loaded, path), (Path::Compiled, path)]
+            .into_iter()
+            .chain(integer)
+        {
             let tag = format!("measure{i}-{}", how.name());
-            let run = build_and_run(board, Some(path.clone()), &how.features(""), &tag)?;
+            let run = build_and_run(board, Some(file.clone()), &how.features(""), &tag)?;
             let per_tick = field(&run, "CAL", 1)? as f64 / field(&run, "CAL", 0)?.max(1) as f64;
             let repeats = field(&run, "TICKS", 0)?.max(1) as f64;
             let instructions = field(&run, "TICKS", 1)? as f64 * per_tick / repeats;
@@ -152,6 +167,9 @@ fn measure_board(
             let model_bytes = match how {
                 Path::Loaded => bytes.len() as u64,
                 Path::Compiled => weight_bytes,
+                Path::Integer => std::fs::metadata(file)
+                    .map_err(|e| format!("{}: {e}", file.display()))?
+                    .len(),
             };
             rows.push(Row {
                 core: format!("{} ({})", board.core, board.machine),
@@ -168,6 +186,10 @@ fn measure_board(
                 macs: integration::models::macs_per_prediction(&model),
                 kernel,
             });
+            // The minimal image has no integer path.
+            if let Path::Integer = how {
+                continue;
+            }
             let tag = format!("minimal{i}-{}", how.name());
             let run = build_and_run(board, Some(path.clone()), &how.features("minimal"), &tag)?;
             let host = integration::minimal_prediction(&model)?;
@@ -189,17 +211,26 @@ fn measure_board(
 /// Runs every measurement and prints the table; `extra` model files are
 /// measured after the two standard ones.
 pub fn measure(extra: &[String]) -> Result<(), String> {
+    let dir = qemu::firmware_dir().join("models");
     let mut models: Vec<Measured> = MODELS
         .iter()
         .map(|(file, label)| Measured {
-            path: qemu::firmware_dir().join("models").join(file),
+            path: dir.join(file),
             label: label.to_string(),
+            quant: integration::models::QUANTISED
+                .iter()
+                .find(|(f32_file, _)| f32_file == file)
+                .map(|(_, q)| dir.join(q)),
         })
         .collect();
     for file in extra {
         let path = std::fs::canonicalize(file).map_err(|e| format!("{file}: {e}"))?;
+        let bytes = std::fs::read(&path).map_err(|e| format!("{file}: {e}"))?;
+        // A file with a quantised section runs on the integer path too.
+        let quantised = nagode::quant::QuantModel::from_bytes(&bytes).is_ok();
         models.push(Measured {
             label: format!("`{file}`"),
+            quant: quantised.then(|| path.clone()),
             path,
         });
     }

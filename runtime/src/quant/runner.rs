@@ -23,13 +23,33 @@ pub struct QuantRunner<const S: usize> {
     b: [i16; S],
 }
 
-/// One sub-step's constants, from the gap once per sample.
+/// One sub-step's constants, from a gap.
+#[derive(Clone, Copy)]
 struct Step {
     /// The sub-step `H`, as `f32` (for the rescale rule) and fixed point.
     big: f32,
     big_fx: Fx,
     /// NAG's gradient step `h`.
     h: Fx,
+}
+
+impl Step {
+    /// The sub-steps `m` of a gap (solver time) and their constants.
+    fn for_gap(n: &Net<'_>, gap: f32) -> Result<(u32, Self), RunError> {
+        let (m, big) = substeps(gap, n.solver.max_step)?;
+        let h = match n.solver.kind {
+            SolverKind::Nag => nag_h(n.solver.mu, n.solver.consistency_scaling, big),
+            _ => big,
+        };
+        Ok((
+            m,
+            Self {
+                big,
+                big_fx: Fx::from_f32(big),
+                h: Fx::from_f32(h),
+            },
+        ))
+    }
 }
 
 impl<const S: usize> QuantRunner<S> {
@@ -127,22 +147,24 @@ impl<const S: usize> QuantRunner<S> {
         let mut values = values;
         let mut gaps = core::iter::once(n.sample_dt).chain(gaps);
         let mut sample_values = [0.0f32; MAX_CHANNELS];
+        // The gap rules in f32 (soft-float calls on the M0) run once per
+        // distinct gap: regular sampling repeats the previous one.
+        let mut rules: Option<(u32, u32, Step)> = None;
         for sample in 0..n.window {
             let gap = gaps.next().unwrap_or(n.sample_dt);
-            let (m, big) = substeps(gap, n.solver.max_step)?;
+            let (m, step) = match rules {
+                Some((bits, m, step)) if bits == gap.to_bits() => (m, step),
+                _ => {
+                    let (m, step) = Step::for_gap(n, gap)?;
+                    rules = Some((gap.to_bits(), m, step));
+                    (m, step)
+                }
+            };
             let held = sample_values.get_mut(..c).unwrap_or_default();
             held.iter_mut()
                 .zip(values.by_ref())
                 .for_each(|(x, v)| *x = v);
             self.hold(net, held, r);
-            let step = Step {
-                big,
-                big_fx: Fx::from_f32(big),
-                h: Fx::from_f32(match n.solver.kind {
-                    SolverKind::Nag => nag_h(n.solver.mu, n.solver.consistency_scaling, big),
-                    _ => big,
-                }),
-            };
             for k in 0..m {
                 self.step(net, &step, &mut last_big, state);
                 let y = self.y.get(..d).unwrap_or_default();
