@@ -101,12 +101,41 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    #[cfg(feature = "std")]
+    host(c, &model, &samples);
     let model = Model::from_bytes(&rich).unwrap();
     let mut session = Session::<8, 10>::new(&model).unwrap();
     let x = [0.1f32; 10];
     let mut out = [0.0f32; 6];
     c.bench_function("rich model window (5 samples x 3 NAG steps)", |b| {
         b.iter(|| session.run_window(black_box(&x), None, &mut out).unwrap())
+    });
+}
+
+/// The host path (`--features std`): the same window on
+/// `nagode::batch::HostLayers` (column panels), and 256 of them in a batch.
+#[cfg(feature = "std")]
+fn host(c: &mut Criterion, model: &Model<'_>, samples: &[f32]) {
+    use nagode::batch::{self, HostLayers};
+    use nagode::Runner;
+    let net = model.net();
+    let layers = HostLayers::new(net);
+    let mut runner = Runner::<32>::new(&net).unwrap();
+    let mut out = [0.0f32; 2];
+    c.bench_function(
+        "2-32-32-2 tanh field, 64 samples x 1 Nag step, HostLayers",
+        |b| {
+            b.iter(|| {
+                runner
+                    .run_window(&layers, black_box(samples), None, &mut out)
+                    .unwrap()
+            })
+        },
+    );
+    let many: Vec<f32> = (0..256).flat_map(|_| samples.iter().copied()).collect();
+    let mut outs = vec![0.0f32; 512];
+    c.bench_function("256 windows of 64 samples x 1 Nag step, batch", |b| {
+        b.iter(|| batch::run_windows(&net, black_box(&many), None, &mut outs).unwrap())
     });
 }
 

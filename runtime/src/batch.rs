@@ -232,9 +232,8 @@ impl<'m> Layers<'m> for HostLayers<'m> {
             return 0;
         };
         let n = first.bias.len().min(held.len());
-        let held = held.get_mut(..n).unwrap_or_default();
-        held.copy_from_slice(first.bias.get(..n).unwrap_or_default());
-        self.held.acc(e, held);
+        self.held
+            .acc_from(&first.bias, e, held.get_mut(..n).unwrap_or_default());
         n
     }
 
@@ -246,8 +245,7 @@ impl<'m> Layers<'m> for HostLayers<'m> {
         let (Some(start), Some(held)) = (a.get_mut(..width), held.get(..width)) else {
             return;
         };
-        start.copy_from_slice(held);
-        first.panels.acc(y, start);
+        first.panels.acc_from(held, y, start);
         activate(first.activation, start);
         let result = run_layers(rest, width, a, b);
         for (o, r) in out.iter_mut().zip(result) {
@@ -282,10 +280,7 @@ impl Layer {
 
     /// `out = activation(W x + b)`, as [`Dense::apply`].
     fn apply(&self, x: &[f32], out: &mut [f32]) {
-        for (o, b) in out.iter_mut().zip(&self.bias) {
-            *o = *b;
-        }
-        self.panels.acc(x, out);
+        self.panels.acc_from(&self.bias, x, out);
         activate(self.activation, out);
     }
 }
@@ -341,30 +336,41 @@ impl Panels {
         }
     }
 
-    /// `out[o] += sum_c W[o][c] * x[c]` over the panels' columns (and `x`),
-    /// each sum in column order from `out[o]`.
-    fn acc(&self, x: &[f32], out: &mut [f32]) {
+    /// `out[o] = init[o] + sum_c W[o][c] * x[c]` over the panels' columns
+    /// (and `x`), each sum in column order from `init[o]`.
+    fn acc_from(&self, init: &[f32], x: &[f32], out: &mut [f32]) {
         match self.lanes {
-            32 => self.acc_lanes::<32>(x, out),
-            16 => self.acc_lanes::<16>(x, out),
-            8 => self.acc_lanes::<8>(x, out),
-            _ => self.acc_lanes::<4>(x, out),
+            32 => self.acc_lanes::<32>(init, x, out),
+            16 => self.acc_lanes::<16>(init, x, out),
+            8 => self.acc_lanes::<8>(init, x, out),
+            _ => self.acc_lanes::<4>(init, x, out),
         }
     }
 
-    fn acc_lanes<const LANES: usize>(&self, x: &[f32], out: &mut [f32]) {
-        let Some(panel_len) = self.columns.checked_mul(LANES).filter(|n| *n > 0) else {
-            return;
-        };
-        for (panel, out) in self.w.chunks_exact(panel_len).zip(out.chunks_mut(LANES)) {
-            let mut acc = [0f32; LANES];
-            acc.iter_mut().zip(out.iter()).for_each(|(a, o)| *a = *o);
+    fn acc_lanes<const LANES: usize>(&self, init: &[f32], x: &[f32], out: &mut [f32]) {
+        let panel_len = self.columns.saturating_mul(LANES).max(1);
+        let mut panels = self.w.chunks_exact(panel_len);
+        for (init, out) in init.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            // Whole blocks move as fixed-size arrays (registers, not a
+            // copy loop); only a layer's last block can be short.
+            let mut acc = match init.first_chunk::<LANES>() {
+                Some(whole) => *whole,
+                None => {
+                    let mut acc = [0f32; LANES];
+                    acc.iter_mut().zip(init).for_each(|(a, i)| *a = *i);
+                    acc
+                }
+            };
+            let panel = panels.next().unwrap_or_default();
             for (w, xi) in panel.as_chunks::<LANES>().0.iter().zip(x) {
                 for (a, w) in acc.iter_mut().zip(w) {
                     *a += *w * *xi;
                 }
             }
-            out.iter_mut().zip(acc).for_each(|(o, a)| *o = a);
+            match out.first_chunk_mut::<LANES>() {
+                Some(whole) => *whole = acc,
+                None => out.iter_mut().zip(acc).for_each(|(o, a)| *o = a),
+            }
         }
     }
 }
