@@ -30,9 +30,7 @@ pub struct Session<
 > {
     model: L,
     _net: core::marker::PhantomData<Net<'m>>,
-    samples: Deque<f32, WINDOW>,
-    /// Gaps already converted to solver time.
-    gaps: Deque<f32, WINDOW>,
+    ring: SampleRing<WINDOW>,
     runner: Runner<STATE, DIM>,
 }
 
@@ -56,20 +54,11 @@ impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize, L: Layers<'m
 {
     /// A session running `model`'s layers (a generated [`Layers`] type).
     pub fn with_layers(model: L) -> Result<Self, LoadError> {
-        let need = model.net().window_capacity_needed();
-        if WINDOW < need {
-            return Err(LoadError::Capacity {
-                what: "WINDOW",
-                capacity: WINDOW,
-                need,
-            });
-        }
         Ok(Self {
+            ring: SampleRing::new(model.net())?,
             runner: Runner::new(model.net())?,
             model,
             _net: core::marker::PhantomData,
-            samples: Deque::new(),
-            gaps: Deque::new(),
         })
     }
 
@@ -80,26 +69,22 @@ impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize, L: Layers<'m
 
     /// Samples currently held (at most the model's window).
     pub fn len(&self) -> usize {
-        self.samples
-            .len()
-            .checked_div(self.net().channels)
-            .unwrap_or(0)
+        self.ring.len(self.net())
     }
 
     /// Whether no sample is held.
     pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
+        self.ring.is_empty()
     }
 
     /// Whether a full window is held, so [`Self::predict`] can run.
     pub fn is_ready(&self) -> bool {
-        self.len() >= self.net().window
+        self.ring.is_ready(self.net())
     }
 
     /// Forgets every sample.
     pub fn clear(&mut self) {
-        self.samples.clear();
-        self.gaps.clear();
+        self.ring.clear();
     }
 
     /// Appends a sample taken `dt` after the previous one, `dt` in the
@@ -107,49 +92,17 @@ impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize, L: Layers<'m
     /// oldest sample drops out once the window is full). On error nothing
     /// changes.
     pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
-        let net = self.model.net();
-        check_sample(net, sample, 0)?;
-        let dt = solver_gap(net, dt)?;
-        let channels = net.channels;
-        if self.is_ready() {
-            for _ in 0..channels {
-                self.samples.pop_front();
-            }
-            self.gaps.pop_front();
-        }
-        // Cannot overflow: `from_net` checked WINDOW >= window * channels.
-        for v in sample {
-            let _ = self.samples.push_back(*v);
-        }
-        let _ = self.gaps.push_back(dt);
-        Ok(())
+        self.ring.push(self.model.net(), sample, dt)
     }
 
     /// Runs the held window from a zero state into `out`; returns the values
     /// written. The held samples are kept.
     pub fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
-        if !self.is_ready() {
-            return Err(RunError::NotReady {
-                have: self.len(),
-                need: self.net().window,
-            });
-        }
         let net = self.model.net();
+        let reference = self.ring.reference(net)?;
         check_out(net, out)?;
-        let c = net.channels;
-        let last = self
-            .samples
-            .iter()
-            .skip(self.samples.len().saturating_sub(c));
-        let reference = references(net, last.copied());
-        // The first gap reaches outside the window: the model uses sample_dt.
-        self.runner.run(
-            &self.model,
-            self.samples.iter().copied(),
-            self.gaps.iter().skip(1).copied(),
-            &reference,
-            out,
-        )
+        let (values, gaps) = self.ring.window();
+        self.runner.run(&self.model, values, gaps, &reference, out)
     }
 
     /// [`Runner::run_window`] with this session's model and buffers,
@@ -161,6 +114,99 @@ impl<'m, const STATE: usize, const WINDOW: usize, const DIM: usize, L: Layers<'m
         out: &mut [f32],
     ) -> Result<usize, RunError> {
         self.runner.run_window(&self.model, samples, gaps, out)
+    }
+}
+
+/// The last window of samples and their gaps (already in solver time), for
+/// the sessions that predict from a window ([`Session`] and the integer
+/// path's): one place for the ring's checks and order.
+pub(crate) struct SampleRing<const WINDOW: usize> {
+    samples: Deque<f32, WINDOW>,
+    gaps: Deque<f32, WINDOW>,
+}
+
+impl<const WINDOW: usize> SampleRing<WINDOW> {
+    /// An empty ring; refuses a model whose window needs more than `WINDOW`.
+    pub(crate) fn new(net: &Net<'_>) -> Result<Self, LoadError> {
+        let need = net.window_capacity_needed();
+        if WINDOW < need {
+            return Err(LoadError::Capacity {
+                what: "WINDOW",
+                capacity: WINDOW,
+                need,
+            });
+        }
+        Ok(Self {
+            samples: Deque::new(),
+            gaps: Deque::new(),
+        })
+    }
+
+    /// Samples held.
+    pub(crate) fn len(&self, net: &Net<'_>) -> usize {
+        self.samples.len().checked_div(net.channels).unwrap_or(0)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    pub(crate) fn is_ready(&self, net: &Net<'_>) -> bool {
+        self.len(net) >= net.window
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.samples.clear();
+        self.gaps.clear();
+    }
+
+    /// Checks the sample and its gap, then appends them (the oldest drops
+    /// out once the window is full); on error nothing changes.
+    pub(crate) fn push(&mut self, net: &Net<'_>, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        check_sample(net, sample, 0)?;
+        let dt = solver_gap(net, dt)?;
+        if self.is_ready(net) {
+            for _ in 0..net.channels {
+                self.samples.pop_front();
+            }
+            self.gaps.pop_front();
+        }
+        // Cannot overflow: `new` checked WINDOW >= window * channels.
+        for v in sample {
+            let _ = self.samples.push_back(*v);
+        }
+        let _ = self.gaps.push_back(dt);
+        Ok(())
+    }
+
+    /// Each channel's reference from the newest sample; [`RunError::NotReady`]
+    /// before a full window.
+    pub(crate) fn reference(&self, net: &Net<'_>) -> Result<[f32; MAX_CHANNELS], RunError> {
+        if !self.is_ready(net) {
+            return Err(RunError::NotReady {
+                have: self.len(net),
+                need: net.window,
+            });
+        }
+        let last = self
+            .samples
+            .iter()
+            .skip(self.samples.len().saturating_sub(net.channels));
+        Ok(references(net, last.copied()))
+    }
+
+    /// The held values in order, and the gaps of samples 1.. (the first gap
+    /// reaches outside the window: the model uses `sample_dt` for it).
+    pub(crate) fn window(
+        &self,
+    ) -> (
+        impl Iterator<Item = f32> + '_,
+        impl Iterator<Item = f32> + '_,
+    ) {
+        (
+            self.samples.iter().copied(),
+            self.gaps.iter().skip(1).copied(),
+        )
     }
 }
 
@@ -264,7 +310,7 @@ pub(crate) fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
 
 /// Per-channel reference `r` of a window from its last sample: 0 for
 /// [`Reference::Global`], the last value for [`Reference::LastValue`].
-fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
+pub(crate) fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
     let mut r = [0.0f32; MAX_CHANNELS];
     if net.reference == Reference::LastValue {
         r.iter_mut().zip(last).for_each(|(r, x)| *r = x);

@@ -1,6 +1,8 @@
 //! Streaming models: the carried state against the window runner (bit for
 //! bit), the version-5 file, warm-up, divergence and reset, and a
-//! million-sample replay.
+//! million-sample replay. The encoder needs `alloc` (the workspace enables
+//! it through the trainer).
+#![cfg(feature = "alloc")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

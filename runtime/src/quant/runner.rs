@@ -5,7 +5,8 @@ use super::{run_layers, sat16, shift_round, Fx, QuantNet, STATE_FRAC};
 use crate::error::{LoadError, RunError};
 use crate::format::MAX_CHANNELS;
 use crate::net::Net;
-use crate::normalise::{self, Reference};
+use crate::normalise;
+use crate::session::{check_sample, references, solver_gap};
 use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, Startup};
 
 /// The buffers of one integer pass (`S` as [`crate::Runner`]'s `STATE`:
@@ -329,40 +330,4 @@ impl<const S: usize> QuantRunner<S> {
             None => Ok(len),
         }
     }
-}
-
-/// A sample of the model's width with finite values (`n` is its index for
-/// the error).
-pub(super) fn check_sample(net: &Net<'_>, sample: &[f32], n: usize) -> Result<(), RunError> {
-    if sample.len() != net.channels {
-        return Err(RunError::SampleLength {
-            expected: net.channels,
-            found: sample.len(),
-        });
-    }
-    match sample.iter().position(|v| !v.is_finite()) {
-        Some(channel) => Err(RunError::NonFiniteSample { sample: n, channel }),
-        None => Ok(()),
-    }
-}
-
-/// A gap in the user's units, checked (finite, positive, not too many
-/// sub-steps), in solver time.
-pub(super) fn solver_gap(net: &Net<'_>, gap: f32) -> Result<f32, RunError> {
-    if !(gap.is_finite() && gap > 0.0) {
-        return Err(RunError::BadGap { gap });
-    }
-    let converted = model_gap(gap, net.time_unit);
-    substeps(converted, net.solver.max_step)?;
-    Ok(converted)
-}
-
-/// Each channel's reference `r` from a window's last sample: 0, or that
-/// sample for [`Reference::LastValue`].
-pub(super) fn references(net: &Net<'_>, last: impl Iterator<Item = f32>) -> [f32; MAX_CHANNELS] {
-    let mut r = [0.0f32; MAX_CHANNELS];
-    if net.reference == Reference::LastValue {
-        r.iter_mut().zip(last).for_each(|(r, x)| *r = x);
-    }
-    r
 }

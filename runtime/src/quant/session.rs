@@ -1,11 +1,10 @@
 //! A quantised model bound to a sample ring: the integer counterpart of
 //! [`crate::Session`], for a device that streams samples one at a time.
 
-use super::runner::{check_sample, references, solver_gap};
 use super::{QuantNet, QuantRunner};
 use crate::error::{LoadError, RunError};
 use crate::net::Net;
-use heapless::Deque;
+use crate::session::SampleRing;
 
 /// Streams samples into a [`QuantRunner`]: `S` as the runner's, `WINDOW`
 /// sample values as [`crate::Session`]'s. Same conventions: gaps in the
@@ -14,9 +13,7 @@ use heapless::Deque;
 /// changes nothing. RAM: the runner's plus `8 * WINDOW` bytes.
 pub struct QuantSession<'m, const S: usize, const WINDOW: usize> {
     net: QuantNet<'m>,
-    samples: Deque<f32, WINDOW>,
-    /// Gaps already converted to solver time.
-    gaps: Deque<f32, WINDOW>,
+    ring: SampleRing<WINDOW>,
     runner: QuantRunner<S>,
 }
 
@@ -24,19 +21,10 @@ impl<'m, const S: usize, const WINDOW: usize> QuantSession<'m, S, WINDOW> {
     /// A session for `net`; refuses a model wider or longer than the
     /// capacities.
     pub fn new(net: QuantNet<'m>) -> Result<Self, LoadError> {
-        let need = net.net.window_capacity_needed();
-        if WINDOW < need {
-            return Err(LoadError::Capacity {
-                what: "WINDOW",
-                capacity: WINDOW,
-                need,
-            });
-        }
         Ok(Self {
+            ring: SampleRing::new(&net.net)?,
             runner: QuantRunner::new(&net)?,
             net,
-            samples: Deque::new(),
-            gaps: Deque::new(),
         })
     }
 
@@ -52,64 +40,36 @@ impl<'m, const S: usize, const WINDOW: usize> QuantSession<'m, S, WINDOW> {
 
     /// Samples currently held (at most the model's window).
     pub fn len(&self) -> usize {
-        self.samples
-            .len()
-            .checked_div(self.net().channels)
-            .unwrap_or(0)
+        self.ring.len(self.net())
     }
 
     /// Whether no sample is held.
     pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
+        self.ring.is_empty()
     }
 
     /// Whether a full window is held, so [`Self::predict`] can run.
     pub fn is_ready(&self) -> bool {
-        self.len() >= self.net().window
+        self.ring.is_ready(self.net())
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.ring.clear();
     }
 
     /// Appends a sample taken `dt` (user units) after the previous one; the
     /// oldest drops out once the window is full. On error nothing changes.
     pub fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
-        let net = &self.net.net;
-        check_sample(net, sample, 0)?;
-        let dt = solver_gap(net, dt)?;
-        if self.is_ready() {
-            for _ in 0..self.net.net.channels {
-                self.samples.pop_front();
-            }
-            self.gaps.pop_front();
-        }
-        // Cannot overflow: `new` checked WINDOW >= window * channels.
-        for v in sample {
-            let _ = self.samples.push_back(*v);
-        }
-        let _ = self.gaps.push_back(dt);
-        Ok(())
+        self.ring.push(&self.net.net, sample, dt)
     }
 
     /// Runs the held window from a zero state into `out`; returns the values
     /// written. The held samples are kept.
     pub fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
-        if !self.is_ready() {
-            return Err(RunError::NotReady {
-                have: self.len(),
-                need: self.net().window,
-            });
-        }
-        let c = self.net.net.channels;
-        let last = self
-            .samples
-            .iter()
-            .skip(self.samples.len().saturating_sub(c));
-        let r = references(&self.net.net, last.copied());
-        self.runner.run(
-            &self.net,
-            self.samples.iter().copied(),
-            self.gaps.iter().skip(1).copied(),
-            &r,
-            out,
-        )
+        let r = self.ring.reference(&self.net.net)?;
+        let (values, gaps) = self.ring.window();
+        self.runner.run(&self.net, values, gaps, &r, out)
     }
 }
 
