@@ -9,6 +9,7 @@ pub mod commands;
 pub mod compare;
 pub mod crossval;
 pub mod data;
+pub mod density;
 pub mod export;
 pub mod forward;
 pub mod fused;

@@ -9,10 +9,12 @@
 //! (the `t` column and the time unit), `builtin` (the built-in sets),
 //! `windows` ([`Windows`], [`all_windows`]), `split` (which series or
 //! samples go to which part), `stats` (normalisation statistics for a
-//! [`Reference`]) and `problem` ([`make_problem`], derived settings).
+//! [`Reference`]), `problem` ([`make_problem`], derived settings) and
+//! `points` ([`points`]: point clouds for density estimation).
 
 mod builtin;
 mod error;
+mod points;
 mod problem;
 mod split;
 mod stats;
@@ -24,6 +26,7 @@ pub use builtin::{builtin, oscillators, Builtin, OSC_DROP, OSC_DT, OSC_SERIES, O
 pub use error::DataError;
 pub use nagode::format::Clock;
 pub use nagode::normalise::Reference;
+pub use points::{points, PointSet, Points, TOY_POINTS};
 pub use problem::{
     make_problem, sorted_labels, Problem, WindowSpec, DEFAULT_WINDOW, MIN_WINDOW,
     WINDOWS_PER_STRIDE,
