@@ -3,6 +3,8 @@
 
 #[cfg(feature = "quant")]
 use nagode::quant::QuantSession;
+#[cfg(feature = "stream")]
+use nagode::stream::Stream;
 use nagode::{Layers, Net, RunError, Session};
 
 use sample_source::SampleSource;
@@ -23,15 +25,28 @@ pub struct Summary {
     pub predictions: usize,
 }
 
-/// A model behind a sample ring, as [`stream`] drives it: the `f32`
-/// [`Session`] or (feature `quant`) the integer `QuantSession`.
+/// A model fed sample by sample, as [`stream`] drives it: the `f32`
+/// [`Session`], (feature `quant`) the integer `QuantSession` or (feature
+/// `stream`) a streaming model's `Stream`.
 pub trait Ring<'m> {
     /// The model's facts (window, channels, outputs, nominal gap).
     fn net(&self) -> &Net<'m>;
     /// Appends a sample taken `dt` after the previous one.
     fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError>;
-    /// Predicts from the held window into `out`; returns the values written.
+    /// Predicts from what was pushed into `out`; returns the values written.
     fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError>;
+    /// The work of one more prediction for a device that predicts after
+    /// every sample, which the firmware times: a session re-runs its whole
+    /// window (the sample's push is a ring write and is left out); a stream
+    /// pushes `sample` and reads the state out.
+    fn predict_next(
+        &mut self,
+        _sample: &[f32],
+        _dt: f32,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        self.predict(out)
+    }
 }
 
 impl<'m, L: Layers<'m>, const STATE: usize, const WINDOW: usize, const DIM: usize> Ring<'m>
@@ -58,6 +73,30 @@ impl<'m, const STATE: usize, const WINDOW: usize> Ring<'m> for QuantSession<'m, 
     }
     fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
         QuantSession::predict(self, out)
+    }
+}
+
+#[cfg(feature = "stream")]
+impl<'m, L: Layers<'m>, const STATE: usize, const DIM: usize> Ring<'m>
+    for Stream<'m, STATE, DIM, L>
+{
+    fn net(&self) -> &Net<'m> {
+        Stream::net(self)
+    }
+    fn push(&mut self, sample: &[f32], dt: f32) -> Result<(), RunError> {
+        Stream::push(self, sample, dt)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        Stream::predict(self, out)
+    }
+    fn predict_next(
+        &mut self,
+        sample: &[f32],
+        dt: f32,
+        out: &mut [f32],
+    ) -> Result<usize, RunError> {
+        Stream::push(self, sample, dt)?;
+        Stream::predict(self, out)
     }
 }
 

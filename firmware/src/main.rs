@@ -5,7 +5,9 @@
 //! replay source, SysTick for instruction counts, and fault handlers that
 //! end QEMU with a failing exit code. With feature `quant` the model file
 //! (format 4) runs through the integer path (`QuantModel` and
-//! `QuantSession`) instead of the `f32` `Session`.
+//! `QuantSession`) instead of the `f32` `Session`; with feature `stream` a
+//! streaming model (format 5) runs through `StreamModel` and `Stream`,
+//! predicting after every sample once its warm-up is over.
 //!
 //! Output lines (machine-readable first word):
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
@@ -25,14 +27,18 @@ mod out;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-#[cfg(not(any(feature = "compiled", feature = "quant")))]
+#[cfg(not(any(feature = "compiled", feature = "quant", feature = "stream")))]
 use nagode::Model;
-#[cfg(not(feature = "quant"))]
+#[cfg(not(any(feature = "quant", feature = "stream")))]
 use nagode::Session;
 
 #[cfg(all(feature = "quant", feature = "compiled"))]
 compile_error!(
     "features `quant` and `compiled` exclude each other: the compiled path is f32 statics"
+);
+#[cfg(all(feature = "stream", any(feature = "quant", feature = "compiled")))]
+compile_error!(
+    "feature `stream` runs the model file in flash on the f32 path: without `quant` or `compiled`"
 );
 
 use app::AppError;
@@ -41,8 +47,9 @@ use out::Console;
 use sample_source::{Replay, ReplayClock};
 
 /// Session capacities sized by the build script to the embedded model (the
-/// integer path sizes every buffer by `STATE` and leaves `DIM` unused).
-#[cfg_attr(feature = "quant", allow(dead_code))]
+/// integer path sizes every buffer by `STATE` and leaves `DIM` unused; a
+/// stream has no `WINDOW`).
+#[cfg_attr(any(feature = "quant", feature = "stream"), allow(dead_code))]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
@@ -127,7 +134,12 @@ fn main() -> ! {
 }
 
 /// Loads the model file from flash and runs it ([`drive`]).
-#[cfg(not(any(feature = "baseline", feature = "compiled", feature = "quant")))]
+#[cfg(not(any(
+    feature = "baseline",
+    feature = "compiled",
+    feature = "quant",
+    feature = "stream"
+)))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     // Matching on a reference keeps one copy of the model in this frame.
     let loaded = load(&MODEL.0);
@@ -146,6 +158,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         ticks,
         session,
         file,
+        replay_data::predicts_after,
         |class| model.class_name(class),
         |ticks, console| kernel_bench(&model.net(), ticks, console),
     )
@@ -163,6 +176,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         ticks,
         session,
         file,
+        replay_data::predicts_after,
         |class| compiled::CLASS_NAMES.get(class).copied(),
         |ticks, console| kernel_bench(&compiled::NET, ticks, console),
     )
@@ -189,8 +203,38 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
         ticks,
         session,
         file,
+        replay_data::predicts_after,
         |class| model.model().class_name(class),
         |ticks, console| quant_kernel_bench(&model.net(), ticks, console),
+    )
+}
+
+/// Loads a streaming model file (feature `stream`) and runs it through a
+/// [`nagode::stream::Stream`] ([`drive`]), predicting after every sample
+/// once the file's warm-up is over; a window model stops with
+/// `ERROR load WrongKind`.
+#[cfg(all(feature = "stream", not(feature = "baseline")))]
+fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
+    let loaded = load_stream(&MODEL.0);
+    let model = match &loaded {
+        Ok(model) => model,
+        Err(e) => fail(console, "load", e.name()),
+    };
+    let file = Loaded {
+        bytes: MODEL.0.len(),
+        size: core::mem::size_of_val(model),
+    };
+    let warmup = usize::try_from(model.warmup()).unwrap_or(usize::MAX);
+    let mut created = open_stream(model);
+    let session = opened(console, &mut created);
+    drive(
+        console,
+        ticks,
+        session,
+        file,
+        |pushed, _| pushed >= warmup,
+        |class| model.model().class_name(class),
+        |ticks, console| kernel_bench(&model.model().net(), ticks, console),
     )
 }
 
@@ -215,15 +259,17 @@ fn opened<'a, S>(
     }
 }
 
-/// Streams the replay through `session` (printing every prediction), then
-/// times predictions and, with `kernel`, the dense kernel. Returns the
-/// samples pushed and the predictions made.
+/// Streams the replay through `session`, predicting when `schedule(samples
+/// pushed, window)` says so (printing every prediction), then times
+/// [`app::Ring::predict_next`] and, with `kernel`, the dense kernel.
+/// Returns the samples pushed and the predictions made.
 #[cfg(not(feature = "baseline"))]
 fn drive<'m>(
     console: &mut Console,
     ticks: &Ticks,
     session: &mut impl app::Ring<'m>,
     file: Loaded,
+    schedule: impl Fn(usize, usize) -> bool,
     class_name: impl Fn(usize) -> Option<&'m str>,
     kernel: impl FnOnce(&Ticks, &mut Console),
 ) -> (usize, usize) {
@@ -247,39 +293,33 @@ fn drive<'m>(
     // gaps were measured in).
     let gap = net.nominal_gap();
     let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
-    let streamed = app::stream(
-        session,
-        &mut replay,
-        replay_data::predicts_after,
-        &mut out,
-        |at, values| {
-            console.str("PRED ").dec(at as u32);
-            values.iter().for_each(|v| {
-                console.str(" ").f32_bits(*v);
-            });
-            let what = if net.forecast {
-                "# forecast after sample "
-            } else {
-                "# logits after sample "
-            };
-            console.nl().str(what).dec(at as u32).str(":");
-            values.iter().for_each(|v| {
-                console.str(" ").fixed(*v);
-            });
-            console.nl();
-            if !net.forecast {
-                if let Some(class) = app::top_class(values) {
-                    console.str("# class ");
-                    // The file's class name when it has one, else the index.
-                    match class_name(class) {
-                        Some(name) => console.str(name),
-                        None => console.dec(class as u32),
-                    };
-                    console.nl();
-                }
+    let streamed = app::stream(session, &mut replay, schedule, &mut out, |at, values| {
+        console.str("PRED ").dec(at as u32);
+        values.iter().for_each(|v| {
+            console.str(" ").f32_bits(*v);
+        });
+        let what = if net.forecast {
+            "# forecast after sample "
+        } else {
+            "# logits after sample "
+        };
+        console.nl().str(what).dec(at as u32).str(":");
+        values.iter().for_each(|v| {
+            console.str(" ").fixed(*v);
+        });
+        console.nl();
+        if !net.forecast {
+            if let Some(class) = app::top_class(values) {
+                console.str("# class ");
+                // The file's class name when it has one, else the index.
+                match class_name(class) {
+                    Some(name) => console.str(name),
+                    None => console.dec(class as u32),
+                };
+                console.nl();
             }
-        },
-    );
+        }
+    });
     let summary = match streamed {
         Ok(summary) => summary,
         Err(AppError::Run(e)) => fail(console, "run", e.name()),
@@ -287,10 +327,19 @@ fn drive<'m>(
     };
 
     if summary.predictions > 0 {
+        // A stream's timed predictions push the last replayed sample again,
+        // at the nominal gap (regular sampling, as a window's are timed).
+        let last = REPLAY
+            .as_chunks::<4>()
+            .0
+            .last()
+            .map_or(0.0, |bytes| f32::from_le_bytes(*bytes));
+        let sample = [last; nagode::format::MAX_CHANNELS];
+        let sample = sample.get(..net.channels).unwrap_or(&sample);
         measure::repaint_free_stack();
         let start = ticks.now();
         for _ in 0..replay_data::TIMED_REPEATS {
-            if let Err(e) = session.predict(&mut out) {
+            if let Err(e) = session.predict_next(sample, gap, &mut out) {
                 fail(console, "run", e.name());
             }
         }
@@ -311,7 +360,12 @@ fn drive<'m>(
 
 /// Validates the model; not inlined, so the decoder's temporaries live in a
 /// frame that is gone before inference starts.
-#[cfg(not(any(feature = "baseline", feature = "compiled", feature = "quant")))]
+#[cfg(not(any(
+    feature = "baseline",
+    feature = "compiled",
+    feature = "quant",
+    feature = "stream"
+)))]
 #[inline(never)]
 fn load(bytes: &'static [u8]) -> Result<Model<'static>, nagode::LoadError> {
     Model::from_bytes(bytes)
@@ -326,6 +380,24 @@ fn load_quant(
     nagode::quant::QuantModel::from_bytes(bytes)
 }
 
+/// [`load`] for a streaming model (format 5).
+#[cfg(all(feature = "stream", not(feature = "baseline")))]
+#[inline(never)]
+fn load_stream(
+    bytes: &'static [u8],
+) -> Result<nagode::stream::StreamModel<'static>, nagode::LoadError> {
+    nagode::stream::StreamModel::from_bytes(bytes)
+}
+
+/// The stream sized at compile time; not inlined (see [`load`]).
+#[cfg(all(feature = "stream", not(feature = "baseline")))]
+#[inline(never)]
+fn open_stream<'m>(
+    model: &'m nagode::stream::StreamModel<'m>,
+) -> Result<nagode::stream::Stream<'m, { config::STATE }, { config::DIM }>, nagode::LoadError> {
+    nagode::stream::Stream::new(model)
+}
+
 /// The integer session sized at compile time; not inlined (see [`load`]).
 #[cfg(all(feature = "quant", not(feature = "baseline")))]
 #[inline(never)]
@@ -337,7 +409,7 @@ fn open_quant_session(
 }
 
 /// The session sized at compile time; not inlined (see [`load`]).
-#[cfg(not(any(feature = "baseline", feature = "quant")))]
+#[cfg(not(any(feature = "baseline", feature = "quant", feature = "stream")))]
 #[inline(never)]
 fn open_session<'m, L: nagode::Layers<'m>>(
     model: L,

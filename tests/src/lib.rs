@@ -6,6 +6,7 @@ pub mod models;
 pub mod qemu;
 
 use nagode::quant::{QuantModel, QuantSession};
+use nagode::stream::{Stream, StreamModel};
 use nagode::{Model, Net, RunError, Session};
 
 /// Widest vector a host session here supports.
@@ -32,7 +33,13 @@ pub fn host_replay_with_gaps(
 ) -> Result<Vec<(usize, Vec<f32>)>, String> {
     let mut session =
         Session::<HOST_STATE, HOST_WINDOW>::new(model).map_err(|e| format!("host session: {e}"))?;
-    replay_into(&mut session, model.net(), samples, gap)
+    replay_into(
+        &mut session,
+        model.net(),
+        samples,
+        gap,
+        qemu::replay::predicts_after,
+    )
 }
 
 /// What the integer firmware (feature `quant`) prints for one replay: the
@@ -45,12 +52,36 @@ pub fn host_quant_replay(
         .map_err(|e| format!("host quant session: {e}"))?;
     let net = model.model().net();
     let gap = net.nominal_gap();
-    replay_into(&mut session, net, samples, |i| {
-        qemu::gaps::replay_gap(gap, i, samples.len())
-    })
+    replay_into(
+        &mut session,
+        net,
+        samples,
+        |i| qemu::gaps::replay_gap(gap, i, samples.len()),
+        qemu::replay::predicts_after,
+    )
 }
 
-/// A model with a sample ring, as the firmware's replay drives it.
+/// What the streaming firmware (feature `stream`) prints for one replay:
+/// the host's [`Stream`] over [`host_replay`]'s samples and gaps, predicting
+/// after every sample once the model's warm-up is over.
+pub fn host_stream_replay(
+    model: &StreamModel<'_>,
+    samples: &[f32],
+) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let mut stream = Stream::<HOST_STATE>::new(model).map_err(|e| format!("host stream: {e}"))?;
+    let net = model.model().net();
+    let gap = net.nominal_gap();
+    let warmup = usize::try_from(model.warmup()).map_err(|e| e.to_string())?;
+    replay_into(
+        &mut stream,
+        net,
+        samples,
+        |i| qemu::gaps::replay_gap(gap, i, samples.len()),
+        |pushed, _| pushed >= warmup,
+    )
+}
+
+/// A model fed sample by sample, as the firmware's replay drives it.
 trait Ring {
     fn push(&mut self, sample: &[f32], gap: f32) -> Result<(), RunError>;
     fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError>;
@@ -74,13 +105,23 @@ impl Ring for QuantSession<'_, HOST_STATE, HOST_WINDOW> {
     }
 }
 
+impl Ring for Stream<'_, HOST_STATE> {
+    fn push(&mut self, sample: &[f32], gap: f32) -> Result<(), RunError> {
+        Stream::push(self, sample, gap)
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        Stream::predict(self, out)
+    }
+}
+
 /// Pushes every sample (on every channel) `gap(i)` after the previous one
-/// and predicts when the firmware's schedule does.
+/// and predicts when the firmware's `schedule(samples pushed, window)` does.
 fn replay_into(
     ring: &mut impl Ring,
     net: Net<'_>,
     samples: &[f32],
     gap: impl Fn(usize) -> f32,
+    schedule: impl Fn(usize, usize) -> bool,
 ) -> Result<Vec<(usize, Vec<f32>)>, String> {
     let mut out = vec![0.0f32; net.output_len];
     let mut predictions = Vec::new();
@@ -89,7 +130,7 @@ fn replay_into(
         ring.push(&vec![sample; net.channels], gap(i))
             .map_err(run)?;
         let pushed = i + 1;
-        if qemu::replay::predicts_after(pushed, net.window) {
+        if schedule(pushed, net.window) {
             let written = ring.predict(&mut out).map_err(run)?;
             predictions.push((i, out[..written].to_vec()));
         }

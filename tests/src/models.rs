@@ -2,7 +2,9 @@
 //! own encoder: the firmware's stand-in default until a trained model is
 //! checked in, the 1→16→16→1 tanh MLP sized like the TFLM/MicroFlow
 //! sine example, for measurements beside those anchors, and one small model
-//! per solver case ([`SolverCase`]) the chip must match the host on.
+//! per solver case ([`SolverCase`]) the chip must match the host on. Also
+//! the names of the checked-in trained files: `default.nagode` and the
+//! streaming forecaster [`STREAM_ECG`].
 
 use nagode::format::{
     self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
@@ -349,11 +351,28 @@ pub fn quantised(bytes: &[u8], series: &[f32]) -> Result<Vec<u8>, String> {
     nagode::quant::build::quantize_to_vec(&model, windows).map_err(|e| e.to_string())
 }
 
-/// Multiply-accumulates one prediction performs, counted as the runtime
-/// computes them: per sample the encoder and the input part of the field's
-/// first layer (held over the gap), per field evaluation the state part of
-/// the first layer and the other field layers, once the decoder.
-pub fn macs_per_prediction(model: &nagode::Model<'_>) -> u64 {
+/// The streaming ECG forecaster in `firmware/models/` (format 5, for the
+/// firmware's `stream` feature): trained with the default model's shape,
+/// so their instructions per sample compare like for like. Checked in from
+/// `cargo run -p trainer --release -- train --streaming --budget 0 --lr 2e-3
+/// --epochs 400 --patience 40 --out firmware/models/stream_ecg.nagode
+/// --no-plots` (4 s, the same bytes on every run; test MSE 0.001998, the
+/// window model's 0.001650 at the same samples); `make-models` never
+/// writes it.
+pub const STREAM_ECG: &str = "stream_ecg.nagode";
+
+/// Multiply-accumulates of one sample (`per_sample`), one field evaluation
+/// (`per_eval`) and one read-out (`decoder`), as the runtime computes them:
+/// per sample the encoder and the input part of the field's first layer
+/// (held over the gap), per evaluation the state part of the first layer
+/// and the other field layers.
+struct Macs {
+    per_sample: u64,
+    per_eval: u64,
+    decoder: u64,
+}
+
+fn macs(model: &nagode::Model<'_>) -> Macs {
     let header = model.header();
     let dense = |l: &Layer| u64::from(l.inputs) * u64::from(l.outputs);
     let encoder: u64 = header.encoder.iter().map(dense).sum();
@@ -369,8 +388,28 @@ pub fn macs_per_prediction(model: &nagode::Model<'_>) -> u64 {
         }
         None => (0, 0),
     };
+    Macs {
+        per_sample: encoder + held,
+        per_eval,
+        decoder,
+    }
+}
+
+/// Multiply-accumulates one window prediction performs: every sample of
+/// the window, every field evaluation (regular gaps), the decoder once.
+pub fn macs_per_prediction(model: &nagode::Model<'_>) -> u64 {
+    let m = macs(model);
     let window = model.window() as u64;
-    window * (encoder + held) + model.evals_per_prediction() * per_eval + decoder
+    window * m.per_sample + model.evals_per_prediction() * m.per_eval + m.decoder
+}
+
+/// Multiply-accumulates a streaming model performs per sample when it
+/// predicts after every sample: one sample's push over a regular gap and
+/// one read-out.
+pub fn macs_per_stream_sample(model: &nagode::Model<'_>) -> u64 {
+    let m = macs(model);
+    let evals = model.evals_per_prediction() / (model.window() as u64).max(1);
+    m.per_sample + evals * m.per_eval + m.decoder
 }
 
 #[cfg(test)]
@@ -457,5 +496,31 @@ mod tests {
         let model = nagode::Model::from_bytes(&ecg).expect("loads");
         // Per sample: encoder 8, held 8*16, one NAG evaluation 8*16 + 16*8; decoder 64 once.
         assert_eq!(macs_per_prediction(&model), 64 * (8 + 128 + 128 + 128) + 64);
+        assert_eq!(macs_per_stream_sample(&model), 8 + 128 + 128 + 128 + 64);
+    }
+
+    /// The streaming stand-in is a format-5 file with the default window
+    /// model's shape and solver, so the firmware's per-sample figures of
+    /// the two compare the same arithmetic.
+    #[test]
+    fn streaming_stand_in_has_the_default_models_shape() {
+        let stream_bytes = checked_in(STREAM_ECG);
+        let stream = nagode::stream::StreamModel::from_bytes(&stream_bytes).expect("streams");
+        assert_eq!(stream.model().format_version(), 5);
+        assert!(stream.warmup() > 0);
+        let window_bytes = checked_in("default.nagode");
+        let window = nagode::Model::from_bytes(&window_bytes).expect("loads");
+        assert!(nagode::stream::StreamModel::from_bytes(&window_bytes).is_err());
+        let (s, w) = (stream.model().header(), window.header());
+        assert_eq!(
+            (s.task, s.channels, s.state_dim, s.solver, s.reference),
+            (w.task, w.channels, w.state_dim, w.solver, w.reference)
+        );
+        assert_eq!(
+            (&s.encoder, &s.field, &s.decoder),
+            (&w.encoder, &w.field, &w.decoder)
+        );
+        // 32 (held input) + 8·32 + 32·32 + 32·8 per sample, 8·4 per read-out.
+        assert_eq!(macs_per_stream_sample(stream.model()), 32 + 1536 + 32);
     }
 }

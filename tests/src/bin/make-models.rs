@@ -7,7 +7,9 @@
 //! Same bytes on every run.
 //! `default.nagode` is the trainer's model: it is only rewritten in the
 //! current format version when it is older (same header, weights and names,
-//! so the same outputs).
+//! so the same outputs). `stream_ecg.nagode` (`models::STREAM_ECG`, format
+//! 5) is the trainer's too and is never rewritten: its doc gives the
+//! command that reproduces it.
 
 use std::path::Path;
 use std::process::ExitCode;
