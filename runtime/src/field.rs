@@ -274,19 +274,33 @@ pub fn run_layers<'s>(
     a: &'s mut [f32],
     b: &'s mut [f32],
 ) -> &'s [f32] {
+    chain(layers, width, a, b, |l| (l.inputs, l.outputs), Dense::apply)
+}
+
+/// The ping-pong of [`run_layers`] for any layer and value type (the
+/// integer path's layers use it too): `shape` gives a layer's
+/// `(inputs, outputs)`, `apply` runs it from one buffer into the other.
+pub(crate) fn chain<'s, L, T>(
+    layers: &[L],
+    width: usize,
+    a: &'s mut [T],
+    b: &'s mut [T],
+    shape: impl Fn(&L) -> (usize, usize),
+    mut apply: impl FnMut(&L, &[T], &mut [T]),
+) -> &'s [T] {
     let mut cur = a;
     let mut next = b;
     let mut width = width;
     for layer in layers {
-        let (Some(src), Some(dst)) = (cur.get(..layer.inputs), next.get_mut(..layer.outputs))
-        else {
+        let (inputs, outputs) = shape(layer);
+        let (Some(src), Some(dst)) = (cur.get(..inputs), next.get_mut(..outputs)) else {
             break;
         };
-        layer.apply(src, dst);
-        width = layer.outputs;
+        apply(layer, src, dst);
+        width = outputs;
         core::mem::swap(&mut cur, &mut next);
     }
-    let cur: &'s [f32] = cur;
+    let cur: &'s [T] = cur;
     cur.get(..width).unwrap_or_default()
 }
 

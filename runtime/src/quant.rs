@@ -204,20 +204,14 @@ pub fn run_layers<'s>(
     b: &'s mut [i16],
     acc: &mut [i32],
 ) -> &'s [i16] {
-    let mut cur = a;
-    let mut next = b;
-    let mut width = width;
-    for layer in layers {
-        let (Some(src), Some(dst)) = (cur.get(..layer.inputs), next.get_mut(..layer.outputs))
-        else {
-            break;
-        };
-        layer.apply(src, acc, dst);
-        width = layer.outputs;
-        core::mem::swap(&mut cur, &mut next);
-    }
-    let cur: &'s [i16] = cur;
-    cur.get(..width).unwrap_or_default()
+    crate::field::chain(
+        layers,
+        width,
+        a,
+        b,
+        |l| (l.inputs, l.outputs),
+        |l, x, out| l.apply(x, acc, out),
+    )
 }
 
 /// Everything an integer prediction reads: the `f32` model's scalar facts
