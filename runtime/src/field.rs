@@ -320,9 +320,12 @@ impl<'s, 'a> MlpField<'s, 'a> {
         let Some(first) = layers.first() else {
             return 0;
         };
+        // Only the layer's outputs: a wider buffer's rest is never read.
+        let n = first.outputs.min(held.len());
+        let held = held.get_mut(..n).unwrap_or_default();
         first.bias.copy_to(held);
         mat_vec_acc(first.weights.skip(state_dim), first.inputs, e, held);
-        first.outputs.min(held.len())
+        n
     }
 
     /// The field over `layers` with `held` from [`Self::hold`]; `a` and `b`
