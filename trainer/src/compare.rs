@@ -9,7 +9,7 @@
 //! into the same report (`crate::sweep`).
 
 use crate::app::{self, AppError, RunConfig, Source};
-use crate::data::{self, Builtin, Problem, TaskKind};
+use crate::data::{self, Builtin, PointSet, Problem, TaskKind};
 use crate::export::write_atomic;
 use crate::plot::{self, Line};
 use crate::solver::SolverChoice;
@@ -46,9 +46,19 @@ pub struct CompareArgs {
     /// Separate test CSV for `--csv`.
     #[arg(long, requires = "csv")]
     pub test: Option<PathBuf>,
-    /// Task for `--csv`.
-    #[arg(long, value_enum, requires = "csv", default_value = "forecast")]
-    pub task: TaskKind,
+    /// Task: `forecast` or `classify` for `--csv` (forecast when not
+    /// given); `density` compares the solvers on density estimation with a
+    /// continuous normalising flow on `--points` instead of `--data`.
+    #[arg(long, value_enum)]
+    pub task: Option<CompareTask>,
+    /// Point sets for `--task density` (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "moons,rings,mixture,motions"
+    )]
+    pub points: Vec<PointSet>,
     /// Channel columns for `--csv` (comma-separated).
     #[arg(long, value_delimiter = ',', requires = "csv")]
     pub columns: Option<Vec<String>>,
@@ -78,6 +88,28 @@ pub struct CompareArgs {
     pub report: ReportArgs,
 }
 
+/// What `compare` compares the solvers on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompareTask {
+    /// Forecasting (`--csv`).
+    Forecast,
+    /// Classification (`--csv`).
+    Classify,
+    /// Density estimation on `--points` (`crate::density_compare`).
+    Density,
+}
+
+impl CompareTask {
+    /// The windowed task, `None` for density estimation.
+    fn kind(self) -> Option<TaskKind> {
+        match self {
+            CompareTask::Forecast => Some(TaskKind::Forecast),
+            CompareTask::Classify => Some(TaskKind::Classify),
+            CompareTask::Density => None,
+        }
+    }
+}
+
 /// Where a comparison's report goes.
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
@@ -99,18 +131,26 @@ pub struct MergeArgs {
     pub report: ReportArgs,
 }
 
+/// `--csv`'s task: forecast unless `--task` says otherwise.
+fn csv_task(a: &CompareArgs) -> TaskKind {
+    a.task
+        .and_then(CompareTask::kind)
+        .unwrap_or(TaskKind::Forecast)
+}
+
 /// The settings for `--csv`: `train`'s data-derived defaults, no early
 /// stopping, a fixed epoch budget.
 fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
     let d = RunConfig::default();
+    let task = csv_task(a);
     let source = Source::Csv {
         path: path.to_path_buf(),
         test: a.test.clone(),
         columns: a.columns.clone(),
     };
     RunConfig {
-        task: a.task,
-        reference: crate::cli::default_reference(a.task, &source),
+        task,
+        reference: crate::cli::default_reference(task, &source),
         source,
         train: TrainCfg {
             min_batches_per_epoch: d.train.min_batches_per_epoch,
@@ -341,7 +381,7 @@ fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<O
     }
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;
     let m = v.iter().sum::<f64>() / n;
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -401,6 +441,20 @@ fn sets(a: &CompareArgs) -> Vec<(String, RunConfig)> {
 /// `trainer compare`: every job (or one shard's), then the report (or the
 /// shard's results file).
 pub fn run(a: &CompareArgs) -> Result<(), AppError> {
+    match (a.task, &a.csv) {
+        (Some(CompareTask::Density), None) => return crate::density_compare::run(a),
+        (Some(CompareTask::Density), Some(_)) => {
+            return Err(AppError::Usage(
+                "compare --task density runs on --points, not --csv".into(),
+            ))
+        }
+        (Some(t), None) => {
+            return Err(AppError::Usage(format!(
+                "compare --task {t:?} needs --csv (the built-in sets have their own task)"
+            )))
+        }
+        _ => {}
+    }
     if a.seeds == 0
         || a.solvers.is_empty()
         || a.data.is_empty()
@@ -434,6 +488,11 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
 /// `trainer merge`: the report of a sharded comparison from its shards'
 /// results files, once they are checked to be one sweep's and complete.
 pub fn merge(m: &MergeArgs) -> Result<(), AppError> {
+    if let Some(first) = m.files.first() {
+        if sweep::format_of(first)? == crate::density_compare::FORMAT {
+            return crate::density_compare::merge(m);
+        }
+    }
     let (argv, outcomes) = sweep::merge::<Outcome>(&m.files, FORMAT)?;
     let mut a =
         parse(argv).map_err(|e| AppError::Usage(format!("merge: the shards' sweep: {e}")))?;
@@ -451,7 +510,7 @@ struct Compare {
 }
 
 /// `trainer compare ARGV`'s options.
-fn parse(argv: Vec<String>) -> Result<CompareArgs, clap::Error> {
+pub(crate) fn parse(argv: Vec<String>) -> Result<CompareArgs, clap::Error> {
     let argv = std::iter::once("compare".to_string()).chain(argv);
     Ok(<Compare as clap::Parser>::try_parse_from(argv)?.args)
 }
@@ -473,7 +532,7 @@ fn sweep_argv(a: &CompareArgs) -> Vec<String> {
             if let Some(t) = &a.test {
                 opt("test", t.display().to_string());
             }
-            opt("task", names(&[a.task]));
+            opt("task", names(&[csv_task(a)]));
             if let Some(c) = &a.columns {
                 opt("columns", c.join(","));
             }
@@ -840,7 +899,7 @@ pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
 
 /// `file` as a link from a document in `dir` (both relative to the current
 /// folder, or both absolute).
-fn relative_to(file: &std::path::Path, dir: &std::path::Path) -> String {
+pub(crate) fn relative_to(file: &std::path::Path, dir: &std::path::Path) -> String {
     match file.strip_prefix(dir) {
         Ok(rest) => rest.display().to_string(),
         Err(_) => {

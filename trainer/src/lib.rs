@@ -10,6 +10,7 @@ pub mod compare;
 pub mod crossval;
 pub mod data;
 pub mod density;
+pub mod density_compare;
 pub mod export;
 pub mod forward;
 pub mod fused;

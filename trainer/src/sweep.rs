@@ -128,6 +128,25 @@ pub fn write_shard<R: Serialize>(
     Ok(write_atomic(path, &json)?)
 }
 
+/// The `format` of a results file (which command wrote it).
+pub fn format_of(path: &Path) -> Result<String, AppError> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: String,
+    }
+    let bytes = std::fs::read(path).map_err(|source| AppError::Io {
+        file: path.display().to_string(),
+        source,
+    })?;
+    let head: Head = serde_json::from_slice(&bytes).map_err(|e| {
+        AppError::Usage(format!(
+            "merge: {}: not a results file: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(head.format)
+}
+
 /// The sweep (its command line) and every job's result in job order from
 /// the shard files `paths`, refused unless they are shards of one sweep
 /// that cover every job exactly once.
