@@ -3,8 +3,13 @@
 //! tanh MLP, through both paths (the file loaded in place, and the model
 //! compiled in by the build script), the integer path (firmware feature
 //! `quant`) on each model's quantised copy (`integration::models::QUANTISED`,
-//! or an extra file with a quantised section), plus the minimal images (one
-//! prediction printed as hex, nothing else linked), as Markdown tables.
+//! or an extra file with a quantised section), the streaming path (firmware
+//! feature `stream`) for the streaming ECG forecaster
+//! (`integration::models::STREAM_ECG`, or an extra format-5 file), plus the
+//! minimal images (one prediction printed as hex, nothing else linked), as
+//! Markdown tables; then issue 14's comparison per core: instructions per
+//! sample of the window model predicting after every sample against the
+//! streaming model's.
 //!
 //! Method (also in firmware/README.md):
 //! * Flash: the firmware prints its own image size (vector table to the end
@@ -17,10 +22,13 @@
 //!   the `Model` and the `Session`.
 //! * Instructions: QEMU `-icount shift=0`; SysTick on the core clock counts
 //!   virtual time; a `cortex_m::asm::delay` loop of known length in the same
-//!   run converts ticks to instructions. One inference = one `predict` over a
-//!   full window, timed 16 times back to back. MACs are those the runtime
-//!   performs (see `integration::models::macs_per_prediction`; the integer
-//!   path performs the same ones). The kernel column times the path's own
+//!   run converts ticks to instructions. One prediction = one `predict` over
+//!   a full window, timed 16 times back to back; on the streaming path one
+//!   `push` of a sample (regular gap) and one `predict` (the read-out), which
+//!   is what a device predicting after every sample pays per sample. MACs
+//!   are those the runtime performs (see `integration::models`:
+//!   `macs_per_prediction`, `macs_per_stream_sample`; the integer path
+//!   performs the same ones as the f32 one). The kernel column times the path's own
 //!   kernel: `f32` for loaded and compiled, `i8 x i16 -> i32` for integer.
 //! * Minimal images (`firmware/src/bin/minimal.rs`): flash as the image
 //!   reports it (vector table to the end of `.data`), static RAM and the
@@ -33,18 +41,48 @@ use integration::qemu::{self, Board, Build, Run, RUN_TIMEOUT};
 const MODELS: &[(&str, &str)] = &[
     ("default.nagode", "default (trained ECG forecaster)"),
     (
+        integration::models::STREAM_ECG,
+        "streaming ECG forecaster (trained, the default's shape)",
+    ),
+    (
         "seeded_ecg.nagode",
         "seeded ECG stand-in (64-sample window)",
     ),
     ("sine16.nagode", "1→16→16→1 tanh MLP"),
 ];
 
-/// A model to measure: its file, its label in the table and the file the
-/// integer path runs (format 4), if there is one.
+/// The window model and the streaming model of issue 14's comparison.
+const COMPARED: (&str, &str) = ("default.nagode", integration::models::STREAM_ECG);
+
+/// A model to measure: its file, its label in the table and the paths it
+/// runs on with the file each runs (the integer path's is format 4).
 struct Measured {
     path: std::path::PathBuf,
     label: String,
-    quant: Option<std::path::PathBuf>,
+    runs: Vec<(Path, std::path::PathBuf)>,
+}
+
+impl Measured {
+    /// A model file and the paths it runs on: a streaming model (format 5)
+    /// on the streaming path only, a window model loaded and compiled, and
+    /// integer when `quant` names its quantised file.
+    fn new(
+        path: std::path::PathBuf,
+        label: String,
+        quant: Option<std::path::PathBuf>,
+    ) -> Result<Self, String> {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let runs = if nagode::stream::StreamModel::from_bytes(&bytes).is_ok() {
+            vec![(Path::Streaming, path.clone())]
+        } else {
+            let integer = quant.map(|q| (Path::Integer, q));
+            [(Path::Loaded, path.clone()), (Path::Compiled, path.clone())]
+                .into_iter()
+                .chain(integer)
+                .collect()
+        };
+        Ok(Self { path, label, runs })
+    }
 }
 
 /// How the firmware gets its model.
@@ -56,6 +94,9 @@ enum Path {
     Compiled,
     /// The quantised file on the integer path (feature `quant`).
     Integer,
+    /// A streaming model file, state carried across samples (feature
+    /// `stream`).
+    Streaming,
 }
 
 impl Path {
@@ -64,6 +105,7 @@ impl Path {
             Path::Loaded => "loaded",
             Path::Compiled => "compiled",
             Path::Integer => "integer",
+            Path::Streaming => "streaming",
         }
     }
 
@@ -74,6 +116,7 @@ impl Path {
             Path::Loaded => {}
             Path::Compiled => features.push("compiled"),
             Path::Integer => features.push("quant"),
+            Path::Streaming => features.push("stream"),
         }
         features.retain(|f| !f.is_empty());
         features
@@ -93,6 +136,7 @@ struct MinimalRow {
 /// One row of the table.
 struct Row {
     core: String,
+    file: std::path::PathBuf,
     model: String,
     path: Path,
     flash: u64,
@@ -143,16 +187,12 @@ fn measure_board(
 ) -> Result<(), String> {
     let baseline = build_and_run(board, None, &["baseline"], "baseline")?;
     let baseline_flash = field(&baseline, "FLASH", 0)?;
-    for (i, Measured { path, label, quant }) in models.iter().enumerate() {
+    for (i, Measured { path, label, runs }) in models.iter().enumerate() {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let model =
             nagode::Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         let weight_bytes = model.weight_bytes().len() as u64;
-        let integer = quant.iter().map(|q| (Path::Integer, q));
-        for (how, file) in [(Path::Loaded, path), (Path::Compiled, path)]
-            .into_iter()
-            .chain(integer)
-        {
+        for &(how, ref file) in runs {
             let tag = format!("measure{i}-{}", how.name());
             let run = build_and_run(board, Some(file.clone()), &how.features(""), &tag)?;
             let per_tick = field(&run, "CAL", 1)? as f64 / field(&run, "CAL", 0)?.max(1) as f64;
@@ -165,14 +205,19 @@ fn measure_board(
             let flash = field(&run, "FLASH", 0)?;
             // The compiled path stores the same weights as f32 arrays.
             let model_bytes = match how {
-                Path::Loaded => bytes.len() as u64,
+                Path::Loaded | Path::Streaming => bytes.len() as u64,
                 Path::Compiled => weight_bytes,
                 Path::Integer => std::fs::metadata(file)
                     .map_err(|e| format!("{}: {e}", file.display()))?
                     .len(),
             };
+            let macs = match how {
+                Path::Streaming => integration::models::macs_per_stream_sample(&model),
+                _ => integration::models::macs_per_prediction(&model),
+            };
             rows.push(Row {
                 core: format!("{} ({})", board.core, board.machine),
+                file: path.clone(),
                 model: label.clone(),
                 path: how,
                 flash,
@@ -183,11 +228,11 @@ fn measure_board(
                 load_stack: field(&run, "MODEL", 3)?,
                 stack: field(&run, "TICKS", 2)?,
                 instructions,
-                macs: integration::models::macs_per_prediction(&model),
+                macs,
                 kernel,
             });
-            // The minimal image has no integer path.
-            if let Path::Integer = how {
+            // The minimal image runs a window on the f32 paths only.
+            if let Path::Integer | Path::Streaming = how {
                 continue;
             }
             let tag = format!("minimal{i}-{}", how.name());
@@ -212,27 +257,23 @@ fn measure_board(
 /// measured after the two standard ones.
 pub fn measure(extra: &[String]) -> Result<(), String> {
     let dir = qemu::firmware_dir().join("models");
-    let mut models: Vec<Measured> = MODELS
+    let mut models = MODELS
         .iter()
-        .map(|(file, label)| Measured {
-            path: dir.join(file),
-            label: label.to_string(),
-            quant: integration::models::QUANTISED
+        .map(|(file, label)| {
+            let quant = integration::models::QUANTISED
                 .iter()
                 .find(|(f32_file, _)| f32_file == file)
-                .map(|(_, q)| dir.join(q)),
+                .map(|(_, q)| dir.join(q));
+            Measured::new(dir.join(file), label.to_string(), quant)
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     for file in extra {
         let path = std::fs::canonicalize(file).map_err(|e| format!("{file}: {e}"))?;
         let bytes = std::fs::read(&path).map_err(|e| format!("{file}: {e}"))?;
         // A file with a quantised section runs on the integer path too.
         let quantised = nagode::quant::QuantModel::from_bytes(&bytes).is_ok();
-        models.push(Measured {
-            label: format!("`{file}`"),
-            quant: quantised.then(|| path.clone()),
-            path,
-        });
+        let quant = quantised.then(|| path.clone());
+        models.push(Measured::new(path, format!("`{file}`"), quant)?);
     }
     let mut rows = Vec::new();
     let mut minimal = Vec::new();
@@ -241,7 +282,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
         measure_board(board, &models, &mut rows, &mut minimal)?;
     }
     println!();
-    println!("| core (QEMU machine) | model | path | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / inference | MACs / inference | instructions / MAC | dense kernel instructions / MAC |");
+    println!("| core (QEMU machine) | model | path | flash total | runtime code | model bytes | rest | static RAM | stack: load / inference | instructions / prediction | MACs / prediction | instructions / MAC | dense kernel instructions / MAC |");
     println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
@@ -262,6 +303,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.kernel
         );
     }
+    print_comparison(&rows, &dir);
     println!("\nMinimal images (one prediction printed as hex bits; its bits checked against the host runtime):\n");
     println!("| core (QEMU machine) | model | path | flash | static RAM | peak stack |");
     println!("|---|---|---|---:|---:|---:|");
@@ -276,6 +318,36 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.stack
         );
     }
-    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run. Reproduce: `cargo xtask measure`.");
+    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out. Reproduce: `cargo xtask measure`.");
     Ok(())
+}
+
+/// Issue 14's comparison on each core: instructions per sample when the
+/// device predicts after every sample, the window model (one `predict`
+/// over its window per sample, loaded path) against the streaming model
+/// (one `push` and one `predict`).
+fn print_comparison(rows: &[Row], dir: &std::path::Path) {
+    let (window, stream) = (dir.join(COMPARED.0), dir.join(COMPARED.1));
+    let find = |core: &str, file: &std::path::Path, path: fn(Path) -> bool| {
+        rows.iter()
+            .find(|r| r.core == core && r.file == file && path(r.path))
+    };
+    println!("\nPredicting after every sample (issue 14; goal: streaming ≤ 1/20 of the window model's instructions per sample on the M4F):\n");
+    println!("| core (QEMU machine) | window `{}`, instructions / sample | streaming `{}`, instructions / sample | streaming / window |", COMPARED.0, COMPARED.1);
+    println!("|---|---:|---:|---:|");
+    let mut cores: Vec<&str> = rows.iter().map(|r| r.core.as_str()).collect();
+    cores.dedup();
+    for core in cores {
+        let w = find(core, &window, |p| matches!(p, Path::Loaded));
+        let s = find(core, &stream, |p| matches!(p, Path::Streaming));
+        if let (Some(w), Some(s)) = (w, s) {
+            let ratio = s.instructions / w.instructions.max(1.0);
+            println!(
+                "| {core} | {:.0} | {:.0} | {ratio:.4} (1/{:.1}) |",
+                w.instructions,
+                s.instructions,
+                1.0 / ratio.max(f64::MIN_POSITIVE)
+            );
+        }
+    }
 }
