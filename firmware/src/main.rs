@@ -13,7 +13,9 @@
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
 //! `REPLAY samples fnv1a`, `FLASH bytes`,
 //! `PRED index hex..` (f32 bit patterns) followed by a human `#` line,
-//! `TICKS repeats ticks stack-in-inference`, `KERNEL rows cols repeats ticks`,
+//! `TICKS repeats ticks stack-in-inference` (timed predictions; on a
+//! stream each is a sample's push plus the read-out),
+//! `KERNEL rows cols repeats ticks`,
 //! `RAM static bytes stack bytes`, `DONE samples predictions`, or
 //! `ERROR load|run Name` / `PANIC ...` / `HARDFAULT ...` (failing exit).
 #![no_std]
