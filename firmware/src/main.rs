@@ -28,7 +28,7 @@ mod measure;
 mod out;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
 #[cfg(not(any(feature = "compiled", feature = "quant", feature = "stream")))]
 use nagode::Model;
 #[cfg(not(any(feature = "quant", feature = "stream")))]
@@ -45,7 +45,7 @@ compile_error!(
 
 use app::AppError;
 use measure::Ticks;
-use out::Console;
+use out::{exit, Console};
 use sample_source::{Replay, ReplayClock};
 
 /// Session capacities sized by the build script to the embedded model (the
@@ -143,18 +143,11 @@ fn main() -> ! {
     feature = "stream"
 )))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
-    // Matching on a reference keeps one copy of the model in this frame.
-    let loaded = load(&MODEL.0);
-    let model = match &loaded {
-        Ok(model) => model,
-        Err(e) => fail(console, "load", e.name()),
-    };
-    let file = Loaded {
-        bytes: MODEL.0.len(),
-        size: core::mem::size_of_val(model),
-    };
+    let mut loaded = load(&MODEL.0);
+    let model = &*or_fail(console, &mut loaded);
+    let file = Loaded::file(model);
     let mut created = open_session(model.net());
-    let session = opened(console, &mut created);
+    let session = or_fail(console, &mut created);
     drive(
         console,
         ticks,
@@ -172,7 +165,7 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let file = Loaded { bytes: 0, size: 0 };
     let mut created = open_session(compiled::Fixed);
-    let session = opened(console, &mut created);
+    let session = or_fail(console, &mut created);
     drive(
         console,
         ticks,
@@ -189,17 +182,11 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
 /// with `ERROR load BadQuant`.
 #[cfg(all(feature = "quant", not(feature = "baseline")))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
-    let loaded = load_quant(&MODEL.0);
-    let model = match &loaded {
-        Ok(model) => model,
-        Err(e) => fail(console, "load", e.name()),
-    };
-    let file = Loaded {
-        bytes: MODEL.0.len(),
-        size: core::mem::size_of_val(model),
-    };
+    let mut loaded = load_quant(&MODEL.0);
+    let model = &*or_fail(console, &mut loaded);
+    let file = Loaded::file(model);
     let mut created = open_quant_session(model.net());
-    let session = opened(console, &mut created);
+    let session = or_fail(console, &mut created);
     drive(
         console,
         ticks,
@@ -217,18 +204,12 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
 /// `ERROR load WrongKind`.
 #[cfg(all(feature = "stream", not(feature = "baseline")))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
-    let loaded = load_stream(&MODEL.0);
-    let model = match &loaded {
-        Ok(model) => model,
-        Err(e) => fail(console, "load", e.name()),
-    };
-    let file = Loaded {
-        bytes: MODEL.0.len(),
-        size: core::mem::size_of_val(model),
-    };
+    let mut loaded = load_stream(&MODEL.0);
+    let model = &*or_fail(console, &mut loaded);
+    let file = Loaded::file(model);
     let warmup = usize::try_from(model.warmup()).unwrap_or(usize::MAX);
     let mut created = open_stream(model);
-    let session = opened(console, &mut created);
+    let session = or_fail(console, &mut created);
     drive(
         console,
         ticks,
@@ -247,16 +228,30 @@ struct Loaded {
     size: usize,
 }
 
-/// The session, or `ERROR load <name>`. Matching on a reference keeps one
-/// copy of the session in the caller's frame (moving it out of its `Result`
-/// cost ~1.5 kB of stack).
+#[cfg(not(any(
+    feature = "baseline",
+    all(feature = "compiled", not(feature = "quant"))
+)))]
+impl Loaded {
+    /// The embedded file and the size of the `model` loaded from it.
+    fn file<M>(model: &M) -> Self {
+        Self {
+            bytes: MODEL.0.len(),
+            size: core::mem::size_of_val(model),
+        }
+    }
+}
+
+/// The loaded model or the opened session, or `ERROR load <name>`.
+/// Matching on a reference keeps one copy in the caller's frame (moving a
+/// session out of its `Result` cost ~1.5 kB of stack).
 #[cfg(not(feature = "baseline"))]
-fn opened<'a, S>(
+fn or_fail<'a, T>(
     console: &mut Console,
-    created: &'a mut Result<S, nagode::LoadError>,
-) -> &'a mut S {
-    match created {
-        Ok(session) => session,
+    result: &'a mut Result<T, nagode::LoadError>,
+) -> &'a mut T {
+    match result {
+        Ok(value) => value,
         Err(e) => fail(console, "load", e.name()),
     }
 }
@@ -523,14 +518,6 @@ fn kernel_line(console: &mut Console, rows: usize, cols: usize, spent: u32, chec
 fn fail(console: &mut Console, stage: &str, name: &str) -> ! {
     console.str("ERROR ").str(stage).str(" ").str(name).nl();
     exit(EXIT_FAILURE)
-}
-
-/// Ends the QEMU run with `status`; on a board without a host, parks the core.
-fn exit(status: debug::ExitStatus) -> ! {
-    debug::exit(status);
-    loop {
-        cortex_m::asm::wfi();
-    }
 }
 
 #[panic_handler]

@@ -117,3 +117,12 @@ impl Console {
         self.bytes(b"\n")
     }
 }
+
+/// Ends the run with `status` through semihosting (QEMU's exit code); on a
+/// board without a host, parks the core.
+pub fn exit(status: cortex_m_semihosting::debug::ExitStatus) -> ! {
+    cortex_m_semihosting::debug::exit(status);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}

@@ -216,6 +216,67 @@ pub fn replay_samples() -> Result<Vec<f32>, String> {
     Ok(replay::replay_tail(&series, replay::REPLAY_LEN).to_vec())
 }
 
+/// A checked-in model file under `firmware/models`: its path and bytes.
+pub fn model_file(name: &str) -> Result<(PathBuf, Vec<u8>), String> {
+    let path = firmware_dir().join("models").join(name);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path, bytes))
+}
+
+/// Builds the firmware for the board named `board` with `model` (a file
+/// under `firmware/models`) and `features`, and runs it under QEMU
+/// (without `-icount`). The run may have failed: check [`Run::code`].
+pub fn build_and_run(board: &str, model: &str, features: &[&str]) -> Result<Run, String> {
+    let board = boards::board_named(board).ok_or_else(|| format!("no board {board}"))?;
+    let (path, _) = model_file(model)?;
+    let tag = [
+        features.join("-"),
+        model.trim_end_matches(".nagode").to_string(),
+    ]
+    .join("-");
+    let elf = Build {
+        board,
+        model: Some(path),
+        features,
+        tag: &tag,
+    }
+    .run()?;
+    run_qemu(board, &elf, false, RUN_TIMEOUT)
+}
+
+/// Checks that the run replayed exactly `samples` (count and checksum of the
+/// `REPLAY` line).
+pub fn check_replay(run: &Run, samples: &[f32]) -> Result<(), String> {
+    let replayed = run.numbers("REPLAY")?;
+    let expected = [samples.len() as u64, u64::from(replay::fnv1a_bits(samples))];
+    if replayed == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "the chip replayed other samples than the host uses: {replayed:?} vs {expected:?}"
+        ))
+    }
+}
+
+/// Runs `check` on every board of the QEMU matrix, then checks that the
+/// matrix covered the five cores (M0, M3, M4F, M7, M33).
+pub fn on_every_core(mut check: impl FnMut(&Board)) {
+    let mut tested = Vec::new();
+    for board in qemu_boards() {
+        check(board);
+        tested.push(board.name);
+    }
+    for core in [
+        "microbit",
+        "mps2-an385",
+        "mps2-an386",
+        "mps2-an500",
+        "mps2-an505",
+    ] {
+        assert!(tested.contains(&core), "{core} was not tested");
+    }
+}
+
 /// `f32` from 8 hex digits of its bit pattern.
 pub fn parse_bits(hex: &str) -> Result<f32, String> {
     u32::from_str_radix(hex, 16)

@@ -4,40 +4,24 @@
 //! runtime predicts from the file, on every core; the minimal images (one
 //! window, hex output) of both paths print the host's prediction.
 
-use integration::qemu::{self, boards, Build, RUN_TIMEOUT};
+use integration::qemu;
 use nagode::Model;
 
-fn model_file(name: &str) -> (std::path::PathBuf, Vec<u8>) {
-    let path = qemu::firmware_dir().join("models").join(name);
-    let bytes = std::fs::read(&path).expect("checked-in model file");
-    (path, bytes)
-}
-
-fn run(board: &str, model: &str, features: &[&str], tag: &str) -> qemu::Run {
-    let board = boards::board_named(board).expect("board in the matrix");
-    let (path, _) = model_file(model);
-    let elf = Build {
-        board,
-        model: Some(path),
-        features,
-        tag,
-    }
-    .run()
-    .unwrap_or_else(|e| panic!("{e}"));
-    let run = qemu::run_qemu(board, &elf, false, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
+fn run(board: &str, model: &str, features: &[&str]) -> qemu::Run {
+    let run = qemu::build_and_run(board, model, features).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.code, Some(0), "{board} failed:\n{}", run.stdout);
     run
 }
 
 #[test]
 fn compiled_model_matches_host_on_every_core() {
-    let (_, bytes) = model_file("default.nagode");
+    let (_, bytes) = qemu::model_file("default.nagode").expect("checked-in model file");
     let model = Model::from_bytes(&bytes).expect("model loads on the host");
     let samples = qemu::replay_samples().expect("replay samples");
     let host = integration::host_replay(&model, &samples).expect("host replay");
     assert!(!host.is_empty());
-    for board in qemu::qemu_boards() {
-        let run = run(board.name, "default.nagode", &["compiled"], "compiled");
+    qemu::on_every_core(|board| {
+        let run = run(board.name, "default.nagode", &["compiled"]);
         let stdout = &run.stdout;
         assert!(
             stdout.contains("MODEL 0 "),
@@ -48,19 +32,18 @@ fn compiled_model_matches_host_on_every_core() {
         if let Err(difference) = qemu::compare_bits(&chip, &host) {
             panic!("{} ({}) compiled: {difference}", board.name, board.core);
         }
-    }
+    });
 }
 
 #[test]
 fn minimal_images_print_the_host_prediction() {
     for model_name in ["default.nagode", "sine16.nagode"] {
-        let (_, bytes) = model_file(model_name);
+        let (_, bytes) = qemu::model_file(model_name).expect("checked-in model file");
         let model = Model::from_bytes(&bytes).expect("model loads on the host");
         let host = integration::minimal_prediction(&model).expect("host prediction");
         for board in ["mps2-an386", "microbit"] {
             for features in [&["minimal"][..], &["minimal", "compiled"]] {
-                let tag = features.join("-");
-                let run = run(board, model_name, features, &tag);
+                let run = run(board, model_name, features);
                 let chip = run.predictions().expect("PRED line parses");
                 if let Err(difference) = qemu::compare_bits(&chip, &[(0, host.clone())]) {
                     panic!("{board} {model_name} {features:?}: {difference}");

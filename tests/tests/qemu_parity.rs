@@ -3,7 +3,7 @@
 //! the same irregular gaps (`qemu::gaps`, which the firmware's replay yields).
 
 use integration::models::SolverCase;
-use integration::qemu::{self, boards, Build, RUN_TIMEOUT};
+use integration::qemu;
 use nagode::Model;
 
 /// Builds `model` (a file under firmware/models) for `board`, runs it under
@@ -14,31 +14,11 @@ fn parity(board: &str, model: &str) {
 
 /// [`parity`], returning the firmware's output.
 fn parity_run(board: &str, model: &str) -> String {
-    let board = boards::board_named(board).expect("board in the matrix");
-    let path = qemu::firmware_dir().join("models").join(model);
-    let bytes = std::fs::read(&path).expect("checked-in model file");
-    let tag = model.trim_end_matches(".nagode");
-    let elf = Build {
-        board,
-        model: Some(path.clone()),
-        features: &[],
-        tag,
-    }
-    .run()
-    .unwrap_or_else(|e| panic!("{e}"));
-    let run = qemu::run_qemu(board, &elf, false, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
-
+    let run = qemu::build_and_run(board, model, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.code, Some(0), "{board} failed:\n{}", run.stdout);
     let samples = qemu::replay_samples().expect("replay samples");
-    let replayed = run.numbers("REPLAY").expect("REPLAY line");
-    assert_eq!(
-        replayed,
-        [
-            samples.len() as u64,
-            u64::from(qemu::replay::fnv1a_bits(&samples))
-        ],
-        "the chip replayed other samples than the host uses"
-    );
+    qemu::check_replay(&run, &samples).unwrap_or_else(|e| panic!("{board}: {e}"));
+    let (_, bytes) = qemu::model_file(model).expect("checked-in model file");
     let model = Model::from_bytes(&bytes).expect("model loads on the host");
     let host = integration::host_replay(&model, &samples).expect("host replay");
     let chip = run.predictions().expect("PRED lines parse");
@@ -47,10 +27,7 @@ fn parity_run(board: &str, model: &str) -> String {
         "the replay is shorter than the model's window"
     );
     if let Err(difference) = qemu::compare_bits(&chip, &host) {
-        panic!(
-            "{} ({}) with {model:?}: {difference}",
-            board.name, board.core
-        );
+        panic!("{board} with {model:?}: {difference}");
     }
     run.stdout
 }
@@ -109,9 +86,7 @@ fn cortex_m33_an505_matches_host() {
 
 /// [`parity`] for a solver case's model on every QEMU board.
 fn parity_on_every_core(case: SolverCase) {
-    for board in qemu::qemu_boards() {
-        parity(board.name, case.file_name());
-    }
+    qemu::on_every_core(|board| parity(board.name, case.file_name()));
 }
 
 #[test]

@@ -3,41 +3,17 @@
 //! format-4 file, the same samples and the same irregular gaps, on every
 //! core; a file without a quantised section is refused by name.
 
-use integration::qemu::{self, boards, Build, RUN_TIMEOUT};
+use integration::qemu;
 use nagode::quant::QuantModel;
 
-/// Builds the integer firmware with `model` (a file under firmware/models)
-/// for `board` and runs it under QEMU.
-fn run(board: &str, model: &str) -> qemu::Run {
-    let board = boards::board_named(board).expect("board in the matrix");
-    let path = qemu::firmware_dir().join("models").join(model);
-    let tag = format!("quant-{}", model.trim_end_matches(".nagode"));
-    let elf = Build {
-        board,
-        model: Some(path),
-        features: &["quant"],
-        tag: &tag,
-    }
-    .run()
-    .unwrap_or_else(|e| panic!("{e}"));
-    qemu::run_qemu(board, &elf, false, RUN_TIMEOUT).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// [`run`], then every prediction against the host's integer path.
+/// The integer firmware with `model` on `board`, every prediction against
+/// the host's integer path.
 fn parity(board: &str, model: &str) {
-    let run = run(board, model);
+    let run = qemu::build_and_run(board, model, &["quant"]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(run.code, Some(0), "{board} failed:\n{}", run.stdout);
     let samples = qemu::replay_samples().expect("replay samples");
-    assert_eq!(
-        run.numbers("REPLAY").expect("REPLAY line"),
-        [
-            samples.len() as u64,
-            u64::from(qemu::replay::fnv1a_bits(&samples))
-        ],
-        "the chip replayed other samples than the host uses"
-    );
-    let path = qemu::firmware_dir().join("models").join(model);
-    let bytes = std::fs::read(&path).expect("checked-in model file");
+    qemu::check_replay(&run, &samples).unwrap_or_else(|e| panic!("{board}: {e}"));
+    let (_, bytes) = qemu::model_file(model).expect("checked-in model file");
     let quant = QuantModel::from_bytes(&bytes).expect("quantised model loads on the host");
     let host = integration::host_quant_replay(&quant, &samples).expect("host replay");
     assert!(!host.is_empty(), "{model}: no prediction on the host");
@@ -49,20 +25,7 @@ fn parity(board: &str, model: &str) {
 
 #[test]
 fn quantised_default_model_matches_host_on_every_core() {
-    let mut tested = Vec::new();
-    for board in qemu::qemu_boards() {
-        parity(board.name, "default_q.nagode");
-        tested.push(board.name);
-    }
-    for core in [
-        "microbit",
-        "mps2-an385",
-        "mps2-an386",
-        "mps2-an500",
-        "mps2-an505",
-    ] {
-        assert!(tested.contains(&core), "{core} was not tested");
-    }
+    qemu::on_every_core(|board| parity(board.name, "default_q.nagode"));
 }
 
 #[test]
@@ -102,7 +65,8 @@ fn integer_replay_is_not_the_f32_replay_but_tracks_it() {
 
 #[test]
 fn a_file_without_a_quantised_section_is_refused_by_name() {
-    let run = run("mps2-an386", "sine16.nagode");
+    let run = qemu::build_and_run("mps2-an386", "sine16.nagode", &["quant"])
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_ne!(run.code, Some(0), "{}", run.stdout);
     assert!(run.stdout.contains("ERROR load BadQuant"), "{}", run.stdout);
 }

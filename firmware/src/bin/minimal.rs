@@ -17,9 +17,9 @@ mod measure;
 mod out;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
 use nagode::{Layers, Runner};
-use out::Console;
+use out::{exit, Console};
 
 /// Session capacities sized by the build script to the embedded model.
 #[allow(dead_code)]
@@ -89,13 +89,6 @@ fn predict<'m>(model: &impl Layers<'m>, out: &mut [f32]) -> Result<usize, &'stat
     runner
         .run_window(model, &input::INPUT, None, out)
         .map_err(|e| e.name())
-}
-
-fn exit(status: debug::ExitStatus) -> ! {
-    debug::exit(status);
-    loop {
-        cortex_m::asm::wfi();
-    }
 }
 
 #[panic_handler]
