@@ -20,16 +20,17 @@
 //! ([`crate::field::Weights`]); anywhere else they are read byte-wise, with
 //! the same results.
 //!
-//! Version 4 is the version-3 layout with a [`crate::quant::QuantSection`]
-//! (the integer model, see [`crate::quant`]) between the weights and the
+//! Version 4 is the version-3 layout with a `quant::QuantSection`
+//! (the integer model, see `quant`, feature `quant`) between the weights and the
 //! CRC: input exponent, one output exponent per layer, then three byte runs
 //! (row exponents `i8`, biases little-endian `i32`, weights `i8`), each in
 //! weight order. The encoder writes version 4 only when it is given a
-//! section ([`encode_quant_to_vec`]); a model without one is still written as
+//! section (`encode_quant_to_vec`); a model without one is still written as
 //! version 3, byte for byte as before, so files, fixtures and firmware images
 //! of `f32` models do not change. [`Model::from_bytes`](crate::Model) reads
-//! a version-4 file as its `f32` model after checking the section too, so a
-//! damaged section is refused on either path.
+//! a version-4 file as its `f32` model; with the `quant` feature it checks
+//! the section too (a damaged section is refused on either path), without
+//! it the section, covered by the CRC, is skipped and costs no code.
 //!
 //! Version 5 is the version-3 layout with a [`ModelKind`] (postcard enum:
 //! variant index, then a streaming model's `warmup` as a `u32` varint)
@@ -100,7 +101,7 @@ use serde::{Deserialize, Serialize, Serializer};
 pub const MAGIC: [u8; 4] = *b"NAGO";
 /// The format version this build writes for an `f32`-only model.
 pub const FORMAT_VERSION: u16 = 3;
-/// The version of a file with a quantised section ([`encode_quant_to_vec`]).
+/// The version of a file with a quantised section (`encode_quant_to_vec`).
 pub const QUANT_VERSION: u16 = 4;
 /// The version of a streaming model's file ([`encode_with_kind`]).
 pub const STREAM_VERSION: u16 = 5;
