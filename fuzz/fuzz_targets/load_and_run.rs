@@ -1,6 +1,7 @@
 //! Arbitrary bytes as a model file; whatever loads is run on a window of
-//! samples taken from the same bytes, through the integer path too when the
-//! file carries a quantised section (format 4). Must never panic.
+//! samples taken from the same bytes, as a stream when the file is a
+//! streaming model (format 5), and through the integer path too when it
+//! carries a quantised section (format 4). Must never panic.
 //!
 //! First byte even: the rest is the file as is (exercises magic and CRC).
 //! First byte odd: the rest is the message after the magic; the target adds
@@ -62,6 +63,25 @@ fuzz_target!(|data: &[u8]| {
             out[..n].iter().all(|v| v.is_finite()),
             "Ok with a non-finite output"
         );
+    }
+    // A format-5 file: the same samples pushed one at a time, the state
+    // carried; after an error the stream is reset and goes on.
+    if let Ok(streaming) = nagode::stream::StreamModel::from_bytes(&bytes) {
+        if let Ok(mut stream) = nagode::stream::Stream::<128, 128>::new(&streaming) {
+            let channels = model.channels().max(1);
+            for (sample, gap) in samples.chunks(channels).zip(&gaps) {
+                if stream.push(sample, *gap).is_err() {
+                    stream.reset();
+                    continue;
+                }
+                if let Ok(n) = stream.predict(&mut out) {
+                    assert!(
+                        out[..n].iter().all(|v| v.is_finite()),
+                        "stream Ok with a non-finite output"
+                    );
+                }
+            }
+        }
     }
     // A format-4 file: the integer path on the same window, both gap modes.
     let quant = nagode::quant::QuantModel::from_bytes(&bytes);
