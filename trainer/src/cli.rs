@@ -120,23 +120,29 @@ pub struct TrainArgs {
     quantize: bool,
     #[command(flatten)]
     bound: Bound,
-    /// Train a streaming forecaster (state carried across the series,
-    /// format 5): truncated backpropagation over chunks (see `--chunk`,
-    /// `--lanes`, `--warmup`).
+    /// Train a streaming model (state carried across a stream, format 5):
+    /// a forecaster by truncated backpropagation over chunks of its series
+    /// (see `--chunk`, `--lanes`, `--warmup`), a classifier over each
+    /// whole series from a zero state, read out after `--warmup` samples.
     #[arg(long)]
     streaming: bool,
-    /// Streaming: samples per chunk of truncated backpropagation.
+    /// Streaming forecasts: samples per chunk of truncated backpropagation.
     #[arg(long, default_value_t = 48)]
     chunk: usize,
-    /// Streaming: stretches of the training part run side by side.
+    /// Streaming forecasts: stretches of the training part run side by side.
     #[arg(long, default_value_t = 16)]
     lanes: usize,
-    /// Streaming: unscored samples after a reset (default: the window).
+    /// Streaming: unscored samples after a reset (default: the window; a
+    /// classifier's window is its series, so only the last sample).
     #[arg(long)]
     warmup: Option<usize>,
     /// Streaming: a window model file to score at the same test samples.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Streaming: start from this window model's weights (same layers,
+    /// data and split).
+    #[arg(long)]
+    init: Option<PathBuf>,
 }
 
 /// The reference a run uses without `--reference`. A forecast of a user's
@@ -174,7 +180,6 @@ impl TrainArgs {
         Ok(Train::try_parse_from(argv)?.args.config())
     }
 
-    /// The bound to check the quantised model against, with `--quantize`.
     /// The streaming options, when `--streaming` is given.
     pub fn streaming(&self) -> Option<crate::streaming::StreamCfg> {
         self.streaming.then(|| crate::streaming::StreamCfg {
@@ -182,9 +187,11 @@ impl TrainArgs {
             lanes: self.lanes,
             warmup: self.warmup,
             baseline: self.baseline.clone(),
+            init: self.init.clone(),
         })
     }
 
+    /// The bound to check the quantised model against, with `--quantize`.
     pub fn quantize(&self) -> Option<Bound> {
         self.quantize.then_some(self.bound)
     }

@@ -8,6 +8,7 @@
 //! and keeps the op count per solver step minimal, which is what costs time
 //! at these sizes.
 
+use crate::data::TaskKind;
 use crate::fused::{self, FusedField};
 use crate::params::{Dense, Field, Net};
 use crate::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
@@ -243,9 +244,11 @@ pub struct Carry {
 pub struct Streamed<T> {
     /// The decoder's read-out `(B, out)` after every sample with a target.
     pub outputs: Vec<M>,
-    /// The sum over those samples of the squared error against the
-    /// targets, `(B, out)` (on the tape); `None` when no sample had one.
-    pub sum_sq: Option<M>,
+    /// The sum over those samples of the per-element loss `(B, out)` (on
+    /// the tape): the squared error for a forecast, `-target * log
+    /// softmax` for a classifier's one-hot target (a row sums to its
+    /// cross-entropy); `None` when no sample had a target.
+    pub sum_loss: Option<M>,
     /// The state after the chunk, detached.
     pub carry: Carry,
     /// The tape.
@@ -255,8 +258,8 @@ pub struct Streamed<T> {
 /// Runs a chunk of `B` streams (the runtime's `Stream`): from `start` (a
 /// zero state and a fresh solver when `None`, as after a reset) through
 /// every sample of the batch; after sample `n` with `targets[n]` the
-/// decoder reads the state out and its squared error is summed. The batch
-/// plan must come from [`crate::solver::plan_after`] with the previous
+/// decoder reads the state out and its loss for `task` is summed. The
+/// batch plan must come from [`crate::solver::plan_after`] with the previous
 /// chunk's steps when `start` is carried.
 #[allow(clippy::too_many_arguments)]
 pub fn forward_stream<T: Tape<f32, Cpu>>(
@@ -265,6 +268,7 @@ pub fn forward_stream<T: Tape<f32, Cpu>>(
     batch: &Batch,
     start: Option<&Carry>,
     targets: &[Option<M>],
+    task: TaskKind,
     tape: T,
     bound: Option<f32>,
     how: FieldImpl,
@@ -280,15 +284,24 @@ pub fn forward_stream<T: Tape<f32, Cpu>>(
         None => OdeState::new(dev.zeros_like(&(batch.size, net.arch.state_dim))),
     };
     let mut outputs = Vec::new();
-    let mut sum_sq: Option<M> = None;
+    let mut sum_loss: Option<M> = None;
     unroll(net, cfg, batch, &mut tr, &mut st, bound, how, |tr, n, y| {
         if let Some(Some(target)) = targets.get(n) {
             let out = decode(tr, net, y);
-            let diff = tr.add(&out, &(target.clone() * -1.0));
-            let sq = tr.square(&diff);
-            sum_sq = Some(match &sum_sq {
-                Some(s) => tr.add(s, &sq),
-                None => sq,
+            let term = match task {
+                TaskKind::Forecast => {
+                    let diff = tr.add(&out, &(target.clone() * -1.0));
+                    tr.square(&diff)
+                }
+                TaskKind::Classify => {
+                    let t = tr.take();
+                    let log_p = tr.keep(out.clone().put_tape(t).log_softmax::<Axis<1>>());
+                    tr.mul(&log_p, &(target.clone() * -1.0))
+                }
+            };
+            sum_loss = Some(match &sum_loss {
+                Some(s) => tr.add(s, &term),
+                None => term,
             });
             outputs.push(out);
         }
@@ -300,7 +313,7 @@ pub fn forward_stream<T: Tape<f32, Cpu>>(
     };
     Ok(Streamed {
         outputs,
-        sum_sq,
+        sum_loss,
         carry,
         tr,
     })
