@@ -230,7 +230,11 @@ fn fit(
     let start = Instant::now();
     let mut adam = Adam::new(&net, cfg.train.lr);
     let mut rng = StdRng::seed_from_u64(cfg.train.seed);
-    let mut best = (val(&net).0, net.clone(), 0usize);
+    let (key, text) = val(&net);
+    if cfg.verbose {
+        println!("epoch    0  (start)  {text}");
+    }
+    let mut best = (key, net.clone(), 0usize);
     let mut epochs = 0;
     for e in 1..=cfg.train.epochs {
         epochs = e;
