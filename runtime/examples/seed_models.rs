@@ -79,7 +79,7 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ("truncated__CrcMismatch", valid[..valid.len() / 2].to_vec()),
         (
             "future_version__NewerVersion",
-            raw_file(nagode::format::NEWEST_VERSION + 1, &h, &le_bytes(&w)),
+            raw_file(u16::MAX, &h, &le_bytes(&w)),
         ),
         (
             "version_zero__UnsupportedVersion",
