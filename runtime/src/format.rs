@@ -44,6 +44,18 @@
 //! [`Reference::Global`]: a stream has no window whose last value could be
 //! the reference.
 //!
+//! A continuous normalising flow ([`ModelKind::Flow`], [`crate::flow`]) is
+//! a version-5 file too (variant index 2, no payload). Its header already
+//! holds what the flow needs, so the kind adds no field: the interval is
+//! `[0, sample_dt]` (data at 0, the standard normal at `sample_dt`) and its
+//! steps are [`substeps`]`(sample_dt, max_step)`, the rule the trainer uses,
+//! so no second step count can disagree with `max_step`. Its shape is fixed
+//! (checked on encode and load): one input channel, the time, fed
+//! unscaled (mean 0, std 1) to the field `[z, t] -> state_dim`; window 1;
+//! no encoder or decoder; a forecast of `state_dim` values (`z` at the end); the global
+//! reference. Encoding or loading anything else as a flow is refused with
+//! [`LoadError::WrongKind`].
+//!
 //! Older versions, still read:
 //! * version 2: header, weights, channel names, class names (no padding);
 //! * version 1: the header without `time_unit`, `clock`, `reference`, then
@@ -225,6 +237,10 @@ pub enum ModelKind {
         /// part of each training sequence that was not scored).
         warmup: u32,
     },
+    /// A continuous normalising flow ([`crate::flow`]): a sample is the
+    /// state at `t = 0`, integrated with its log-density change over
+    /// `[0, sample_dt]` to the standard normal (see the module docs).
+    Flow,
 }
 
 /// The kind as written: nothing for a window model (versions 3 and 4, so
@@ -241,7 +257,8 @@ impl Serialize for KindPart {
     }
 }
 
-/// The checks a kind adds to a header: a stream needs the global reference.
+/// The checks a kind adds to a header: a stream needs the global
+/// reference; a flow has the fixed shape of the module docs.
 fn check_kind(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
     match kind {
         ModelKind::Streaming { .. } if header.reference != Reference::Global => {
@@ -249,8 +266,27 @@ fn check_kind(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
                 reason: "a streaming model must use the global reference",
             })
         }
+        ModelKind::Flow if !is_flow_shape(header) => Err(LoadError::WrongKind {
+            reason: "a flow has one unscaled time channel, window 1, no encoder or decoder, \
+                     a forecast of state_dim values and the global reference",
+        }),
         _ => Ok(()),
     }
+}
+
+/// Whether a header has a flow's shape (see the module docs).
+fn is_flow_shape(header: &Header) -> bool {
+    header.channels == 1
+        && header.window == 1
+        && header.mean.as_slice() == [0.0]
+        && header.std.as_slice() == [1.0]
+        && header.encoder.is_empty()
+        && header.decoder.is_empty()
+        && header.task
+            == (Task::Forecast {
+                horizon: header.state_dim,
+            })
+        && header.reference == Reference::Global
 }
 
 /// The version-1 wire header: [`Header`] without the fields version 2 added.
@@ -725,7 +761,7 @@ fn message<'h, 'w, 'n>(
 ) -> Result<Message<'h, 'w, 'n>, EncodeError> {
     let (version, part) = match kind {
         ModelKind::Window => (window_version, KindPart(None)),
-        ModelKind::Streaming { .. } => (STREAM_VERSION, KindPart(Some(kind))),
+        ModelKind::Streaming { .. } | ModelKind::Flow => (STREAM_VERSION, KindPart(Some(kind))),
     };
     let front = (
         MAGIC,
@@ -801,7 +837,8 @@ pub fn encode(
 }
 
 /// [`encode`] for a model of any kind: a window model as version 3 (the
-/// same bytes as [`encode`]), a streaming model as [`STREAM_VERSION`].
+/// same bytes as [`encode`]), a streaming model or a flow as
+/// [`STREAM_VERSION`].
 pub fn encode_with_kind(
     header: &Header,
     kind: ModelKind,

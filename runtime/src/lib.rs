@@ -13,6 +13,7 @@ pub mod batch;
 pub mod error;
 pub mod field;
 pub mod fixed;
+pub mod flow;
 pub mod format;
 pub mod model;
 pub mod net;

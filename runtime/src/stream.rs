@@ -50,6 +50,9 @@ impl<'a> StreamModel<'a> {
             ModelKind::Window => Err(LoadError::WrongKind {
                 reason: "a window model cannot be streamed",
             }),
+            ModelKind::Flow => Err(LoadError::WrongKind {
+                reason: "a flow cannot be streamed",
+            }),
         }
     }
 

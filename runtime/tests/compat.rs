@@ -395,3 +395,54 @@ const GOLDEN_V5_STREAM: &[u32] = &[
     0xbd87ec08, 0xbdd5fc00, 0xbe24ba5c, 0xbe37c388, 0xbe5ce758, 0xbe89d1be, 0xbe92e602, 0xbea5100e,
     0xbec192ec,
 ];
+
+/// The version-5 flow fixture as first written: a 2-D NAG flow over
+/// `[0, 1]` in 8 steps, field `[z, t] -> 16 -> 16 -> 2`. Only for writing
+/// the file once:
+/// `NAGODE_WRITE_V5_FLOW_FIXTURE=1 cargo test -p nagode --features std --test compat`.
+fn v5_flow_source() -> Vec<u8> {
+    let h = common::flow_header(2, &[16, 16], nagode::format::SolverKind::Nag, 8);
+    let w = common::weights(&h, 71, 0.9);
+    common::encode_kind(&h, nagode::format::ModelKind::Flow, &w)
+}
+
+#[test]
+fn write_v5_flow_fixture_on_request() {
+    if std::env::var_os("NAGODE_WRITE_V5_FLOW_FIXTURE").is_none() {
+        return;
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v5_flow.nagode");
+    assert!(!path.exists(), "{} is frozen", path.display());
+    std::fs::write(&path, v5_flow_source()).unwrap();
+}
+
+#[test]
+fn v5_flow() {
+    let bytes = include_bytes!("fixtures/v5_flow.nagode");
+    assert_eq!(v5_flow_source(), bytes);
+    let model = nagode::flow::FlowModel::from_bytes(bytes).unwrap();
+    assert_eq!(model.model().format_version(), 5);
+    let mut flow = nagode::flow::Flow::<16>::new(&model).unwrap();
+    let got: Vec<u32> = (0..8)
+        .map(|p| {
+            let x = [
+                1.4 * (0.8 * p as f32).sin(),
+                1.1 * (0.5 * p as f32 + 1.0).cos(),
+            ];
+            flow.log_density(&x).unwrap().to_bits()
+        })
+        .collect();
+    if std::env::var_os("NAGODE_PRINT_GOLDEN").is_some() {
+        let hex: Vec<String> = got.iter().map(|b| format!("0x{b:08x}")).collect();
+        println!("v5 flow: &[{}]", hex.join(", "));
+        return;
+    }
+    assert_eq!(got, GOLDEN_V5_FLOW);
+}
+
+/// Recorded with the format-5 flow code that wrote the file: `log p` of the
+/// eight points of [`v5_flow`], as bits.
+const GOLDEN_V5_FLOW: [u32; 8] = [
+    0xc04c22e2, 0xc06e4d60, 0xc0c7b112, 0xbfe417e8, 0xc03a2fbc, 0xc11f7fbe, 0xc14443b0, 0xc11fe1a6,
+];

@@ -8,7 +8,7 @@
 )]
 
 use nagode::format::{
-    self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
+    self, Activation, Clock, Header, Layer, ModelKind, Names, SolverKind, SolverSpec, Startup, Task,
 };
 use nagode::normalise::Reference;
 
@@ -220,3 +220,46 @@ pub fn rich_file() -> Vec<u8> {
 /// Weights of the one-state integrator models the tests build: `f(y; e) = e`
 /// (wy = 0, we = 1, b = 0), decoder `y -> y`.
 pub const INTEGRATOR: [f32; 5] = [0.0, 1.0, 0.0, 1.0, 0.0];
+
+/// A flow `[z, t] -> hidden (tanh) -> ... -> dim` over `[0, 1]` in `steps`.
+pub fn flow_header(dim: u16, hidden: &[u16], kind: SolverKind, steps: u16) -> Header {
+    let mut field = heapless::Vec::new();
+    let mut width = dim + 1;
+    for &h in hidden {
+        field.push(layer(width, h, Activation::Tanh)).unwrap();
+        width = h;
+    }
+    field.push(layer(width, dim, Activation::Identity)).unwrap();
+    Header {
+        task: Task::Forecast { horizon: dim },
+        channels: 1,
+        window: 1,
+        sample_dt: 1.0,
+        mean: heapless::Vec::from_slice(&[0.0]).unwrap(),
+        std: heapless::Vec::from_slice(&[1.0]).unwrap(),
+        state_dim: dim,
+        encoder: heapless::Vec::new(),
+        field,
+        decoder: heapless::Vec::new(),
+        solver: SolverSpec {
+            kind,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::ZeroVelocity,
+            max_step: 1.0 / f32::from(steps),
+        },
+        state_bound: 1.0e4,
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: Reference::Global,
+    }
+}
+
+/// Encodes a model of `kind`, no names, without the `alloc` feature.
+pub fn encode_kind(header: &Header, kind: ModelKind, weights: &[f32]) -> Vec<u8> {
+    let mut out =
+        vec![0u8; format::encoded_len_with_kind(header, kind, weights, &Names::NONE).unwrap()];
+    let n = format::encode_with_kind(header, kind, weights, &Names::NONE, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
