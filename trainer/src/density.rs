@@ -32,6 +32,7 @@ use crate::solver::{plan, Coef, SolverCfg, SolverChoice, Stage};
 use crate::tensor::M;
 use crate::train::Adam;
 use dfdx::prelude::*;
+use nagode::flow::HALF_LOG_TAU;
 use nagode::format::Activation;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -55,7 +56,11 @@ pub struct DensityCfg {
     pub seed: u64,
 }
 
-/// The solver settings of a flow: `steps` equal steps over `[0, 1]`, NAG
+/// The end of a flow's interval `[0, FLOW_END]` (its one gap): the base
+/// density sits here. The exported file's `sample_dt`.
+pub const FLOW_END: f32 = 1.0;
+
+/// The solver settings of a flow: `steps` equal steps over `[0, FLOW_END]`, NAG
 /// with the other tasks' defaults (mu 0.5, consistency scaling).
 pub fn flow_solver(kind: SolverChoice, steps: usize) -> SolverCfg {
     SolverCfg {
@@ -63,7 +68,7 @@ pub fn flow_solver(kind: SolverChoice, steps: usize) -> SolverCfg {
         mu: 0.5,
         consistency: true,
         startup_euler: false,
-        max_step: 1.0 / steps.max(1) as f32,
+        max_step: FLOW_END / steps.max(1) as f32,
         time_unit: 1.0,
     }
 }
@@ -232,9 +237,9 @@ fn integrate<T: Tape<f32, Cpu>>(
         .fields
         .first()
         .ok_or_else(|| AppError::Usage("density: the flow has no field".into()))?;
-    let steps = plan(cfg, &vec![1.0; b], b, 1, d, &dev)
+    let steps = plan(cfg, &vec![FLOW_END; b], b, 1, d, &dev)
         .map_err(|e| AppError::Usage(format!("density: {e}")))?;
-    let (_, big_h) = nagode::solver::substeps(1.0, cfg.max_step)
+    let (_, big_h) = nagode::solver::substeps(FLOW_END, cfg.max_step)
         .map_err(|e| AppError::Usage(format!("density: {e}")))?;
     let r = Ready::new(tr, field, b, &dev);
     let mut y = Aug {
@@ -299,9 +304,6 @@ fn combine<T: Tape<f32, Cpu>>(
         Some(a) => y.axpy(tr, h, &a),
     }
 }
-
-/// `log N(z; 0, I)`'s constant part per dimension.
-const HALF_LOG_TAU: f32 = 0.918_938_5;
 
 /// Per-point negative log-likelihood `(B, 1)` from the flow's end state.
 fn nll_rows<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, end: &Aug) -> M {

@@ -1,7 +1,7 @@
 //! Model file export through the runtime's own encoder, and atomic writes.
 
 use crate::data::{Problem, TaskKind};
-use crate::params::{Dense, Net};
+use crate::params::{Dense, Field, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
 use nagode::format::{encode_with_kind_to_vec, Header, Layer, ModelKind, Names, Task, MAX_LAYERS};
@@ -66,6 +66,72 @@ fn push_dense(out: &mut Vec<f32>, d: &Dense) {
     out.extend(d.b.as_vec());
 }
 
+/// Appends the field's layers (the first as `W[out][y.., e..]`, then its
+/// bias) and returns their shapes; `e` is the width of the input term.
+fn push_field(
+    weights: &mut Vec<f32>,
+    field: &Field,
+    d: usize,
+    e: usize,
+) -> Result<Vec<Layer>, ExportError> {
+    let h1 = field.first.outputs();
+    let wy = field.wy.as_vec();
+    let we = field.first.wt.as_vec();
+    for r in 0..h1 {
+        weights.extend((0..d).map(|k| wy[k * h1 + r]));
+        weights.extend((0..e).map(|k| we[k * h1 + r]));
+    }
+    weights.extend(field.first.b.as_vec());
+    let mut fl = vec![Layer {
+        inputs: small(d + e, "field inputs")?,
+        outputs: small(h1, "field width")?,
+        activation: field.first.act,
+    }];
+    let mut width = h1;
+    for l in &field.rest {
+        fl.push(layer(l, width)?);
+        push_dense(weights, l);
+        width = l.outputs();
+    }
+    debug_assert_eq!(width, d);
+    Ok(fl)
+}
+
+/// A trained flow ([`crate::density`]) as a format-5 flow file
+/// (`nagode::flow`): the field `[z, t] -> D` over
+/// `[0, density::FLOW_END]` with `solver`; the time is the one channel,
+/// unscaled, and the points are taken in the units the flow was trained on.
+pub fn flow_to_bytes(net: &Net, solver: &SolverCfg) -> Result<Vec<u8>, ExportError> {
+    let spec = solver.spec().ok_or(ExportError::Resnet)?;
+    let [field] = net.fields.as_slice() else {
+        return Err(ExportError::Resnet);
+    };
+    let d = net.arch.state_dim;
+    let mut weights = Vec::new();
+    let fl = push_field(&mut weights, field, d, 1)?;
+    let header = Header {
+        task: Task::Forecast {
+            horizon: small(d, "flow dimension")?,
+        },
+        channels: 1,
+        window: 1,
+        sample_dt: crate::density::FLOW_END,
+        mean: heapless::Vec::from_slice(&[0.0]).map_err(|_| ExportError::Shape("mean".into()))?,
+        std: heapless::Vec::from_slice(&[1.0]).map_err(|_| ExportError::Shape("std".into()))?,
+        state_dim: small(d, "flow dimension")?,
+        encoder: heapless::Vec::new(),
+        field: heapless_layers(fl, "field")?,
+        decoder: heapless::Vec::new(),
+        solver: spec,
+        state_bound: STATE_BOUND,
+        time_unit: 1.0,
+        clock: nagode::format::Clock::Number,
+        reference: nagode::normalise::Reference::Global,
+    };
+    encode_with_kind_to_vec(&header, ModelKind::Flow, &weights, &Names::NONE)
+        .map_err(|e| ExportError::Encode(e.to_string()))
+}
+
 /// The header and the flat weights of `net`.
 pub fn to_header(
     net: &Net,
@@ -87,27 +153,7 @@ pub fn to_header(
         push_dense(&mut weights, l);
         width = l.outputs();
     }
-    // Field's first layer: W[out][y.., e..].
-    let h1 = field.first.outputs();
-    let wy = field.wy.as_vec();
-    let we = field.first.wt.as_vec();
-    for r in 0..h1 {
-        weights.extend((0..d).map(|k| wy[k * h1 + r]));
-        weights.extend((0..e).map(|k| we[k * h1 + r]));
-    }
-    weights.extend(field.first.b.as_vec());
-    let mut fl = vec![Layer {
-        inputs: small(d + e, "field inputs")?,
-        outputs: small(h1, "field width")?,
-        activation: field.first.act,
-    }];
-    let mut width = h1;
-    for l in &field.rest {
-        fl.push(layer(l, width)?);
-        push_dense(&mut weights, l);
-        width = l.outputs();
-    }
-    debug_assert_eq!(width, d);
+    let fl = push_field(&mut weights, field, d, e)?;
     let mut dec = Vec::new();
     let mut width = d;
     for l in &net.decoder {
