@@ -76,3 +76,52 @@ fn six_dimensional_flows_give_the_trainers_log_density() {
         eprintln!("motions {kind:?}: worst relative gap {worst:.2e}");
     }
 }
+
+/// `trainer eval` on a flow file and a CSV of points prints the runtime's
+/// mean NLL, the trainer's own within 1e-5 relative.
+#[test]
+fn eval_reports_a_flows_nll_through_the_runtime() {
+    let p = points(PointSet::Moons, 1).expect("moons");
+    let dev: Cpu = Default::default();
+    let mut net = flow_net(&dev, 2, &[16, 16], 3);
+    for l in &mut net.fields[0].rest {
+        let w: Vec<f32> = l.wt.as_vec().iter().map(|v| v * 6.0).collect();
+        l.wt.copy_from(&w);
+    }
+    let solver = flow_solver(SolverChoice::Rk4, 8);
+    let test = &p.test[..300 * 2];
+    let want = trainer::density::mean_nll(&net, &solver, test, 2).expect("trainer NLL");
+    let dir = std::env::temp_dir().join(format!("nagode-flow-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let (model, csv) = (dir.join("moons.nagode"), dir.join("moons.csv"));
+    std::fs::write(&model, flow_to_bytes(&net, &solver).expect("exports")).expect("writes");
+    let rows: String = test
+        .chunks(2)
+        .map(|x| format!("{},{}\n", x[0], x[1]))
+        .collect();
+    std::fs::write(&csv, format!("x,y\n{rows}")).expect("writes");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["eval", "--model"])
+        .arg(&model)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .expect("runs");
+    std::fs::remove_dir_all(&dir).ok();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: f64 = stdout
+        .strip_prefix("300 points: NLL ")
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output: {stdout}"));
+    eprintln!("{stdout}trainer NLL {want:.6}");
+    assert!(
+        (got - want).abs() < 1e-5 * want.abs().max(1.0),
+        "{got} vs {want}"
+    );
+}

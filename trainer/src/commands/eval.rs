@@ -1,4 +1,6 @@
-//! `trainer eval`: a model scored by the runtime on every window of a CSV.
+//! `trainer eval`: a model scored by the runtime on every window of a CSV;
+//! a flow file (format 5, `nagode::flow`) by its mean negative
+//! log-likelihood over the CSV's rows, each row a point.
 
 use super::files::{load, read, table_for, ModelCsv};
 use super::work;
@@ -6,7 +8,8 @@ use crate::app::AppError;
 use crate::data::{self, TaskKind, Windows};
 use crate::host;
 use clap::Args;
-use nagode::format::Task;
+use nagode::flow::{Flow, FlowModel};
+use nagode::format::{model_kind, ModelKind, Task, MAX_WIDTH};
 use nagode::Model;
 
 /// Options of `eval` (every window of the CSV is scored).
@@ -153,10 +156,68 @@ pub(super) fn argmax(v: &[f32]) -> usize {
         .map_or(0, |x| x.0)
 }
 
-/// `trainer eval`: the runtime on every window of a CSV.
+/// The runtime's mean negative log-likelihood (nats per point) of every
+/// row of `table` under `flow`, and the number of points. The rows are
+/// taken in the units the flow was trained on (the file stores no scaling).
+pub fn flow_nll(flow: &FlowModel<'_>, table: &data::Table) -> Result<(usize, f64), AppError> {
+    let dim = flow.model().state_dim();
+    if table.channels.len() != dim {
+        return Err(AppError::Usage(format!(
+            "{}: {} channel columns, the flow's points have {dim}",
+            table.source,
+            table.channels.len()
+        )));
+    }
+    // Capacities for any flow the format allows; host memory, about 100 kB.
+    let mut run = Box::new(
+        Flow::<MAX_WIDTH, { MAX_WIDTH + 1 }>::new(flow)
+            .map_err(|e| AppError::Usage(format!("{}: {e}", table.source)))?,
+    );
+    let (mut n, mut sum) = (0usize, 0f64);
+    for s in &table.series {
+        for (row, x) in s.values.iter().enumerate() {
+            let lp = run.log_density(x).map_err(|e| {
+                AppError::Usage(format!(
+                    "{}: series {} row {row}: {e}",
+                    table.source, s.name
+                ))
+            })?;
+            sum -= f64::from(lp);
+            n += 1;
+        }
+    }
+    Ok((n, sum / n.max(1) as f64))
+}
+
+/// `eval` of a flow file: its NLL over the CSV's rows.
+fn eval_flow(a: &ModelCsv, bytes: &[u8]) -> Result<(), AppError> {
+    let path = a.model.path();
+    let flow = FlowModel::from_bytes(bytes)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", path.display())))?;
+    let table = data::load_csv(&a.csv, a.columns.as_deref())?;
+    let points: usize = table.series.iter().map(|s| s.values.len()).sum();
+    let per = Flow::<MAX_WIDTH, { MAX_WIDTH + 1 }>::new(&flow)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", path.display())))?
+        .macs_per_sample();
+    let work = work::Work {
+        windows: points as u64,
+        macs: per.saturating_mul(points as u64),
+        worst: per,
+    };
+    work::check(path, work, a.max_work)?;
+    let (n, nll) = flow_nll(&flow, &table)?;
+    println!("{n} points: NLL {nll:.6} nats per point (runtime log-density, {per} multiply-adds per point)");
+    Ok(())
+}
+
+/// `trainer eval`: the runtime on every window of a CSV (every row of it
+/// for a flow).
 pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
     let a = &args.io;
     let bytes = read(a.model.path())?;
+    if model_kind(&bytes) == Ok(ModelKind::Flow) {
+        return eval_flow(a, &bytes);
+    }
     let model = load(a.model.path(), &bytes)?;
     let table = table_for(a, &model)?;
     let cut = Cut::new(&model, &table)?;
