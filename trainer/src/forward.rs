@@ -9,7 +9,7 @@
 //! at these sizes.
 
 use crate::data::TaskKind;
-use crate::fused::{self, FusedField};
+use crate::fused::{self, FusedField, InputTerm};
 use crate::params::{Dense, Field, Net};
 use crate::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
 use crate::tensor::{M, V};
@@ -174,7 +174,9 @@ impl<'a> ReadyField<'a> {
                 };
                 ReadyField::Ops { f, biases, e_rows }
             }
-            FieldImpl::Fused => ReadyField::Fused(Rc::new(FusedField::new(f, ebias))),
+            FieldImpl::Fused => {
+                ReadyField::Fused(Rc::new(FusedField::new(f, InputTerm::Rows(ebias))))
+            }
         }
     }
 
@@ -431,6 +433,12 @@ fn integrate<T: Tape<f32, Cpu>>(
                     let f = field.eval(tr, &st.y, n, b);
                     st.v = tr.coef(&f, h);
                     st.y = tr.add(&st.y, &st.v);
+                } else if let (ReadyField::Fused(ff), Coef::Scalar(hs), None, None) =
+                    (field, h, vcoef, active)
+                {
+                    // Every row steps alike: the whole step is one op.
+                    (st.y, st.v) =
+                        fused::nag_step(ff, &st.y, &st.v, cfg.mu, *hs, n * b, &mut tr.tape);
                 } else {
                     let mv = tr.scale(&st.v, cfg.mu);
                     let hf = match (field, h) {
@@ -491,15 +499,29 @@ pub fn trajectory_loss<T: Tape<f32, Cpu>>(
     let (b, d) = *y0.shape();
     // No input: the first layer's input term is just its bias (the field is
     // y -> 32 -> 32 -> D; the unused `W_e` gets no gradient).
-    let rows = b * truth.len();
-    let bias = tr.bcast(&field.first.b, rows);
-    // Materialise the broadcast (the fused op reads plain row-major data).
-    let ebias = tr.add(&dev.zeros_like(&(rows, bias.shape().1)), &bias);
-    let ready = ReadyField::with_input_term(&mut tr, field, ebias, b, how);
+    let ready = match how {
+        FieldImpl::Fused => ReadyField::Fused(Rc::new(FusedField::new(
+            field,
+            InputTerm::Bias(field.first.b.clone()),
+        ))),
+        FieldImpl::Ops => {
+            let rows = b * truth.len();
+            let bias = tr.bcast(&field.first.b, rows);
+            // Materialised: the per-sample slices need row-major data.
+            let ebias = tr.add(&dev.zeros_like(&(rows, bias.shape().1)), &bias);
+            ReadyField::with_input_term(&mut tr, field, ebias, b, how)
+        }
+    };
     let mut st = OdeState::new(y0.clone());
+    // The fused loss is one op over every state; plain ops sum as they go.
+    let mut ys = Vec::with_capacity(truth.len());
     let mut sum: Option<M> = None;
     for (n, target) in truth.iter().enumerate() {
         integrate(&mut tr, cfg, &ready, &mut st, &plan.samples[n], n, b);
+        if how == FieldImpl::Fused {
+            ys.push(st.y.clone());
+            continue;
+        }
         let neg = target.clone() * -1.0;
         let diff = tr.add(&st.y, &neg);
         let sq = tr.square(&diff);
@@ -508,7 +530,11 @@ pub fn trajectory_loss<T: Tape<f32, Cpu>>(
             Some(s) => tr.add(&s, &sq),
         });
     }
-    let total = sum.unwrap_or_else(|| dev.zeros_like(&(b, d)));
+    let total = match sum {
+        Some(s) => s,
+        // Fused (or no samples: zeros).
+        None => fused::sum_sq_err(&dev, &ys, truth, (b, d), &mut tr.tape),
+    };
     let scale = 1.0 / (truth.len() * b * d).max(1) as f32;
     tr.attach(total).sum() * scale
 }
