@@ -63,3 +63,21 @@ pub const TIMED_REPEATS: u32 = 16;
 pub fn predicts_after(pushed: usize, window: usize) -> bool {
     pushed >= window && (pushed - window).is_multiple_of(PREDICT_EVERY)
 }
+
+/// The anomaly score's point (firmware feature `flow`): the 2-D point
+/// `(previous, current)` of two consecutive replayed samples, each as
+/// `(x - FLOW_CENTER) * FLOW_SCALE`. The centre and scale are the ECG's
+/// mean (-0.28 mV) and 1 / std (5.7 / mV) rounded to exact binary values,
+/// so the data set's samples (-0.6..1.2 mV) map to about -1.4..6.0.
+#[allow(dead_code)]
+pub fn flow_point(previous: f32, current: f32) -> [f32; 2] {
+    [previous, current].map(|x| (x - FLOW_CENTER) * FLOW_SCALE)
+}
+
+/// [`flow_point`]'s centre, in mV.
+#[allow(dead_code)]
+pub const FLOW_CENTER: f32 = -0.25;
+
+/// [`flow_point`]'s scale, per mV.
+#[allow(dead_code)]
+pub const FLOW_SCALE: f32 = 4.0;

@@ -1,6 +1,8 @@
 //! The application, free of any board: stream samples from a
 //! [`SampleSource`] into a session and report every prediction.
 
+#[cfg(feature = "flow")]
+use nagode::flow::Flow;
 #[cfg(feature = "quant")]
 use nagode::quant::QuantSession;
 #[cfg(feature = "stream")]
@@ -26,8 +28,9 @@ pub struct Summary {
 }
 
 /// A model fed sample by sample, as [`stream`] drives it: the `f32`
-/// [`Session`], (feature `quant`) the integer `QuantSession` or (feature
-/// `stream`) a streaming model's `Stream`.
+/// [`Session`], (feature `quant`) the integer `QuantSession`, (feature
+/// `stream`) a streaming model's `Stream` or (feature `flow`) a flow's
+/// [`Scorer`].
 pub trait Ring<'m> {
     /// The model's facts (window, channels, outputs, nominal gap).
     fn net(&self) -> &Net<'m>;
@@ -97,6 +100,57 @@ impl<'m, L: Layers<'m>, const STATE: usize, const DIM: usize> Ring<'m>
     ) -> Result<usize, RunError> {
         Stream::push(self, sample, dt)?;
         Stream::predict(self, out)
+    }
+}
+
+/// A flow's anomaly score over a 1-channel series (feature `flow`): a
+/// prediction is `-log p` of the point `replay_data::flow_point(previous,
+/// current)` of the last two samples pushed; the gaps play no part.
+#[cfg(feature = "flow")]
+pub struct Scorer<'m, const STATE: usize, const DIM: usize> {
+    flow: Flow<'m, STATE, DIM>,
+    net: Net<'m>,
+    /// The last two samples, oldest first.
+    last: [f32; 2],
+}
+
+#[cfg(feature = "flow")]
+impl<'m, const STATE: usize, const DIM: usize> Scorer<'m, STATE, DIM> {
+    /// A scorer for the flow `net` evaluates with `flow`.
+    pub fn new(flow: Flow<'m, STATE, DIM>, net: Net<'m>) -> Self {
+        Self {
+            flow,
+            net,
+            last: [0.0; 2],
+        }
+    }
+}
+
+#[cfg(feature = "flow")]
+impl<'m, const STATE: usize, const DIM: usize> Ring<'m> for Scorer<'m, STATE, DIM> {
+    fn net(&self) -> &Net<'m> {
+        &self.net
+    }
+    fn push(&mut self, sample: &[f32], _dt: f32) -> Result<(), RunError> {
+        let [_, current] = self.last;
+        let Some(&x) = sample.first() else {
+            return Err(RunError::SampleLength {
+                expected: 1,
+                found: 0,
+            });
+        };
+        self.last = [current, x];
+        Ok(())
+    }
+    fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
+        let [previous, current] = self.last;
+        let point = crate::replay_data::flow_point(previous, current);
+        let score = -self.flow.log_density(&point)?;
+        let Some(slot) = out.first_mut() else {
+            return Ok(0);
+        };
+        *slot = score;
+        Ok(1)
     }
 }
 

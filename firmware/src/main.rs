@@ -7,14 +7,17 @@
 //! (format 4) runs through the integer path (`QuantModel` and
 //! `QuantSession`) instead of the `f32` `Session`; with feature `stream` a
 //! streaming model (format 5) runs through `StreamModel` and `Stream`,
-//! predicting after every sample once its warm-up is over.
+//! predicting after every sample once its warm-up is over; with feature
+//! `flow` a flow (format 5, `ModelKind::Flow`) scores each point of two
+//! consecutive samples (`replay_data::flow_point`) by `-log p`.
 //!
 //! Output lines (machine-readable first word):
 //! `BOARD name`, `CAL ticks instructions`, `MODEL bytes window outputs`,
 //! `REPLAY samples fnv1a`, `FLASH bytes`,
 //! `PRED index hex..` (f32 bit patterns) followed by a human `#` line,
 //! `TICKS repeats ticks stack-in-inference` (timed predictions; on a
-//! stream each is a sample's push plus the read-out),
+//! stream each is a sample's push plus the read-out, on a flow one
+//! `log_density`),
 //! `KERNEL rows cols repeats ticks`,
 //! `RAM static bytes stack bytes`, `DONE samples predictions`, or
 //! `ERROR load|run Name` / `PANIC ...` / `HARDFAULT ...` (failing exit).
@@ -29,9 +32,14 @@ mod out;
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
-#[cfg(not(any(feature = "compiled", feature = "quant", feature = "stream")))]
+#[cfg(not(any(
+    feature = "compiled",
+    feature = "quant",
+    feature = "stream",
+    feature = "flow"
+)))]
 use nagode::Model;
-#[cfg(not(any(feature = "quant", feature = "stream")))]
+#[cfg(not(any(feature = "quant", feature = "stream", feature = "flow")))]
 use nagode::Session;
 
 #[cfg(all(feature = "quant", feature = "compiled"))]
@@ -42,6 +50,11 @@ compile_error!(
 compile_error!(
     "feature `stream` runs the model file in flash on the f32 path: without `quant` or `compiled`"
 );
+#[cfg(all(
+    feature = "flow",
+    any(feature = "quant", feature = "compiled", feature = "stream")
+))]
+compile_error!("feature `flow` runs a flow file in flash: without `quant`, `compiled` or `stream`");
 
 use app::AppError;
 use measure::Ticks;
@@ -50,8 +63,11 @@ use sample_source::{Replay, ReplayClock};
 
 /// Session capacities sized by the build script to the embedded model (the
 /// integer path sizes every buffer by `STATE` and leaves `DIM` unused; a
-/// stream has no `WINDOW`).
-#[cfg_attr(any(feature = "quant", feature = "stream"), allow(dead_code))]
+/// stream and a flow have no `WINDOW`).
+#[cfg_attr(
+    any(feature = "quant", feature = "stream", feature = "flow"),
+    allow(dead_code)
+)]
 mod config {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }
@@ -140,7 +156,8 @@ fn main() -> ! {
     feature = "baseline",
     feature = "compiled",
     feature = "quant",
-    feature = "stream"
+    feature = "stream",
+    feature = "flow"
 )))]
 fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     let mut loaded = load(&MODEL.0);
@@ -221,6 +238,28 @@ fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
     )
 }
 
+/// Loads a flow file (feature `flow`) and scores the replay ([`drive`]
+/// through [`app::Scorer`]): `-log p` of each point of two consecutive
+/// samples, from the second sample on; a window or streaming model stops
+/// with `ERROR load WrongKind`.
+#[cfg(all(feature = "flow", not(feature = "baseline")))]
+fn run_model(console: &mut Console, ticks: &Ticks) -> (usize, usize) {
+    let mut loaded = load_flow(&MODEL.0);
+    let model = &*or_fail(console, &mut loaded);
+    let file = Loaded::file(model);
+    let mut created = open_flow(model);
+    let scorer = or_fail(console, &mut created);
+    drive(
+        console,
+        ticks,
+        scorer,
+        file,
+        |pushed, _| pushed >= 2,
+        |_| None,
+        |ticks, console| kernel_bench(&model.model().net(), ticks, console),
+    )
+}
+
 /// What the `MODEL` line reports of a loaded file (0 and 0 when compiled).
 #[cfg(not(feature = "baseline"))]
 struct Loaded {
@@ -295,7 +334,9 @@ fn drive<'m>(
         values.iter().for_each(|v| {
             console.str(" ").f32_bits(*v);
         });
-        let what = if net.forecast {
+        let what = if cfg!(feature = "flow") {
+            "# -log p of the point ending at sample "
+        } else if net.forecast {
             "# forecast after sample "
         } else {
             "# logits after sample "
@@ -361,7 +402,8 @@ fn drive<'m>(
     feature = "baseline",
     feature = "compiled",
     feature = "quant",
-    feature = "stream"
+    feature = "stream",
+    feature = "flow"
 )))]
 #[inline(never)]
 fn load(bytes: &'static [u8]) -> Result<Model<'static>, nagode::LoadError> {
@@ -386,6 +428,24 @@ fn load_stream(
     nagode::stream::StreamModel::from_bytes(bytes)
 }
 
+/// [`load`] for a flow (format 5, `ModelKind::Flow`).
+#[cfg(all(feature = "flow", not(feature = "baseline")))]
+#[inline(never)]
+fn load_flow(bytes: &'static [u8]) -> Result<nagode::flow::FlowModel<'static>, nagode::LoadError> {
+    nagode::flow::FlowModel::from_bytes(bytes)
+}
+
+/// The flow's evaluator sized at compile time (`DIM`: the state and the
+/// integrated trace); not inlined (see [`load`]).
+#[cfg(all(feature = "flow", not(feature = "baseline")))]
+#[inline(never)]
+fn open_flow<'m>(
+    model: &'m nagode::flow::FlowModel<'m>,
+) -> Result<app::Scorer<'m, { config::STATE }, { config::DIM + 1 }>, nagode::LoadError> {
+    let flow = nagode::flow::Flow::new(model)?;
+    Ok(app::Scorer::new(flow, model.model().net()))
+}
+
 /// The stream sized at compile time; not inlined (see [`load`]).
 #[cfg(all(feature = "stream", not(feature = "baseline")))]
 #[inline(never)]
@@ -406,7 +466,12 @@ fn open_quant_session(
 }
 
 /// The session sized at compile time; not inlined (see [`load`]).
-#[cfg(not(any(feature = "baseline", feature = "quant", feature = "stream")))]
+#[cfg(not(any(
+    feature = "baseline",
+    feature = "quant",
+    feature = "stream",
+    feature = "flow"
+)))]
 #[inline(never)]
 fn open_session<'m, L: nagode::Layers<'m>>(
     model: L,

@@ -5,6 +5,7 @@
 pub mod models;
 pub mod qemu;
 
+use nagode::flow::{Flow, FlowModel};
 use nagode::quant::{QuantModel, QuantSession};
 use nagode::stream::{Stream, StreamModel};
 use nagode::{Model, Net, RunError, Session};
@@ -79,6 +80,27 @@ pub fn host_stream_replay(
         |i| qemu::gaps::replay_gap(gap, i, samples.len()),
         |pushed, _| pushed >= warmup,
     )
+}
+
+/// What the flow firmware (feature `flow`) prints for one replay: from the
+/// second sample on, `-log p` under the host's [`Flow`] of the point
+/// `qemu::replay::flow_point(previous, current)` (the gaps play no part).
+pub fn host_flow_replay(
+    model: &FlowModel<'_>,
+    samples: &[f32],
+) -> Result<Vec<(usize, Vec<f32>)>, String> {
+    let mut flow = Flow::<HOST_STATE>::new(model).map_err(|e| format!("host flow: {e}"))?;
+    samples
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let point = qemu::replay::flow_point(pair[0], pair[1]);
+            let log_p = flow
+                .log_density(&point)
+                .map_err(|e| format!("host flow at sample {}: {e}", i + 1))?;
+            Ok((i + 1, vec![-log_p]))
+        })
+        .collect()
 }
 
 /// A model fed sample by sample, as the firmware's replay drives it.

@@ -4,10 +4,11 @@
 //! sine example, for measurements beside those anchors, and one small model
 //! per solver case ([`SolverCase`]) the chip must match the host on. Also
 //! the names of the checked-in trained files: `default.nagode` and the
-//! streaming forecaster [`STREAM_ECG`].
+//! streaming forecaster [`STREAM_ECG`]; and a seeded 2-D flow
+//! ([`FLOW_MOONS`]) for the firmware's anomaly score.
 
 use nagode::format::{
-    self, Activation, Clock, Header, Layer, Names, SolverKind, SolverSpec, Startup, Task,
+    self, Activation, Clock, Header, Layer, ModelKind, Names, SolverKind, SolverSpec, Startup, Task,
 };
 use nagode::normalise::Reference;
 
@@ -361,6 +362,57 @@ pub fn quantised(bytes: &[u8], series: &[f32]) -> Result<Vec<u8>, String> {
 /// writes it.
 pub const STREAM_ECG: &str = "stream_ecg.nagode";
 
+/// The seeded flow in `firmware/models/` (format 5, `ModelKind::Flow`, for
+/// the firmware's `flow` feature).
+pub const FLOW_MOONS: &str = "flow_moons.nagode";
+
+/// A 2-D flow shaped as `trainer compare --task density` trains the moons'
+/// (`trainer::export::flow_to_bytes`'s header): the field `[z, t]` → 32
+/// tanh → 32 tanh → 2 over `[0, 1]`, NAG mu 0.5 with consistency scaling
+/// in 8 steps, the time the one unscaled channel. Seeded rather than
+/// trained: no CLI writes a trained flow yet, and the chip's figures and
+/// parity depend on the shape, not on the weights.
+pub fn flow_moons_header() -> Header {
+    Header {
+        task: Task::Forecast { horizon: 2 },
+        channels: 1,
+        window: 1,
+        sample_dt: 1.0,
+        mean: one(0.0),
+        std: one(1.0),
+        state_dim: 2,
+        encoder: layers(&[]),
+        field: layers(&[
+            layer(3, 32, Activation::Tanh),
+            layer(32, 32, Activation::Tanh),
+            layer(32, 2, Activation::Identity),
+        ]),
+        decoder: layers(&[]),
+        solver: SolverSpec {
+            kind: SolverKind::Nag,
+            mu: 0.5,
+            consistency_scaling: true,
+            startup: Startup::ZeroVelocity,
+            max_step: 0.125,
+        },
+        state_bound: 1.0e4,
+        time_unit: 1.0,
+        clock: Clock::Number,
+        reference: Reference::Global,
+    }
+}
+
+/// The seeded flow's file bytes ([`flow_moons_header`], [`seeded_weights`]).
+pub fn flow_moons() -> Result<Vec<u8>, nagode::EncodeError> {
+    let header = flow_moons_header();
+    format::encode_with_kind_to_vec(
+        &header,
+        ModelKind::Flow,
+        &seeded_weights(&header, 0x464c_4f57, 1.0),
+        &Names::NONE,
+    )
+}
+
 /// Multiply-accumulates of one sample (`per_sample`), one field evaluation
 /// (`per_eval`) and one read-out (`decoder`), as the runtime computes them:
 /// per sample the encoder and the input part of the field's first layer
@@ -429,6 +481,7 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(sine_mlp().expect("encodes"), checked_in("sine16.nagode"));
+        assert_eq!(flow_moons().expect("encodes"), checked_in(FLOW_MOONS));
         assert_eq!(
             seeded_ecg(&series).expect("encodes"),
             checked_in("seeded_ecg.nagode")

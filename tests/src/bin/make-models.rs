@@ -3,7 +3,8 @@
 //! `named_classifier.nagode` and one model per `SolverCase`
 //! (`nag_substeps.nagode`, `midpoint.nagode`, `rk4_classifier.nagode`),
 //! and the quantised (format 4) copies `default_q.nagode`,
-//! `seeded_ecg_q.nagode` and `sine16_q.nagode` (`models::QUANTISED`).
+//! `seeded_ecg_q.nagode` and `sine16_q.nagode` (`models::QUANTISED`), and
+//! the seeded 2-D flow `flow_moons.nagode` (`models::FLOW_MOONS`).
 //! Same bytes on every run.
 //! `default.nagode` is the trainer's model: it is only rewritten in the
 //! current format version when it is older (same header, weights and names,
@@ -33,6 +34,8 @@ fn run() -> Result<(), String> {
     let sine = integration::models::sine_mlp().map_err(|e| e.to_string())?;
     write(&dir.join("seeded_ecg.nagode"), &ecg)?;
     write(&dir.join("sine16.nagode"), &sine)?;
+    let flow = integration::models::flow_moons().map_err(|e| e.to_string())?;
+    write(&dir.join(integration::models::FLOW_MOONS), &flow)?;
     let classifier = integration::models::named_classifier(&series).map_err(|e| e.to_string())?;
     write(&dir.join("named_classifier.nagode"), &classifier)?;
     for case in integration::models::SolverCase::ALL {

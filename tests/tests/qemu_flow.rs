@@ -1,0 +1,52 @@
+//! Flows on the chip (firmware feature `flow`): every printed anomaly score
+//! `-log p` equals the host's `Flow::log_density` bit for bit on the same
+//! flow file and the same points (`replay_data::flow_point` of consecutive
+//! replayed samples), on every core; a window model is refused by name.
+
+use integration::qemu;
+use nagode::flow::FlowModel;
+
+#[test]
+fn flow_scores_match_host_on_every_core() {
+    let model = integration::models::FLOW_MOONS;
+    let samples = qemu::replay_samples().expect("replay samples");
+    let (_, bytes) = qemu::model_file(model).expect("checked-in flow file");
+    let flow = FlowModel::from_bytes(&bytes).expect("flow loads on the host");
+    let host = integration::host_flow_replay(&flow, &samples).expect("host replay");
+    // One score per consecutive pair, each a finite number, and they differ
+    // (the points move along the beat).
+    assert_eq!(host.len(), samples.len() - 1);
+    assert_eq!(host.first().map(|p| p.0), Some(1));
+    let scores: Vec<f32> = host.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    assert_eq!(scores.len(), host.len());
+    assert!(scores.iter().all(|s| s.is_finite()), "{scores:?}");
+    let (lo, hi) = scores
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &s| {
+            (lo.min(s), hi.max(s))
+        });
+    assert!(hi - lo > 0.1, "scores barely vary: {lo}..{hi}");
+
+    qemu::on_every_core(|board| {
+        let run =
+            qemu::build_and_run(board.name, model, &["flow"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
+        qemu::check_replay(&run, &samples).unwrap_or_else(|e| panic!("{}: {e}", board.name));
+        let chip = run.predictions().expect("PRED lines parse");
+        if let Err(difference) = qemu::compare_bits(&chip, &host) {
+            panic!("{} ({}) flow {model}: {difference}", board.name, board.core);
+        }
+    });
+}
+
+#[test]
+fn a_window_model_is_refused_by_name() {
+    let run = qemu::build_and_run("mps2-an386", "default.nagode", &["flow"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ERROR load WrongKind"),
+        "{}",
+        run.stdout
+    );
+}
