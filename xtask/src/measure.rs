@@ -5,7 +5,9 @@
 //! `quant`) on each model's quantised copy (`integration::models::QUANTISED`,
 //! or an extra file with a quantised section), the streaming path (firmware
 //! feature `stream`) for the streaming ECG forecaster
-//! (`integration::models::STREAM_ECG`, or an extra format-5 file), plus the
+//! (`integration::models::STREAM_ECG`, or an extra format-5 file), the
+//! flow path (firmware feature `flow`) for the seeded 2-D flow
+//! (`integration::models::FLOW_MOONS`, or an extra flow file), plus the
 //! minimal images (one prediction printed as hex, nothing else linked), as
 //! Markdown tables; then issue 14's comparison per core: instructions per
 //! sample of the window model predicting after every sample against the
@@ -25,9 +27,11 @@
 //!   run converts ticks to instructions. One prediction = one `predict` over
 //!   a full window, timed 16 times back to back; on the streaming path one
 //!   `push` of a sample (regular gap) and one `predict` (the read-out), which
-//!   is what a device predicting after every sample pays per sample. MACs
+//!   is what a device predicting after every sample pays per sample; on the
+//!   flow path one `log_density` (a sample's anomaly score). MACs
 //!   are those the runtime performs (see `integration::models`:
-//!   `macs_per_prediction`, `macs_per_stream_sample`; the integer path
+//!   `macs_per_prediction`, `macs_per_stream_sample`, and
+//!   `nagode::flow::Flow::macs_per_sample`; the integer path
 //!   performs the same ones as the f32 one). The kernel column times the path's own
 //!   kernel: `f32` for loaded and compiled, `i8 x i16 -> i32` for integer.
 //! * Minimal images (`firmware/src/bin/minimal.rs`): flash as the image
@@ -49,6 +53,10 @@ const MODELS: &[(&str, &str)] = &[
         "seeded ECG stand-in (64-sample window)",
     ),
     ("sine16.nagode", "1→16→16→1 tanh MLP"),
+    (
+        integration::models::FLOW_MOONS,
+        "seeded 2-D flow ([z, t]→32→32→2, NAG 8 steps)",
+    ),
 ];
 
 /// The window model and the streaming model of issue 14's comparison.
@@ -64,8 +72,9 @@ struct Measured {
 
 impl Measured {
     /// A model file and the paths it runs on: a streaming model (format 5)
-    /// on the streaming path only, a window model loaded and compiled, and
-    /// integer when `quant` names its quantised file.
+    /// on the streaming path only, a flow on the flow path only, a window
+    /// model loaded and compiled, and integer when `quant` names its
+    /// quantised file.
     fn new(
         path: std::path::PathBuf,
         label: String,
@@ -74,6 +83,8 @@ impl Measured {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let runs = if nagode::stream::StreamModel::from_bytes(&bytes).is_ok() {
             vec![(Path::Streaming, path.clone())]
+        } else if nagode::flow::FlowModel::from_bytes(&bytes).is_ok() {
+            vec![(Path::Flow, path.clone())]
         } else {
             let integer = quant.map(|q| (Path::Integer, q));
             [(Path::Loaded, path.clone()), (Path::Compiled, path.clone())]
@@ -97,6 +108,9 @@ enum Path {
     /// A streaming model file, state carried across samples (feature
     /// `stream`).
     Streaming,
+    /// A flow file's anomaly score, one `log_density` per sample (feature
+    /// `flow`).
+    Flow,
 }
 
 impl Path {
@@ -106,6 +120,7 @@ impl Path {
             Path::Compiled => "compiled",
             Path::Integer => "integer",
             Path::Streaming => "streaming",
+            Path::Flow => "flow",
         }
     }
 
@@ -117,6 +132,7 @@ impl Path {
             Path::Compiled => features.push("compiled"),
             Path::Integer => features.push("quant"),
             Path::Streaming => features.push("stream"),
+            Path::Flow => features.push("flow"),
         }
         features.retain(|f| !f.is_empty());
         features
@@ -205,7 +221,7 @@ fn measure_board(
             let flash = field(&run, "FLASH", 0)?;
             // The compiled path stores the same weights as f32 arrays.
             let model_bytes = match how {
-                Path::Loaded | Path::Streaming => bytes.len() as u64,
+                Path::Loaded | Path::Streaming | Path::Flow => bytes.len() as u64,
                 Path::Compiled => weight_bytes,
                 Path::Integer => std::fs::metadata(file)
                     .map_err(|e| format!("{}: {e}", file.display()))?
@@ -213,6 +229,7 @@ fn measure_board(
             };
             let macs = match how {
                 Path::Streaming => integration::models::macs_per_stream_sample(&model),
+                Path::Flow => flow_macs(&bytes).map_err(|e| format!("{}: {e}", path.display()))?,
                 _ => integration::models::macs_per_prediction(&model),
             };
             rows.push(Row {
@@ -231,8 +248,8 @@ fn measure_board(
                 macs,
                 kernel,
             });
-            // The minimal image runs a window on the f32 paths only.
-            if let Path::Integer | Path::Streaming = how {
+            // The minimal image runs a window on the window f32 paths only.
+            if let Path::Integer | Path::Streaming | Path::Flow = how {
                 continue;
             }
             let tag = format!("minimal{i}-{}", how.name());
@@ -251,6 +268,13 @@ fn measure_board(
         }
     }
     Ok(())
+}
+
+/// Multiply-adds of one `log_density` of the flow file `bytes`.
+fn flow_macs(bytes: &[u8]) -> Result<u64, nagode::LoadError> {
+    let model = nagode::flow::FlowModel::from_bytes(bytes)?;
+    let flow = nagode::flow::Flow::<{ integration::HOST_STATE }>::new(&model)?;
+    Ok(flow.macs_per_sample())
 }
 
 /// Runs every measurement and prints the table; `extra` model files are
@@ -318,7 +342,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.stack
         );
     }
-    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out. Reproduce: `cargo xtask measure`.");
+    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `log_density` (a sample's anomaly score). Reproduce: `cargo xtask measure`.");
     Ok(())
 }
 
