@@ -467,14 +467,15 @@ fn integrate<T: Tape<f32, Cpu>>(
             Stage::Rk { tableau, h } => {
                 // The runtime's order of operations: y + h * (sum_j c_j k_j),
                 // zero coefficients skipped.
+                let fused = matches!(field, ReadyField::Fused(_));
                 let mut ks: Vec<M> = Vec::with_capacity(tableau.stages());
                 for i in 0..tableau.stages() {
                     let coefs: Vec<f32> = (0..i).map(|j| tableau.a(i, j)).collect();
-                    let arg = combine(tr, &st.y, h, &coefs, &ks);
+                    let arg = combine(tr, &st.y, h, &coefs, &ks, fused);
                     ks.push(field.eval(tr, &arg, n, b));
                 }
                 let coefs: Vec<f32> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
-                st.y = combine(tr, &st.y, h, &coefs, &ks);
+                st.y = combine(tr, &st.y, h, &coefs, &ks, fused);
             }
         }
         st.first = false;
@@ -540,7 +541,18 @@ pub fn trajectory_loss<T: Tape<f32, Cpu>>(
 }
 
 /// `y + h * sum_j coefs[j] k[j]` skipping zero coefficients (the runtime's `combine`).
-fn combine<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, y: &M, h: &Coef, coefs: &[f32], ks: &[M]) -> M {
+/// `fused`: as one op when the step is the same for every row.
+fn combine<T: Tape<f32, Cpu>>(
+    tr: &mut Tr<T>,
+    y: &M,
+    h: &Coef,
+    coefs: &[f32],
+    ks: &[M],
+    fused: bool,
+) -> M {
+    if let (true, Coef::Scalar(hs)) = (fused, h) {
+        return fused::combine(y, *hs, coefs, ks, &mut tr.tape);
+    }
     let mut acc: Option<M> = None;
     for (&c, k) in coefs.iter().zip(ks) {
         if c != 0.0 {

@@ -10,11 +10,12 @@
 //! activation), and one backward closure that adds into the dfdx gradients
 //! of the state, of the input term and of every weight and bias, with
 //! buffers reused across evaluations. A whole regular NAG step
-//! ([`nag_step`]) and the trajectory loss ([`sum_sq_err`]) are single ops
-//! too: at these sizes each dfdx op (allocation, tape entry, gradient
-//! buffer) costs about as much as the arithmetic. Every forward output is
-//! summed in the order of the plain ops (the same bits); the tests here and
-//! in `forward` check values and gradients against plain dfdx ops.
+//! ([`nag_step`]), an RK stage's combination ([`combine`]) and the
+//! trajectory loss ([`sum_sq_err`]) are single ops too: at these sizes
+//! each dfdx op (allocation, tape entry, gradient buffer) costs about as
+//! much as the arithmetic. Every forward output is summed in the order of
+//! the plain ops (the same bits); the tests here and in `forward` check
+//! values and gradients against plain dfdx ops.
 
 use crate::params::Field;
 use crate::tensor::{M, V};
@@ -625,6 +626,46 @@ pub fn sum_sq_err<T: Tape<f32, Cpu>>(
     out
 }
 
+/// An RK combination `y + h * sum_j coefs[j] ks[j]` (zero coefficients
+/// skipped; `y` itself when all are) as one op instead of two per term and
+/// two more: the same f32 operations in the same order as the plain ops
+/// (and the runtime's `combine`).
+pub fn combine<T: Tape<f32, Cpu>>(y: &M, h: f32, coefs: &[f32], ks: &[M], tape: &mut T) -> M {
+    let terms: Vec<(f32, &M)> = coefs
+        .iter()
+        .zip(ks)
+        .filter(|(c, _)| **c != 0.0)
+        .map(|(c, k)| (*c, k))
+        .collect();
+    let Some(((c0, k0), rest)) = terms.split_first() else {
+        return y.clone();
+    };
+    let mut acc: Vec<f32> = k0.as_vec().iter().map(|x| x * c0).collect();
+    for (c, k) in rest {
+        acc.iter_mut()
+            .zip(k.as_vec())
+            .for_each(|(a, x)| *a += x * c);
+    }
+    let mut out = y.as_vec();
+    out.iter_mut().zip(&acc).for_each(|(o, a)| *o += a * h);
+    let out: M = y.device().tensor_from_vec(out, *y.shape());
+    if T::OWNS_TAPE {
+        let y_t = y.clone();
+        let terms: Vec<(f32, M)> = terms.into_iter().map(|(c, k)| (c, k.clone())).collect();
+        let out_t = out.clone();
+        tape.add_backward_op(move |grads| {
+            let g = grads.get_or_alloc_mut(&out_t)?.to_vec();
+            add_scaled(grads.get_or_alloc_mut(&y_t)?, &g, 1.0);
+            let ga: Vec<f32> = g.iter().map(|g| g * h).collect();
+            for (c, k) in &terms {
+                add_scaled(grads.get_or_alloc_mut(k)?, &ga, *c);
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::forward::{trajectory_loss, FieldImpl};
@@ -634,8 +675,9 @@ mod tests {
     use dfdx::prelude::*;
 
     /// The trajectory loss with whole NAG steps and the loss as single ops
-    /// (and with the fused field under RK4) gives the loss and gradients of
-    /// plain dfdx ops; batch 5 takes the kernels' 4-row and 1-row tiles.
+    /// (and with the fused field and combinations under RK4) gives the loss
+    /// and gradients of plain dfdx ops; batch 5 takes the kernels' 4-row
+    /// and 1-row tiles.
     #[test]
     fn fused_trajectory_loss_matches_plain_dfdx_ops() {
         let dev: Cpu = Default::default();
