@@ -40,6 +40,10 @@ enum Command {
     /// on the training windows of its data) and print its test metric
     /// beside the f32 one on the same windows, against a stated bound.
     Quantize(trainer::commands::QuantizeArgs),
+    /// Train a continuous normalising flow on a point set (density
+    /// estimation), check the runtime's log-density against the trainer's
+    /// and write the flow file (`eval` scores it; firmware feature `flow`).
+    Flow(trainer::commands::FlowArgs),
     /// Time one training iteration (batch 32, 64 steps, field 2→32→32→2
     /// tanh, damped oscillator) per solver, and runtime vs dfdx inference.
     Bench(trainer::bench::BenchArgs),
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Predict(a)) => trainer::commands::predict(&a),
         Some(Command::Eval(a)) => trainer::commands::eval(&a),
         Some(Command::Quantize(a)) => trainer::commands::quantize(&a),
+        Some(Command::Flow(a)) => trainer::commands::flow(&a),
         Some(Command::Bench(a)) => trainer::bench::run(&a),
         Some(Command::Irregular(a)) => trainer::compare::irregular(&a),
     };
