@@ -258,6 +258,40 @@ pub fn check_replay(run: &Run, samples: &[f32]) -> Result<(), String> {
     }
 }
 
+/// Builds and runs `model` with `features` on every core and checks that
+/// the chip replayed `samples` and printed `host`'s predictions bit for bit.
+pub fn host_parity_on_every_core(
+    model: &str,
+    features: &[&str],
+    samples: &[f32],
+    host: &[(usize, Vec<f32>)],
+) {
+    on_every_core(|board| {
+        let run = build_and_run(board.name, model, features).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
+        check_replay(&run, samples).unwrap_or_else(|e| panic!("{}: {e}", board.name));
+        let chip = run.predictions().unwrap_or_else(|e| panic!("{e}"));
+        if let Err(difference) = compare_bits(&chip, host) {
+            panic!(
+                "{} ({}) {model} {features:?}: {difference}",
+                board.name, board.core
+            );
+        }
+    });
+}
+
+/// Builds `model` with `features` for the M4F and checks that the firmware
+/// stops with `ERROR load <error>` and a failing exit.
+pub fn assert_refused(model: &str, features: &[&str], error: &str) {
+    let run = build_and_run("mps2-an386", model, features).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(run.code, Some(0), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("ERROR load {error}")),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Runs `check` on every board of the QEMU matrix, then checks that the
 /// matrix covered the five cores (M0, M3, M4F, M7, M33).
 pub fn on_every_core(mut check: impl FnMut(&Board)) {

@@ -20,29 +20,10 @@ fn streaming_ecg_model_matches_host_on_every_core() {
     assert_eq!(host.len(), samples.len() - warmup + 1);
     assert_eq!(host.first().map(|p| p.0), Some(warmup - 1));
 
-    qemu::on_every_core(|board| {
-        let run =
-            qemu::build_and_run(board.name, model, &["stream"]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(run.code, Some(0), "{} failed:\n{}", board.name, run.stdout);
-        qemu::check_replay(&run, &samples).unwrap_or_else(|e| panic!("{}: {e}", board.name));
-        let chip = run.predictions().expect("PRED lines parse");
-        if let Err(difference) = qemu::compare_bits(&chip, &host) {
-            panic!(
-                "{} ({}) streaming {model}: {difference}",
-                board.name, board.core
-            );
-        }
-    });
+    qemu::host_parity_on_every_core(model, &["stream"], &samples, &host);
 }
 
 #[test]
 fn a_window_model_is_refused_by_name() {
-    let run = qemu::build_and_run("mps2-an386", "default.nagode", &["stream"])
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_ne!(run.code, Some(0), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("ERROR load WrongKind"),
-        "{}",
-        run.stdout
-    );
+    qemu::assert_refused("default.nagode", &["stream"], "WrongKind");
 }
