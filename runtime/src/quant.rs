@@ -160,30 +160,43 @@ impl QDense<'_> {
 
     /// `acc = b + W x` over the columns `x` covers.
     pub fn acc(&self, x: &[i16], acc: &mut [i32]) {
-        acc.iter_mut()
-            .enumerate()
-            .for_each(|(o, a)| *a = self.bias(o));
-        kernel::mat_vec_acc(self.weights, self.inputs, x, acc);
+        kernel::mat_vec_bias(self.weights, self.inputs, x, self.bias, acc);
     }
 
     /// Row `o`'s activated value and its exponent, from its accumulator.
     pub fn value(&self, o: usize, acc: i32) -> (i32, i32) {
-        let e = self.acc_exp(o);
-        match self.activation {
-            Activation::Identity => (acc, e),
-            Activation::Relu => (acc.max(0), e),
-            Activation::Tanh => (
-                i32::from(tanh::tanh_q16(shift_round(acc, e - tanh::INPUT_EXP))),
-                tanh::OUTPUT_EXP,
-            ),
-        }
+        activate(self.activation, acc, self.acc_exp(o))
     }
 
     /// Activates `acc` and narrows it to `i16` at [`Self::out_exp`].
     pub fn finish(&self, acc: &[i32], out: &mut [i16]) {
+        let out_exp = i32::from(self.out_exp);
+        let narrow = |activation| {
+            move |a, e| {
+                let (v, e) = activate(activation, a, e);
+                sat16(shift_round(v, e - out_exp))
+            }
+        };
+        // One loop per activation: the match and the calls stay out of the
+        // per-output work.
+        match self.activation {
+            // Kept in Q15 (the usual case), a tanh is its own `i16`.
+            Activation::Tanh if out_exp == tanh::OUTPUT_EXP => self.each_row(acc, out, |a, e| {
+                tanh::tanh_q16(shift_round(a, e - tanh::INPUT_EXP))
+            }),
+            Activation::Tanh => self.each_row(acc, out, narrow(Activation::Tanh)),
+            Activation::Identity => self.each_row(acc, out, narrow(Activation::Identity)),
+            Activation::Relu => self.each_row(acc, out, narrow(Activation::Relu)),
+        }
+    }
+
+    /// `out[o] = f(acc[o], acc_exp(o))` (inlined per activation).
+    #[inline(always)]
+    fn each_row(&self, acc: &[i32], out: &mut [i16], f: impl Fn(i32, i32) -> i16) {
+        let in_exp = i32::from(self.in_exp);
         for (o, (q, a)) in out.iter_mut().zip(acc).enumerate() {
-            let (v, e) = self.value(o, *a);
-            *q = sat16(shift_round(v, e - i32::from(self.out_exp)));
+            let r = self.row_exp.get(o).copied().unwrap_or(0);
+            *q = f(*a, i32::from(r) + in_exp);
         }
     }
 
@@ -399,19 +412,42 @@ pub fn layers<'a>(
     Ok(out.into_iter())
 }
 
+/// Row activation: `acc` at exponent `e` to the activated value and its
+/// exponent.
+#[inline(always)]
+fn activate(activation: Activation, acc: i32, e: i32) -> (i32, i32) {
+    match activation {
+        Activation::Identity => (acc, e),
+        Activation::Relu => (acc.max(0), e),
+        Activation::Tanh => (
+            i32::from(tanh::tanh_q16(shift_round(acc, e - tanh::INPUT_EXP))),
+            tanh::OUTPUT_EXP,
+        ),
+    }
+}
+
 /// `round(a * 2^-s)` for `s > 0` (half up), `a * 2^-s` saturating for
 /// `s <= 0`.
 #[inline]
 pub fn shift_round(a: i32, s: i32) -> i32 {
     match s {
-        // Common (a tanh output kept in Q15): no 64-bit shift.
+        // Common (a tanh output kept in Q15).
         0 => a,
         // Shifting by s - 1 first keeps the rounding add in range.
         1..=31 => (a >> (s - 1)).saturating_add(1) >> 1,
         32.. => 0,
         _ => {
-            let wide = i64::from(a) << s.unsigned_abs().min(32);
-            wide.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+            // In i32 (no 64-bit shift call on the M0): `a << k` fits iff
+            // `a` is within `i32::MIN >> k ..= i32::MAX >> k`; k = 31 also
+            // gives every larger shift's result (0, or saturated).
+            let k = s.unsigned_abs().min(31);
+            if a > i32::MAX >> k {
+                i32::MAX
+            } else if a < i32::MIN >> k {
+                i32::MIN
+            } else {
+                a << k
+            }
         }
     }
 }
@@ -476,5 +512,28 @@ impl Fx {
             s => p.saturating_mul(1i64 << s.unsigned_abs().min(62)),
         };
         r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `i32` left shift saturates exactly as an `i64` shift clamped to
+    /// `i32` would, for every shift and the values around each limit.
+    #[test]
+    fn left_shifts_saturate_like_a_wide_shift() {
+        for s in -40i32..=0 {
+            let k = s.unsigned_abs().min(32);
+            let edges = [i32::MAX >> k.min(31), i32::MIN >> k.min(31)];
+            let values = edges
+                .iter()
+                .flat_map(|e| [e.saturating_sub(1), *e, e.saturating_add(1)])
+                .chain([0, 1, -1, 2, -2, 12345, -12345, i32::MAX, i32::MIN]);
+            for a in values {
+                let wide = (i64::from(a) << k).clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+                assert_eq!(i64::from(shift_round(a, s)), wide, "{a} << {}", -s);
+            }
+        }
     }
 }

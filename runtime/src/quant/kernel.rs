@@ -18,18 +18,43 @@
 /// where row `o` of `W` starts at `o * stride` of `w`.
 #[inline]
 pub fn mat_vec_acc(w: &[i8], stride: usize, x: &[i16], out: &mut [i32]) {
+    mat_vec(w, stride, x, out, |a| a);
+}
+
+/// [`mat_vec_acc`] from `out[o] = b[o]`, `b` little-endian `i32` bytes (0
+/// past their end). The bias is read as each row starts: the bytes sit at
+/// any alignment, and copying them out first costs a `memcpy` byte by byte.
+#[inline]
+pub fn mat_vec_bias(w: &[i8], stride: usize, x: &[i16], bias: &[u8], out: &mut [i32]) {
+    let mut biases = bias.as_chunks::<4>().0.iter();
+    mat_vec(w, stride, x, out, |_| {
+        biases.next().map_or(0, |b| i32::from_le_bytes(*b))
+    });
+}
+
+/// The kernel: `out[o] = start(out[o]) + sum_i W[o][i] * x[i]`, `start`
+/// called once per row in row order.
+#[inline(always)]
+fn mat_vec(w: &[i8], stride: usize, x: &[i16], out: &mut [i32], mut start: impl FnMut(i32) -> i32) {
     if stride == 0 {
+        out.iter_mut().for_each(|a| *a = start(*a));
         return;
     }
     let x = x.get(..stride.min(x.len())).unwrap_or_default();
     let n = x.len();
-    let mut rows = w.chunks(stride);
+    // Rows as `w.chunks(stride)` gives them (empty once `w` runs out), cut
+    // off by hand: the iterator's bookkeeping (and a division for its
+    // length) cost more than a short row's multiply-adds.
+    let mut w = w;
+    let mut next_row = || {
+        let (row, tail) = w.split_at(stride.min(w.len()));
+        w = tail;
+        row
+    };
     let (pairs, rest) = out.as_chunks_mut::<2>();
     for [a0, a1] in pairs {
-        let (r0, r1) = (
-            rows.next().unwrap_or_default(),
-            rows.next().unwrap_or_default(),
-        );
+        (*a0, *a1) = (start(*a0), start(*a1));
+        let (r0, r1) = (next_row(), next_row());
         match (r0.get(..n), r1.get(..n)) {
             (Some(r0), Some(r1)) => two_rows(r0, r1, x, a0, a1),
             // Only the weights' last row can be short.
@@ -39,8 +64,9 @@ pub fn mat_vec_acc(w: &[i8], stride: usize, x: &[i16], out: &mut [i32]) {
             }
         }
     }
-    for (a, row) in rest.iter_mut().zip(rows) {
-        row_dot(a, row, x);
+    for a in rest {
+        *a = start(*a);
+        row_dot(a, next_row(), x);
     }
 }
 
@@ -99,6 +125,28 @@ mod tests {
                 prop_assert_eq!(i64::from(*got), want);
             }
         }
+    }
+
+    #[test]
+    fn bias_bytes_start_the_rows_and_zero_past_their_end() {
+        let w: Vec<i8> = (1..=6).collect();
+        let bias: Vec<u8> = [-70_000i32, 123_456]
+            .iter()
+            .flat_map(|b| b.to_le_bytes())
+            .collect();
+        // Three rows of two; the third row has no bias (0); the output's
+        // old values are ignored. Unaligned bias bytes read the same.
+        let mut padded: Vec<u8> = Vec::from([0xaa]);
+        padded.extend(&bias);
+        for bias in [&bias[..], &padded[1..]] {
+            let mut out = [7i32; 3];
+            mat_vec_bias(&w, 2, &[10, -1], bias, &mut out);
+            assert_eq!(out, [-70_000 + 10 - 2, 123_456 + 30 - 4, 50 - 6]);
+        }
+        // No columns: the biases alone.
+        let mut out = [7i32; 3];
+        mat_vec_bias(&[], 0, &[], &bias, &mut out);
+        assert_eq!(out, [-70_000, 123_456, 0]);
     }
 
     #[test]

@@ -11,8 +11,14 @@ use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, St
 
 /// The buffers of one integer pass (`S` as [`crate::Runner`]'s `STATE`:
 /// [`crate::Net::state_capacity_needed`]). RAM: `6 * S * 4 + 3 * S * 2`
-/// bytes.
+/// bytes, plus about 50 for the kept gap rules and state bound.
 pub struct QuantRunner<const S: usize> {
+    /// The last gap's rules, kept across passes: they are `f32` work
+    /// (soft-float calls on the M0), and regular sampling repeats one gap.
+    rules: Option<(GapKey, u32, Step)>,
+    /// The state bound in state units, with the `f32` bound's bits and
+    /// the state exponent it was computed for.
+    bound: Option<(u32, i32, i32)>,
     y: [i32; S],
     v: [i32; S],
     z: [i32; S],
@@ -32,15 +38,43 @@ struct Step {
     big_fx: Fx,
     /// NAG's gradient step `h`.
     h: Fx,
+    /// NAG's momentum (0 for Euler).
+    mu: Fx,
+}
+
+/// Everything [`Step::for_gap`] reads, as bits: equal keys give equal
+/// rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct GapKey {
+    gap: u32,
+    max_step: u32,
+    mu: u32,
+    kind: SolverKind,
+    consistency_scaling: bool,
+}
+
+impl GapKey {
+    fn new(n: &Net<'_>, gap: f32) -> Self {
+        Self {
+            gap: gap.to_bits(),
+            max_step: n.solver.max_step.to_bits(),
+            mu: n.solver.mu.to_bits(),
+            kind: n.solver.kind,
+            consistency_scaling: n.solver.consistency_scaling,
+        }
+    }
 }
 
 impl Step {
     /// The sub-steps `m` of a gap (solver time) and their constants.
     fn for_gap(n: &Net<'_>, gap: f32) -> Result<(u32, Self), RunError> {
         let (m, big) = substeps(gap, n.solver.max_step)?;
-        let h = match n.solver.kind {
-            SolverKind::Nag => nag_h(n.solver.mu, n.solver.consistency_scaling, big),
-            _ => big,
+        let (h, mu) = match n.solver.kind {
+            SolverKind::Nag => (
+                nag_h(n.solver.mu, n.solver.consistency_scaling, big),
+                Fx::from_f32(n.solver.mu),
+            ),
+            _ => (big, Fx::ZERO),
         };
         Ok((
             m,
@@ -48,6 +82,7 @@ impl Step {
                 big,
                 big_fx: Fx::from_f32(big),
                 h: Fx::from_f32(h),
+                mu,
             },
         ))
     }
@@ -65,6 +100,8 @@ impl<const S: usize> QuantRunner<S> {
             });
         }
         Ok(Self {
+            rules: None,
+            bound: None,
             y: [0; S],
             v: [0; S],
             z: [0; S],
@@ -133,34 +170,19 @@ impl<const S: usize> QuantRunner<S> {
                 found: out.len(),
             });
         }
-        self.v.fill(0);
         let d = n.state_dim;
+        // Only the state's components: the rest are never read.
+        self.v.iter_mut().take(d).for_each(|v| *v = 0);
         self.y.iter_mut().take(d).for_each(|y| *y = 0);
         let state = net.state_exp() + STATE_FRAC;
-        let bound = n.state_bound * super::pow2(state);
-        // `as` saturates: a bound beyond i32 means "never".
-        let bound = if bound >= 2147483648.0 {
-            i32::MAX
-        } else {
-            bound as i32
-        };
+        let bound = self.state_bound(n, state);
         let mut last_big: Option<f32> = None;
         let mut values = values;
         let mut gaps = core::iter::once(n.sample_dt).chain(gaps);
         let mut sample_values = [0.0f32; MAX_CHANNELS];
-        // The gap rules in f32 (soft-float calls on the M0) run once per
-        // distinct gap: regular sampling repeats the previous one.
-        let mut rules: Option<(u32, u32, Step)> = None;
         for sample in 0..n.window {
             let gap = gaps.next().unwrap_or(n.sample_dt);
-            let (m, step) = match rules {
-                Some((bits, m, step)) if bits == gap.to_bits() => (m, step),
-                _ => {
-                    let (m, step) = Step::for_gap(n, gap)?;
-                    rules = Some((gap.to_bits(), m, step));
-                    (m, step)
-                }
-            };
+            let (m, step) = self.rules(n, gap)?;
             let held = sample_values.get_mut(..c).unwrap_or_default();
             held.iter_mut()
                 .zip(values.by_ref())
@@ -181,6 +203,40 @@ impl<const S: usize> QuantRunner<S> {
             }
         }
         self.decode(net, r, out)
+    }
+
+    /// The sub-steps and constants of `gap`, computed once per distinct
+    /// gap (and model) and kept.
+    fn rules(&mut self, n: &Net<'_>, gap: f32) -> Result<(u32, Step), RunError> {
+        let key = GapKey::new(n, gap);
+        match self.rules {
+            Some((k, m, step)) if k == key => Ok((m, step)),
+            _ => {
+                let (m, step) = Step::for_gap(n, gap)?;
+                self.rules = Some((key, m, step));
+                Ok((m, step))
+            }
+        }
+    }
+
+    /// `n.state_bound` at the state exponent `state`, computed once per
+    /// model and kept.
+    fn state_bound(&mut self, n: &Net<'_>, state: i32) -> i32 {
+        let key = n.state_bound.to_bits();
+        match self.bound {
+            Some((k, s, bound)) if k == key && s == state => bound,
+            _ => {
+                let bound = n.state_bound * super::pow2(state);
+                // `as` saturates: a bound beyond i32 means "never".
+                let bound = if bound >= 2147483648.0 {
+                    i32::MAX
+                } else {
+                    bound as i32
+                };
+                self.bound = Some((key, state, bound));
+                bound
+            }
+        }
     }
 
     /// Quantises one sample, encodes it and writes the held part of the
@@ -205,16 +261,9 @@ impl<const S: usize> QuantRunner<S> {
         self.e.iter_mut().zip(e).for_each(|(d, s)| *d = *s);
         if let Some(first) = net.field.first() {
             let held = self.held.get_mut(..first.outputs).unwrap_or_default();
-            held.iter_mut()
-                .enumerate()
-                .for_each(|(o, h)| *h = first.bias(o));
             let w = first.weights.get(n.state_dim..).unwrap_or_default();
-            super::kernel::mat_vec_acc(
-                w,
-                first.inputs,
-                self.e.get(..n.encoded_dim()).unwrap_or_default(),
-                held,
-            );
+            let e = self.e.get(..n.encoded_dim()).unwrap_or_default();
+            super::kernel::mat_vec_bias(w, first.inputs, e, first.bias, held);
         }
     }
 
@@ -223,14 +272,11 @@ impl<const S: usize> QuantRunner<S> {
         let n = &net.net;
         let d = n.state_dim;
         let nag = n.solver.kind == SolverKind::Nag;
-        let mu = if nag {
-            Fx::from_f32(n.solver.mu)
-        } else {
-            Fx::ZERO
-        };
         let euler_start = nag && last_big.is_none() && n.solver.startup == Startup::Euler;
         match *last_big {
-            Some(old) if nag && old != step.big => {
+            // Bits, not an f32 compare (a soft-float call on the M0): `H` is
+            // positive and finite, so they agree.
+            Some(old) if nag && old.to_bits() != step.big.to_bits() => {
                 let factor = Fx::from_f32(velocity_rescale(old, step.big));
                 self.v
                     .iter_mut()
@@ -243,7 +289,7 @@ impl<const S: usize> QuantRunner<S> {
         let (h, mu) = if euler_start {
             (step.big_fx, Fx::ZERO)
         } else {
-            (step.h, mu)
+            (step.h, step.mu)
         };
         for ((z, y), v) in self.z.iter_mut().zip(&self.y).zip(&self.v).take(d) {
             *z = y.saturating_add(mu.mul(*v, 0));
