@@ -12,14 +12,21 @@
 //! compiler vectorises it across outputs, while each output still sums its
 //! products in column order from the same start: the bits of [`Net`].
 //!
+//! Windows that share their gaps (regular sampling, or one gap list) run
+//! four at a time as one model whose vectors interleave theirs
+//! (`Lanes`): each weight loaded serves every lane and the lanes' sums run
+//! side by side, the step that lets a batch beat one window per core. The
+//! bits stay one window's; a group with a failing window reruns one window
+//! at a time, so the error names the right one.
+//!
 //! The runners' `STATE` capacity is picked from the model (the next power
 //! of two up from [`Net::state_capacity_needed`]): some of a
 //! runner's per-sample work walks its whole buffers, so a runner sized for
 //! the widest model the format allows runs a 32-wide model at half speed.
 
 use crate::error::{LoadError, RunError};
-use crate::field::{activate, Dense};
-use crate::format::{Activation, MAX_WIDTH};
+use crate::field::{activate, Dense, Weights};
+use crate::format::{self, Activation, MAX_CHANNELS, MAX_WIDTH};
 use crate::net::{Layers, Net};
 use crate::session::Runner;
 use alloc::vec::Vec;
@@ -79,29 +86,28 @@ pub fn run_each<'w>(
 ) -> Result<(), BatchError> {
     let model = &HostLayers::new(*net);
     let need = net.state_capacity_needed();
-    // One instance per capacity; the last refuses what no file can ask for.
+    // One instance per capacity (a group's runner holds four lanes);
+    // the last refuses what no file can ask for.
     match need {
-        0..=16 => run_with::<16, _>(model, count, &window, out),
-        17..=32 => run_with::<32, _>(model, count, &window, out),
-        33..=64 => run_with::<64, _>(model, count, &window, out),
-        65..=128 => run_with::<128, _>(model, count, &window, out),
-        129..=256 => run_with::<256, _>(model, count, &window, out),
-        257..=512 => run_with::<512, _>(model, count, &window, out),
-        _ => run_with::<MAX_WIDTH, _>(model, count, &window, out),
+        0..=16 => run_with::<16, 64>(model, count, &window, out),
+        17..=32 => run_with::<32, 128>(model, count, &window, out),
+        33..=64 => run_with::<64, 256>(model, count, &window, out),
+        65..=128 => run_with::<128, 512>(model, count, &window, out),
+        129..=256 => run_with::<256, 1024>(model, count, &window, out),
+        257..=512 => run_with::<512, 512>(model, count, &window, out),
+        _ => run_with::<MAX_WIDTH, MAX_WIDTH>(model, count, &window, out),
     }
 }
 
-/// [`run_each`] with runners of capacity `STATE`.
-fn run_with<'m, 'w, const STATE: usize, L>(
-    model: &L,
+/// [`run_each`] with runners of capacity `STATE`, and `GROUP_STATE` for
+/// a group's runner (no groups when the lanes do not fit it).
+fn run_with<'w, const STATE: usize, const GROUP_STATE: usize>(
+    model: &HostLayers<'_>,
     count: usize,
     window: &(impl Fn(usize) -> (&'w [f32], Option<&'w [f32]>) + Sync),
     out: &mut [f32],
-) -> Result<(), BatchError>
-where
-    L: Layers<'m> + Sync,
-{
-    let net = model.net();
+) -> Result<(), BatchError> {
+    let net = &model.net;
     // Refused here, not only in the workers (which a batch of none never starts).
     Runner::<STATE>::new(net).map_err(BatchError::Load)?;
     let len = net.output_len;
@@ -120,18 +126,36 @@ where
             .collect(),
         _ => out.chunks_mut(len).collect(),
     };
+    let shape = LaneShape::new(net);
+    let encoder = shape.encoder();
+    let lanes = Lanes::new(model, &shape, encoder.as_slice());
+    let grouped = lanes
+        .as_ref()
+        .filter(|l| Runner::<GROUP_STATE>::new(&l.net).is_ok());
+    let size = grouped.map_or(1, |_| LANES);
     let failed = slots
         .into_par_iter()
         .enumerate()
+        .chunks(size)
         .map_init(
-            || Runner::<STATE>::new(net),
-            |runner, (i, out)| {
-                let runner = runner.as_mut().map_err(|e| BatchError::Load(e.clone()))?;
-                let (samples, gaps) = window(i);
-                match runner.run_window(model, samples, gaps, out) {
-                    Ok(_) => Ok(()),
-                    Err(error) => Err(BatchError::Run { window: i, error }),
+            || {
+                let group = grouped.and_then(|l| Runner::<GROUP_STATE>::new(&l.net).ok());
+                (Runner::<STATE>::new(net), group, Vec::new(), Vec::new())
+            },
+            |(runner, group, samples, outs), mut chunk| {
+                if let (Some(lanes), Some(group)) = (grouped, group.as_mut()) {
+                    if lanes.run(group, window, &mut chunk, samples, outs) {
+                        return Ok(());
+                    }
                 }
+                let runner = runner.as_mut().map_err(|e| BatchError::Load(e.clone()))?;
+                for (i, out) in chunk {
+                    let (samples, gaps) = window(i);
+                    if let Err(error) = runner.run_window(model, samples, gaps, out) {
+                        return Err(BatchError::Run { window: i, error });
+                    }
+                }
+                Ok(())
             },
         )
         .find_first(Result::is_err);
@@ -375,6 +399,316 @@ impl Panels {
     }
 }
 
+/// How many windows run together as lanes: four, when the runner's
+/// per-channel references ([`MAX_CHANNELS`]) hold four windows' channels.
+const LANES: usize = 4;
+
+/// The scalar facts of [`LANES`] windows run as one: the model's
+/// normalisation with each channel repeated per lane and, for a model with
+/// an encoder, the zeros behind a width-only layer that tells the runner
+/// the lanes' encoding width (its numbers are never read: [`Lanes`] encodes).
+struct LaneShape {
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    encoding: Vec<f32>,
+}
+
+impl LaneShape {
+    fn new(net: &Net<'_>) -> Self {
+        let c = net.channels;
+        let tile = |v: &[f32]| match v.get(..c) {
+            Some(v) => v
+                .iter()
+                .flat_map(|x| core::iter::repeat_n(*x, LANES))
+                .collect(),
+            None => Vec::new(),
+        };
+        let encoding = match net.encoder {
+            [] => 0,
+            _ => LANES.saturating_mul(net.encoded_dim()),
+        };
+        Self {
+            mean: tile(net.mean),
+            std: tile(net.std),
+            encoding: alloc::vec![0.0; encoding],
+        }
+    }
+
+    /// The width-only encoder layer (`None` without an encoder).
+    fn encoder(&self) -> Option<Dense<'_>> {
+        let outputs = u16::try_from(self.encoding.len()).ok().filter(|n| *n > 0)?;
+        let layer = format::Layer {
+            inputs: 0,
+            outputs,
+            activation: Activation::Identity,
+        };
+        Dense::new(layer, Weights::F32(&self.encoding))
+    }
+}
+
+/// [`LANES`] windows that share their gaps, run by one [`Runner`] as one
+/// model whose every vector is the lanes' vectors interleaved (`[i][lane]`):
+/// the solver's elementwise updates do each lane's own arithmetic, each
+/// weight loaded serves all lanes ([`LanePanels`]), and each output of each
+/// lane sums in [`HostLayers`]' order from the same start: the bits of one
+/// window at a time. Samples, references and outputs interleave the same
+/// way, so the runner's normalisation pairs each value with its lane's
+/// reference.
+struct Lanes<'s, 'm> {
+    host: &'s HostLayers<'m>,
+    net: Net<'s>,
+    encoder: Vec<LanePanels>,
+    /// The field's first layer over the state columns, then the others.
+    field: Vec<LanePanels>,
+    /// The field's first layer over the encoding columns.
+    held: LanePanels,
+    decoder: Vec<LanePanels>,
+}
+
+impl<'s, 'm: 's> Lanes<'s, 'm> {
+    /// `None` when `host`'s windows cannot run in lanes.
+    fn new(
+        host: &'s HostLayers<'m>,
+        shape: &'s LaneShape,
+        encoder: &'s [Dense<'s>],
+    ) -> Option<Self> {
+        let net = host.net;
+        let c = net.channels;
+        let fits = c > 0
+            && LANES * c <= MAX_CHANNELS
+            && shape.mean.len() == LANES * c
+            && shape.std.len() == LANES * c
+            && encoder.is_empty() == net.encoder.is_empty();
+        let all = |layers: &[Dense<'_>]| {
+            layers
+                .iter()
+                .map(|l| LanePanels::new(l, 0..l.inputs))
+                .collect()
+        };
+        let d = net.state_dim;
+        let mut field: Vec<LanePanels> = all(net.field);
+        let held = match (net.field.first(), field.first_mut()) {
+            (Some(first), Some(panels)) => {
+                *panels = LanePanels::new(first, 0..d.min(first.inputs));
+                LanePanels::new(first, d.min(first.inputs)..first.inputs)
+            }
+            _ => LanePanels::default(),
+        };
+        fits.then(|| Self {
+            host,
+            encoder: all(net.encoder),
+            decoder: all(net.decoder),
+            field,
+            held,
+            net: Net {
+                channels: LANES * c,
+                state_dim: LANES.saturating_mul(d),
+                output_len: LANES.saturating_mul(net.output_len),
+                mean: &shape.mean,
+                std: &shape.std,
+                encoder,
+                field: &[],
+                decoder: &[],
+                ..net
+            },
+        })
+    }
+
+    /// Runs `chunk`'s windows in lanes; `false` (outputs untouched) when
+    /// they do not share their gaps or any fails, so the caller runs them
+    /// one at a time and names the failing one. `samples` and `outs` are
+    /// the worker's buffers.
+    fn run<'w, const S: usize>(
+        &self,
+        runner: &mut Runner<S>,
+        window: &impl Fn(usize) -> (&'w [f32], Option<&'w [f32]>),
+        chunk: &mut [(usize, &mut [f32])],
+        samples: &mut Vec<f32>,
+        outs: &mut Vec<f32>,
+    ) -> bool {
+        let per = self.host.net.window_capacity_needed();
+        let Some(gaps) = chunk.first().map(|(i, _)| window(*i).1) else {
+            return false;
+        };
+        let same = |g: Option<&[f32]>| match (g, gaps) {
+            (None, None) => true,
+            (Some(g), Some(gaps)) => {
+                g.len() == gaps.len() && g.iter().zip(gaps).all(|(a, b)| a.to_bits() == b.to_bits())
+            }
+            _ => false,
+        };
+        let shared = chunk.iter().all(|(i, _)| {
+            let (x, g) = window(*i);
+            x.len() == per && same(g)
+        });
+        if chunk.len() != LANES || !shared {
+            return false;
+        }
+        samples.clear();
+        samples.resize(per * LANES, 0.0);
+        for (k, (i, _)) in chunk.iter().enumerate() {
+            let lane = samples.iter_mut().skip(k).step_by(LANES);
+            lane.zip(window(*i).0).for_each(|(to, x)| *to = *x);
+        }
+        outs.clear();
+        outs.resize(self.net.output_len, 0.0);
+        if runner.run_window(self, samples, gaps, outs).is_err() {
+            return false;
+        }
+        for (k, (_, out)) in chunk.iter_mut().enumerate() {
+            let lane = outs.iter().skip(k).step_by(LANES);
+            out.iter_mut().zip(lane).for_each(|(o, v)| *o = *v);
+        }
+        true
+    }
+}
+
+impl<'s> Layers<'s> for Lanes<'s, '_> {
+    fn net(&self) -> &Net<'s> {
+        &self.net
+    }
+
+    fn encode<'b>(&self, a: &'b mut [f32], b: &'b mut [f32]) -> &'b [f32] {
+        let host = &self.host;
+        run_lanes(&host.encoder, &self.encoder, host.net.channels, a, b)
+    }
+
+    fn hold(&self, e: &[f32], held: &mut [f32]) -> usize {
+        let Some(first) = self.host.field.first() else {
+            return 0;
+        };
+        let n = (first.bias.len() * LANES).min(held.len());
+        let held = held.get_mut(..n).unwrap_or_default();
+        self.held.acc_from(Init::Shared(&first.bias), e, held);
+        n
+    }
+
+    fn field(&self, held: &[f32], y: &[f32], a: &mut [f32], b: &mut [f32], out: &mut [f32]) {
+        let (Some((first, rest)), Some((panels, others))) =
+            (self.host.field.split_first(), self.field.split_first())
+        else {
+            return;
+        };
+        let width = first.bias.len() * LANES;
+        let (Some(start), Some(held)) = (a.get_mut(..width), held.get(..width)) else {
+            return;
+        };
+        panels.acc_from(Init::Laned(held), y, start);
+        activate(first.activation, start);
+        let result = run_lanes(rest, others, first.bias.len(), a, b);
+        for (o, r) in out.iter_mut().zip(result) {
+            *o = *r;
+        }
+    }
+
+    fn decode<'b>(&self, a: &'b mut [f32], b: &'b mut [f32]) -> &'b [f32] {
+        let host = &self.host;
+        run_lanes(&host.decoder, &self.decoder, host.net.state_dim, a, b)
+    }
+}
+
+/// [`run_layers`] on [`LANES`] interleaved vectors `width` wide in `a`.
+fn run_lanes<'s>(
+    layers: &[Layer],
+    panels: &[LanePanels],
+    width: usize,
+    a: &'s mut [f32],
+    b: &'s mut [f32],
+) -> &'s [f32] {
+    let (mut cur, mut next, mut width) = (a, b, width);
+    for (layer, panels) in layers.iter().zip(panels) {
+        let outputs = layer.bias.len();
+        let (Some(src), Some(dst)) = (
+            cur.get(..layer.inputs * LANES),
+            next.get_mut(..outputs * LANES),
+        ) else {
+            break;
+        };
+        panels.acc_from(Init::Shared(&layer.bias), src, dst);
+        activate(layer.activation, dst);
+        width = outputs;
+        core::mem::swap(&mut cur, &mut next);
+    }
+    let cur: &'s [f32] = cur;
+    cur.get(..width * LANES).unwrap_or_default()
+}
+
+/// Where each lane's sums start.
+#[derive(Clone, Copy)]
+enum Init<'a> {
+    /// One value per output for every lane (a bias).
+    Shared(&'a [f32]),
+    /// Each lane's own, interleaved (the held part).
+    Laned(&'a [f32]),
+}
+
+/// Some columns of a layer's weight matrix for [`LANES`] interleaved
+/// inputs: panels of `P` (8) outputs, each weight repeated once per lane,
+/// so one column of a panel is `P` vectors that multiply the lanes' input
+/// vector: no shuffle and no branch in the kernel.
+#[derive(Default)]
+struct LanePanels {
+    columns: usize,
+    w: Vec<f32>,
+}
+
+/// Outputs per [`LanePanels`] panel: its sums fill 8 SSE registers.
+const P: usize = 8;
+
+impl LanePanels {
+    fn new(layer: &Dense<'_>, columns: Range<usize>) -> Self {
+        let panels = layer.outputs.div_ceil(P);
+        let w = (0..panels)
+            .flat_map(|p| columns.clone().map(move |c| (p, c)))
+            .flat_map(|(p, c)| (p * P..(p + 1) * P).map(move |o| (o, c)))
+            .flat_map(|(o, c)| core::iter::repeat_n(layer.weight(o, c).unwrap_or(0.0), LANES))
+            .collect();
+        Self {
+            columns: columns.len(),
+            w,
+        }
+    }
+
+    /// `out[o][k] = init[o][k] + sum_c W[o][c] * x[c][k]` over the panels'
+    /// columns (and `x`), each sum in column order from its start: lane
+    /// `k` gets [`Panels::acc_from`]'s bits.
+    fn acc_from(&self, init: Init<'_>, x: &[f32], out: &mut [f32]) {
+        let x = x.as_chunks::<LANES>().0;
+        let out = out.as_chunks_mut::<LANES>().0;
+        let panel_len = self.columns * P * LANES;
+        for (p, out) in out.chunks_mut(P).enumerate() {
+            let panel = self
+                .w
+                .get(p * panel_len..(p + 1) * panel_len)
+                .unwrap_or_default();
+            let mut acc = [[0f32; LANES]; P];
+            for (o, a) in acc.iter_mut().enumerate().take(out.len()) {
+                let at = p * P + o;
+                *a = match init {
+                    Init::Shared(bias) => [bias.get(at).copied().unwrap_or(0.0); LANES],
+                    Init::Laned(held) => held
+                        .as_chunks::<LANES>()
+                        .0
+                        .get(at)
+                        .copied()
+                        .unwrap_or([0.0; LANES]),
+                };
+            }
+            let columns = panel.as_chunks::<LANES>().0.as_chunks::<P>().0;
+            for (w, x) in columns.iter().zip(x) {
+                for (a, w) in acc.iter_mut().zip(w) {
+                    for ((a, w), x) in a.iter_mut().zip(w).zip(x) {
+                        *a += *w * *x;
+                    }
+                }
+            }
+            for (o, a) in out.iter_mut().zip(acc) {
+                *o = a;
+            }
+        }
+    }
+}
+
 /// Window `i` of `values` laid out `width` at a time (empty past the end).
 fn slice(values: &[f32], width: usize, i: usize) -> &[f32] {
     let start = i.saturating_mul(width);
@@ -485,9 +819,14 @@ mod tests {
         let bytes = model_bytes();
         let model = Model::from_bytes(&bytes).unwrap();
         let net = model.net();
-        let count = 300;
+        // Not a multiple of the lanes: the last windows run one at a time.
+        let count = 302;
         let (samples, gaps) = windows(count);
-        for gaps in [Some(&gaps[..]), None] {
+        // Every window with the same irregular gaps: run in lanes too.
+        let shared: Vec<f32> = (0..count)
+            .flat_map(|_| [1.0, 0.5, 1.7, 1.25, 0.3, 2.0])
+            .collect();
+        for gaps in [Some(&gaps[..]), Some(&shared[..]), None] {
             let mut batch = vec![0f32; count * 4];
             let n = run_windows(&net, &samples, gaps, &mut batch).unwrap();
             assert_eq!(n, count);
@@ -510,9 +849,9 @@ mod tests {
         }
     }
 
-    /// [`HostLayers`] gives [`Net`]'s bits for every solver, a classifier,
-    /// every activation and layer widths that fill panels of each size in
-    /// part (3, 5, 17, 40 outputs).
+    /// [`HostLayers`], alone and in lanes, gives [`Net`]'s bits for every
+    /// solver, a classifier, every activation and layer widths that fill
+    /// panels of each size in part (3, 5, 17, 40 outputs).
     #[test]
     fn host_layers_equal_net() {
         let cases = [
@@ -554,6 +893,15 @@ mod tests {
                     "{kind:?} {hidden:?}"
                 );
             }
+            // In lanes (regular gaps): the same bits as `Net` alone.
+            let mut batch = vec![0f32; 40 * len];
+            run_windows(&net, &samples, None, &mut batch).unwrap();
+            for (x, got) in samples.chunks(12).zip(batch.chunks(len)) {
+                let mut one = [0f32; 8];
+                by_net.run_window(&net, x, None, &mut one[..len]).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(got), bits(&one[..len]), "{kind:?} {hidden:?}");
+            }
         }
     }
 
@@ -581,6 +929,10 @@ mod tests {
                 }
             }
         );
+        // In lanes (shared gaps) a failing lane reruns its group one window
+        // at a time, so the same window and error are named.
+        let err = run_windows(&net, &samples, None, &mut out).unwrap_err();
+        assert!(matches!(err, BatchError::Run { window: 37, .. }), "{err}");
         let cases = [
             (
                 &samples[..12 * count - 1],
@@ -605,5 +957,62 @@ mod tests {
         };
         let err = run_windows(&wide, &samples, None, &mut out).unwrap_err();
         assert!(matches!(err, BatchError::Load(LoadError::Capacity { .. })));
+    }
+
+    /// A lane that diverges (a state bound some windows cross) names the
+    /// same first window and error as one window at a time, for every
+    /// solver and with or without shared gaps; the other windows' outputs
+    /// are those of one window at a time.
+    #[test]
+    fn a_diverging_lane_names_its_window() {
+        let count = 64;
+        let (samples, _) = windows(count);
+        // Bounds some windows, not all, cross: a lane diverges beside others.
+        let mut partial = 0;
+        for kind in [SolverKind::Nag, SolverKind::Rk4] {
+            let bytes = model_with(
+                kind,
+                Task::Forecast { horizon: 2 },
+                &[(8, Activation::Tanh)],
+            );
+            let model = Model::from_bytes(&bytes).unwrap();
+            for bound in [0.05, 0.2, 0.5, 1.0] {
+                let net = Net {
+                    state_bound: bound,
+                    ..model.net()
+                };
+                let mut runner = Runner::<64>::new(&net).unwrap();
+                let mut expected = Vec::new();
+                let mut first = None;
+                let mut failures = 0;
+                for i in 0..count {
+                    let mut one = [0f32; 4];
+                    match runner.run_window(&net, &samples[i * 12..(i + 1) * 12], None, &mut one) {
+                        Ok(_) => expected.extend(one),
+                        Err(error) => {
+                            failures += 1;
+                            first = first.or(Some(BatchError::Run { window: i, error }));
+                            expected.extend([f32::NAN; 4]);
+                        }
+                    }
+                }
+                partial += usize::from(failures > 0 && failures < count);
+                let mut out = vec![0f32; count * 4];
+                match (run_windows(&net, &samples, None, &mut out), first) {
+                    (Err(got), Some(first)) => assert_eq!(got, first, "{kind:?} {bound}"),
+                    (Ok(n), None) => {
+                        assert_eq!(n, count);
+                        assert_eq!(
+                            out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                            expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        );
+                    }
+                    (got, first) => {
+                        assert_eq!(got.err(), first, "{kind:?} {bound}");
+                    }
+                }
+            }
+        }
+        assert!(partial > 0, "no bound splits the windows");
     }
 }
