@@ -446,3 +446,108 @@ fn v5_flow() {
 const GOLDEN_V5_FLOW: [u32; 8] = [
     0xc04c22e2, 0xc06e4d60, 0xc0c7b112, 0xbfe417e8, 0xc03a2fbc, 0xc11f7fbe, 0xc14443b0, 0xc11fe1a6,
 ];
+
+/// The version-2 forecaster rewritten as version 3 (aligned weights), frozen:
+/// `NAGODE_WRITE_V3_FIXTURE=1 cargo test -p nagode --features std --test compat`.
+#[cfg(feature = "alloc")]
+fn v3_source() -> Vec<u8> {
+    let v2 = include_bytes!("fixtures/v2_forecast_last_value.nagode");
+    let model = Model::from_bytes(v2).unwrap();
+    nagode::format::upgrade_to_vec(&model).unwrap()
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn write_v3_fixture_on_request() {
+    if std::env::var_os("NAGODE_WRITE_V3_FIXTURE").is_none() {
+        return;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/v3_forecast_last_value.nagode");
+    assert!(!path.exists(), "{} is frozen", path.display());
+    std::fs::write(&path, v3_source()).unwrap();
+}
+
+/// A frozen version-3 file computes what it computed when it was written
+/// (the version-2 forecaster's bits: the rewrite changed no number).
+#[test]
+fn v3_forecast_last_value() {
+    let bytes = include_bytes!("fixtures/v3_forecast_last_value.nagode");
+    #[cfg(feature = "alloc")]
+    assert_eq!(
+        v3_source(),
+        bytes,
+        "today's encoder writes the frozen bytes"
+    );
+    check("v3_forecast_last_value", bytes, 3, &GOLDEN_V2_FORECAST);
+    let words = aligned(bytes);
+    let in_place = &bytemuck::cast_slice::<u32, u8>(&words)[..bytes.len()];
+    check(
+        "v3_forecast_last_value, aligned",
+        in_place,
+        3,
+        &GOLDEN_V2_FORECAST,
+    );
+}
+
+/// A frozen version-4 file (the firmware's `seeded_ecg_q.nagode` as of
+/// 2026-11-26: NAG, window 64, calibrated on the ECG): its `f32` model and,
+/// with the `quant` feature, its integer path give the bits recorded when
+/// it was frozen.
+#[test]
+fn v4_quantised() {
+    let bytes = include_bytes!("fixtures/v4_quantised.nagode");
+    check("v4_quantised", bytes, 4, &GOLDEN_V4_F32);
+    #[cfg(feature = "quant")]
+    {
+        use nagode::quant::{QuantModel, QuantRunner};
+        let q = QuantModel::from_bytes(bytes).unwrap();
+        let qnet = q.net();
+        let model = Model::from_bytes(bytes).unwrap();
+        let x = samples(&model);
+        let gaps = irregular_gaps(&model);
+        let mut runner = QuantRunner::<64>::new(&qnet).unwrap();
+        let mut out = vec![0.0f32; model.output_len()];
+        let mut got = Vec::new();
+        for gaps in [None, Some(gaps.as_slice())] {
+            let n = runner.run_window(&qnet, &x, gaps, &mut out).unwrap();
+            got.push(out[..n].iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
+        }
+        if std::env::var_os("NAGODE_PRINT_GOLDEN").is_some() {
+            println!("v4_quantised integer: {got:x?}");
+            return;
+        }
+        assert_eq!(got[0].as_slice(), GOLDEN_V4_INTEGER[0], "integer regular");
+        assert_eq!(got[1].as_slice(), GOLDEN_V4_INTEGER[1], "integer irregular");
+    }
+}
+
+/// Recorded when the version-4 fixture was frozen (its `f32` model).
+const GOLDEN_V4_F32: [&[u32]; 3] = [
+    &[
+        0x40611f83, 0x406bb2fa, 0x3fea3e47, 0x4097fee1, 0x405a14c6, 0xc02bcf44, 0x3feb7a19,
+        0x3f3f8e3e,
+    ],
+    &[
+        0x406253ed, 0x406e22be, 0x3fec68c1, 0x40992c62, 0x405a3e87, 0xc02d25ce, 0x3fed9c11,
+        0x3f405ab6,
+    ],
+    &[
+        0x406253ed, 0x406e22be, 0x3fec68c1, 0x40992c62, 0x405a3e87, 0xc02d25ce, 0x3fed9c11,
+        0x3f405ab6,
+    ],
+];
+
+/// Recorded when the version-4 fixture was frozen (its integer path,
+/// regular then irregular gaps).
+#[cfg(feature = "quant")]
+const GOLDEN_V4_INTEGER: [&[u32]; 2] = [
+    &[
+        0x406105a4, 0x406ab34a, 0x3feb7d43, 0x409824c8, 0x405a2b26, 0xc02b73ce, 0x3feaeb3d,
+        0x3f3d85fc,
+    ],
+    &[
+        0x40623680, 0x406d23de, 0x3feda801, 0x4099508b, 0x405a4856, 0xc02cc8bd, 0x3fed04e7,
+        0x3f3e4ae4,
+    ],
+];
