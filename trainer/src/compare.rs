@@ -217,12 +217,25 @@ fn iteration_times(
         let adam = train::Adam::new(&net, cfg.train.lr);
         setups.push((solver, net, adam));
     }
-    let rounds = 23;
-    let mut times = vec![Vec::new(); solvers.len()];
+    round_robin_medians(&mut setups, 23, |(s, net, adam)| {
+        train::step(net, adam, s, p, &idx, &dev, cfg.train.clip)?;
+        Ok(())
+    })
+}
+
+/// Median seconds of `step` per setup over `rounds` rounds, the setups
+/// taken round-robin (so a busy shared machine slows them alike) and the
+/// first 3 rounds left out as warm-up.
+pub(crate) fn round_robin_medians<S>(
+    setups: &mut [S],
+    rounds: usize,
+    mut step: impl FnMut(&mut S) -> Result<(), AppError>,
+) -> Result<Vec<f64>, AppError> {
+    let mut times = vec![Vec::new(); setups.len()];
     for round in 0..rounds {
-        for ((s, net, adam), t) in setups.iter_mut().zip(times.iter_mut()) {
+        for (setup, t) in setups.iter_mut().zip(times.iter_mut()) {
             let start = std::time::Instant::now();
-            train::step(net, adam, s, p, &idx, &dev, cfg.train.clip)?;
+            step(setup)?;
             if round >= 3 {
                 t.push(start.elapsed().as_secs_f64());
             }
@@ -278,10 +291,10 @@ fn nan_as_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
-/// One independent unit of a comparison; indices into the data sets,
-/// `--solvers` and `--lrs`.
+/// One independent unit of a comparison (any task); indices into the data
+/// sets, `--solvers` and `--lrs`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Job {
+pub(crate) enum Job {
     /// Time an iteration of every solver on a data set (and describe it).
     Timing { set: usize },
     /// Train one solver at one learning rate on one seed.
@@ -306,7 +319,7 @@ const FORMAT: &str = "trainer compare 1";
 /// Every job of the comparison, in the order of the report. Every
 /// learning rate runs on every seed although the report keeps one per
 /// solver (the best on seed 0): so no job waits for another.
-fn job_list(a: &CompareArgs, sets: usize) -> Vec<Job> {
+pub(crate) fn job_list(a: &CompareArgs, sets: usize) -> Vec<Job> {
     let mut jobs = Vec::new();
     for set in 0..sets {
         jobs.push(Job::Timing { set });

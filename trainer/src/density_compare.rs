@@ -8,7 +8,7 @@
 //! (`crate::sweep`).
 
 use crate::app::AppError;
-use crate::compare::{mean_std, relative_to, CompareArgs};
+use crate::compare::{job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job};
 use crate::data::{points, PointSet, Points};
 use crate::density::{self, DensityCfg};
 use crate::export::write_atomic;
@@ -80,41 +80,10 @@ struct SetInfo {
     iteration: Vec<f64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Job {
-    Timing {
-        set: usize,
-    },
-    Run {
-        set: usize,
-        solver: usize,
-        lr: usize,
-        seed: u64,
-    },
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Outcome {
     Set(SetInfo),
     Run(Run),
-}
-
-fn job_list(a: &CompareArgs) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    for set in 0..a.points.len() {
-        jobs.push(Job::Timing { set });
-        for solver in 0..a.solvers.len() {
-            for lr in 0..a.lrs.len() {
-                jobs.extend((0..a.seeds).map(|seed| Job::Run {
-                    set,
-                    solver,
-                    lr,
-                    seed,
-                }));
-            }
-        }
-    }
-    jobs
 }
 
 fn cfg(a: &CompareArgs, solver: SolverChoice, lr: f32, seed: u64) -> DensityCfg {
@@ -144,23 +113,9 @@ fn iteration_times(a: &CompareArgs, p: &Points) -> Result<Vec<f64>, AppError> {
             (c, net, adam)
         })
         .collect();
-    let mut times = vec![Vec::new(); setups.len()];
-    for round in 0..13 {
-        for ((c, net, adam), t) in setups.iter_mut().zip(times.iter_mut()) {
-            let start = std::time::Instant::now();
-            density::step(net, adam, c, &p.train, p.dim, &idx, &dev)?;
-            if round >= 3 {
-                t.push(start.elapsed().as_secs_f64());
-            }
-        }
-    }
-    Ok(times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(f64::total_cmp);
-            t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
-        })
-        .collect())
+    round_robin_medians(&mut setups, 13, |(c, net, adam)| {
+        density::step(net, adam, c, &p.train, p.dim, &idx, &dev).map(|_| ())
+    })
 }
 
 fn run_job(a: &CompareArgs, job: &Job) -> Result<Outcome, AppError> {
@@ -264,7 +219,7 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
                 .into(),
         ));
     }
-    let jobs = job_list(&a);
+    let jobs = job_list(&a, a.points.len());
     let shard = a.shard.unwrap_or(Shard::ALL);
     eprintln!("compare density: {} jobs", jobs.len());
     let done = sweep::run_jobs(&jobs, shard, a.jobs, |job| run_job(&a, job))?;
@@ -299,7 +254,7 @@ fn write_report(a: &CompareArgs, outcomes: Vec<Outcome>) -> Result<(), AppError>
 type SolverRuns = (SolverChoice, f32, Vec<Run>);
 
 fn report(a: &CompareArgs, outcomes: Vec<Outcome>) -> Result<String, AppError> {
-    let jobs = job_list(a);
+    let jobs = job_list(a, a.points.len());
     let mismatch = || AppError::Usage("compare: the results do not match the job list".into());
     if jobs.len() != outcomes.len() {
         return Err(mismatch());
@@ -552,7 +507,7 @@ mod tests {
         };
         let mut a = argv(&[]);
         a.solvers.retain(|&s| s != SolverChoice::Resnet);
-        let jobs = job_list(&a);
+        let jobs = job_list(&a, a.points.len());
         assert_eq!(jobs.len(), 1 + 2 * 2, "the ResNet has no density");
         let whole: Vec<Outcome> = sweep::run_jobs(&jobs, Shard::ALL, 1, |j| run_job(&a, j))
             .expect("sweep")
