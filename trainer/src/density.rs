@@ -521,16 +521,9 @@ mod tests {
             let (mut checked, mut worst) = (0, 0f64);
             for (k, g) in grads.iter().enumerate() {
                 for i in (0..g.len()).step_by(3) {
-                    let values = net.params()[k].values();
-                    let probe = |delta: f32| {
-                        let mut n2 = net.clone();
-                        let mut v = values.clone();
-                        v[i] += delta;
-                        n2.params_mut()[k].set(&v);
-                        mean_nll(&n2, &cfg.solver, &x.as_vec(), 2).expect("nll")
-                    };
-                    let eps = 1e-2f32;
-                    let fd = (probe(eps) - probe(-eps)) / (2.0 * eps as f64);
+                    let fd = net.central_difference(k, i, 1e-2, |n| {
+                        mean_nll(n, &cfg.solver, &x.as_vec(), 2).expect("nll")
+                    });
                     let err = (fd - g[i] as f64).abs() / (fd.abs().max(g[i].abs() as f64) + 1e-2);
                     worst = worst.max(err);
                     assert!(

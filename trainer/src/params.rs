@@ -223,6 +223,27 @@ impl Net {
         out
     }
 
+    /// `(loss(θ + eps e) - loss(θ - eps e)) / 2 eps` for element `i` of
+    /// parameter `k`: the tests' reference for a backward pass.
+    #[cfg(test)]
+    pub(crate) fn central_difference(
+        &self,
+        k: usize,
+        i: usize,
+        eps: f32,
+        loss: impl Fn(&Net) -> f64,
+    ) -> f64 {
+        let values = self.params()[k].values();
+        let probe = |delta: f32| {
+            let mut moved = self.clone();
+            let mut v = values.clone();
+            v[i] += delta;
+            moved.params_mut()[k].set(&v);
+            loss(&moved)
+        };
+        (probe(eps) - probe(-eps)) / (2.0 * eps as f64)
+    }
+
     /// Number of trainable scalars.
     pub fn param_count(&self) -> usize {
         self.params().iter().map(|p| p.len()).sum()
