@@ -134,15 +134,8 @@ fn main() -> ! {
 
     let (samples, predictions) = run_model(&mut console, &ticks);
 
+    measure::report(&mut console);
     console
-        .str("FLASH ")
-        .dec(measure::flash_used())
-        .nl()
-        .str("RAM static ")
-        .dec(measure::static_ram())
-        .str(" stack ")
-        .dec(measure::stack_high_water())
-        .nl()
         .str("DONE ")
         .dec(samples as u32)
         .str(" ")

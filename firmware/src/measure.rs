@@ -116,3 +116,17 @@ pub fn flash_used() -> u32 {
         .saturating_sub(core::ptr::addr_of!(__sdata) as usize);
     (data_load + data_len).saturating_sub(start) as u32
 }
+
+/// Prints the image's `FLASH` and `RAM static .. stack ..` lines (what
+/// `cargo xtask measure` reads from every image, the minimal one too).
+pub fn report(console: &mut crate::out::Console) {
+    console
+        .str("FLASH ")
+        .dec(flash_used())
+        .nl()
+        .str("RAM static ")
+        .dec(static_ram())
+        .str(" stack ")
+        .dec(stack_high_water())
+        .nl();
+}

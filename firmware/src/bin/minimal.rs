@@ -63,16 +63,8 @@ fn main() -> ! {
             for v in out.iter().take(written) {
                 console.str(" ").f32_bits(*v);
             }
-            console
-                .nl()
-                .str("FLASH ")
-                .dec(measure::flash_used())
-                .nl()
-                .str("RAM static ")
-                .dec(measure::static_ram())
-                .str(" stack ")
-                .dec(measure::stack_high_water())
-                .nl();
+            console.nl();
+            measure::report(&mut console);
             exit(EXIT_SUCCESS)
         }
         Err(name) => {
