@@ -233,6 +233,20 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// `Ok` when a buffer capacity (`"STATE"`, `"WINDOW"`, `"DIM"`) holds
+    /// what the model needs, else [`LoadError::Capacity`].
+    pub(crate) fn fits(what: &'static str, capacity: usize, need: usize) -> Result<(), Self> {
+        if capacity < need {
+            Err(LoadError::Capacity {
+                what,
+                capacity,
+                need,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
     /// The variant's name, for a log line that must not pull in `Display`'s
     /// float formatting (about 20 kB on a Cortex-M). Exhaustive, so a new
     /// variant does not compile until it is named here.

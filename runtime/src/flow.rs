@@ -202,18 +202,8 @@ impl<'m, const STATE: usize, const DIM: usize> Flow<'m, STATE, DIM> {
     /// capacities.
     pub fn from_net(net: Net<'m>) -> Result<Self, LoadError> {
         let widest = net.field.iter().map(|l| l.outputs).max().unwrap_or(0);
-        for (what, capacity, need) in [
-            ("STATE", STATE, widest.max(net.state_dim)),
-            ("DIM", DIM, net.state_dim.saturating_add(1)),
-        ] {
-            if capacity < need {
-                return Err(LoadError::Capacity {
-                    what,
-                    capacity,
-                    need,
-                });
-            }
-        }
+        LoadError::fits("STATE", STATE, widest.max(net.state_dim))?;
+        LoadError::fits("DIM", DIM, net.state_dim.saturating_add(1))?;
         Ok(Self {
             field: TraceField {
                 layers: net.field,

@@ -128,14 +128,7 @@ pub(crate) struct SampleRing<const WINDOW: usize> {
 impl<const WINDOW: usize> SampleRing<WINDOW> {
     /// An empty ring; refuses a model whose window needs more than `WINDOW`.
     pub(crate) fn new(net: &Net<'_>) -> Result<Self, LoadError> {
-        let need = net.window_capacity_needed();
-        if WINDOW < need {
-            return Err(LoadError::Capacity {
-                what: "WINDOW",
-                capacity: WINDOW,
-                need,
-            });
-        }
+        LoadError::fits("WINDOW", WINDOW, net.window_capacity_needed())?;
         Ok(Self {
             samples: Deque::new(),
             gaps: Deque::new(),
@@ -226,18 +219,8 @@ impl<const S: usize, const D: usize> Runner<S, D> {
     /// Buffers for `net`; refuses a model wider than `S` or with a state
     /// wider than `D`.
     pub fn new(net: &Net<'_>) -> Result<Self, LoadError> {
-        for (what, capacity, need) in [
-            ("STATE", S, net.state_capacity_needed()),
-            ("DIM", D, net.state_dim),
-        ] {
-            if capacity < need {
-                return Err(LoadError::Capacity {
-                    what,
-                    capacity,
-                    need,
-                });
-            }
-        }
+        LoadError::fits("STATE", S, net.state_capacity_needed())?;
+        LoadError::fits("DIM", D, net.state_dim)?;
         Ok(Self {
             solver: AnySolver::from_spec(&net.solver),
             y: [0.0; D],

@@ -91,14 +91,7 @@ impl Step {
 impl<const S: usize> QuantRunner<S> {
     /// Buffers for `net`; refuses a model wider than `S`.
     pub fn new(net: &QuantNet<'_>) -> Result<Self, LoadError> {
-        let need = net.net.state_capacity_needed();
-        if S < need {
-            return Err(LoadError::Capacity {
-                what: "STATE",
-                capacity: S,
-                need,
-            });
-        }
+        LoadError::fits("STATE", S, net.net.state_capacity_needed())?;
         Ok(Self {
             rules: None,
             bound: None,
