@@ -989,33 +989,30 @@ fn decode_v2(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
 /// Version 3: the version-2 header, names, then zero padding and the
 /// weights on a 4-byte boundary of the file.
 fn decode_v3(body: &[u8]) -> Result<Decoded<'_>, LoadError> {
-    let (((_, _, header, channel_names, class_names), _, weights), rest) =
-        postcard::take_from_bytes::<(([u8; 4], u16, Header, &str, &str), &[u8], &[u8])>(body)
-            .map_err(LoadError::Decode)?;
+    let (decoded, rest) = v3_layout(body, 3)?;
     no_rest(rest)?;
-    Ok(Decoded {
-        header,
-        weights,
-        channel_names,
-        class_names,
-        version: 3,
-    })
+    Ok(decoded)
 }
 
 /// Version 4: the version-3 layout, then the quantised section (returned
 /// as its raw bytes: only the `quant` feature reads it).
 fn decode_v4(body: &[u8]) -> Result<(Decoded<'_>, &[u8]), LoadError> {
+    v3_layout(body, 4)
+}
+
+/// The version-3 layout as `version`, and whatever follows it.
+fn v3_layout(body: &[u8], version: u16) -> Result<(Decoded<'_>, &[u8]), LoadError> {
     type V3<'a> = (([u8; 4], u16, Header, &'a str, &'a str), &'a [u8], &'a [u8]);
-    let (((_, _, header, channel_names, class_names), _, weights), section) =
+    let (((_, _, header, channel_names, class_names), _, weights), rest) =
         postcard::take_from_bytes::<V3<'_>>(body).map_err(LoadError::Decode)?;
     let decoded = Decoded {
         header,
         weights,
         channel_names,
         class_names,
-        version: 4,
+        version,
     };
-    Ok((decoded, section))
+    Ok((decoded, rest))
 }
 
 /// Version 5: the version-3 layout with the model's kind after the header.
