@@ -72,6 +72,9 @@ pub enum AppError {
     },
 }
 
+/// Warm-up iterations of `train` (`TrainCfg::warmup`).
+pub const WARMUP: usize = 50;
+
 /// Largest relative difference (to the largest |trainer output|) between the
 /// runtime's and the trainer's outputs for which a model file is written.
 pub const PARITY_LIMIT: f32 = 1e-5;
@@ -147,8 +150,16 @@ pub struct RunConfig {
     pub hidden: Vec<usize>,
     /// Encoder widths.
     pub encoder: Vec<usize>,
+    /// Samples per ODE step (`data::patch`); `None`: derived from the
+    /// window (`data::patch::derived`).
+    pub patch: Option<usize>,
     /// Optimisation.
     pub train: TrainCfg,
+    /// Learning rates to choose among by validation (`choose`); empty: the
+    /// grid for the window (`choose::lr_grid`); one: that rate, no trials.
+    pub lrs: Vec<f32>,
+    /// Initial weights to choose among; `None`: `choose::default_restarts`.
+    pub restarts: Option<usize>,
     /// Model file to write (`None`: do not export).
     pub out: Option<PathBuf>,
     /// Folder for plots (`None`: no plots).
@@ -177,6 +188,7 @@ impl Default for RunConfig {
             state_dim: 8,
             hidden: vec![32, 32],
             encoder: Vec::new(),
+            patch: None,
             train: TrainCfg {
                 epochs: 200,
                 batch: 32,
@@ -188,8 +200,11 @@ impl Default for RunConfig {
                 keep_last: false,
                 cv_folds: 4,
                 clip: 1.0,
+                warmup: WARMUP,
                 seed: 0,
             },
+            lrs: Vec::new(),
+            restarts: None,
             out: Some(PathBuf::from("out/model.nagode")),
             plots: Some(PathBuf::from("out")),
             verbose: true,
@@ -242,7 +257,9 @@ pub fn load_problem(cfg: &RunConfig) -> Result<Problem, AppError> {
         seed: cfg.train.seed,
         reference: cfg.reference,
     };
-    Ok(data::make_problem(&table, test.as_ref(), spec)?)
+    let p = data::make_problem(&table, test.as_ref(), spec)?;
+    let k = cfg.patch.unwrap_or_else(|| data::patch::derived(&p));
+    Ok(data::patch::patch(p, k))
 }
 
 /// The training table of a config and its separate test table, if any.
@@ -435,17 +452,41 @@ fn fit(cfg: &RunConfig, dev: &Cpu) -> Result<Fitted, AppError> {
     if cfg.verbose {
         print_setup(&p, &arch, &solver, params);
     }
-    let trained = if crate::crossval::applies(&p, &cfg.train) {
-        crate::crossval::train(&net, &solver, &p, &cfg.train, dev, cfg.verbose)?
+    let lrs = if cfg.lrs.is_empty() {
+        crate::choose::lr_grid(p.window)
     } else {
-        let progress = Progress::new(cfg.train.epochs, cfg.verbose);
-        let task = p.task;
-        let trained = train::train(net, &solver, &p, &cfg.train, dev, |l| {
-            progress.epoch(l, task)
-        })?;
-        progress.finish();
-        trained
+        cfg.lrs.clone()
     };
+    let restarts = cfg
+        .restarts
+        .unwrap_or_else(|| crate::choose::default_restarts(p.task));
+    let (trained, choices) = crate::choose::fit(
+        p.task,
+        &cfg.train,
+        &lrs,
+        restarts,
+        |seed| Net::new(dev, &arch, solver.kind, seed),
+        |net, tcfg| {
+            // Progress for the full runs only, not the short trials.
+            let show = cfg.verbose && tcfg.epochs == cfg.train.epochs;
+            if crate::crossval::applies(&p, tcfg) {
+                crate::crossval::train(&net, &solver, &p, tcfg, dev, show)
+            } else {
+                let progress = Progress::new(tcfg.epochs, show);
+                let task = p.task;
+                let t = train::train(net, &solver, &p, tcfg, dev, |l| progress.epoch(l, task));
+                progress.finish();
+                t
+            }
+        },
+    )?;
+    let mut p = p;
+    if cfg.verbose {
+        for n in &choices.notes {
+            eprintln!("chosen: {n}");
+        }
+    }
+    p.notes.extend(choices.notes);
     Ok(Fitted {
         problem: p,
         solver,

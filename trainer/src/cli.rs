@@ -78,15 +78,30 @@ pub struct TrainArgs {
     /// Encoder widths (comma-separated, tanh); default none (e = normalised sample).
     #[arg(long, value_delimiter = ',')]
     encoder: Vec<usize>,
+    /// Samples per ODE step: a window is read as patches of this many
+    /// consecutive samples [default: 1, or for classification windows
+    /// longer than 64 samples, about 40 steps per window].
+    #[arg(long)]
+    patch: Option<usize>,
     /// Most epochs.
     #[arg(long, default_value_t = 200)]
     epochs: usize,
     /// Mini-batch size.
     #[arg(long, default_value_t = 32)]
     batch: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 5e-3)]
-    lr: f32,
+    /// Adam learning rate [default: chosen by validation between two
+    /// rates scaled to the window: 5e-3 and 1.7e-3 up to 48 samples,
+    /// times sqrt(48 / window) beyond].
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Initial weights tried (short trials, the best by validation)
+    /// [default: 3 for classification, 1 for forecasts].
+    #[arg(long)]
+    restarts: Option<usize>,
+    /// Warm-up: iterations over which the learning rate ramps up from a
+    /// tenth.
+    #[arg(long, default_value_t = crate::app::WARMUP)]
+    warmup_iters: usize,
     /// Early stopping: epochs without a better validation loss.
     #[arg(long, default_value_t = 20)]
     patience: usize,
@@ -238,16 +253,20 @@ impl TrainArgs {
             state_dim: self.state,
             hidden: self.hidden,
             encoder: self.encoder,
+            patch: self.patch,
             train: crate::train::TrainCfg {
                 epochs: self.epochs,
                 batch: self.batch,
-                lr: self.lr,
+                lr: self.lr.unwrap_or(d.train.lr),
+                warmup: self.warmup_iters,
                 patience: self.patience,
                 time_budget: (self.budget > 0.0).then(|| Duration::from_secs_f64(self.budget)),
                 seed: self.seed,
                 cv_folds: self.folds,
                 ..d.train
             },
+            lrs: self.lr.into_iter().collect(),
+            restarts: self.restarts,
             out: (!self.no_export).then_some(self.out),
             plots: (!self.no_plots).then_some(self.plots),
             verbose: true,

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod choose;
 pub mod cli;
 pub mod commands;
 pub mod compare;

@@ -48,6 +48,11 @@ pub struct TrainCfg {
     pub cv_folds: usize,
     /// Global gradient-norm clip.
     pub clip: f32,
+    /// Iterations over which the learning rate ramps up linearly from a
+    /// tenth of its value (0: none). Long windows start with large
+    /// gradients: without the ramp their first steps throw the weights
+    /// where training cannot recover.
+    pub warmup: usize,
     /// Seed of the batch order.
     pub seed: u64,
 }
@@ -65,8 +70,19 @@ impl Default for TrainCfg {
             keep_last: false,
             cv_folds: 0,
             clip: 1.0,
+            warmup: 0,
             seed: 0,
         }
+    }
+}
+
+/// The learning-rate factor of iteration `it` (0-based) under a linear
+/// warm-up of `warmup` iterations from 0.1.
+pub fn warmup_factor(it: usize, warmup: usize) -> f32 {
+    if it >= warmup {
+        1.0
+    } else {
+        0.1 + 0.9 * it as f32 / warmup as f32
     }
 }
 
@@ -141,6 +157,17 @@ pub struct Trained {
     pub seconds: f64,
     /// Iterations run.
     pub iterations: usize,
+}
+
+impl Trained {
+    /// The best validation score of its epochs (the kept model's, unless
+    /// it kept the last epoch).
+    pub fn best_score(&self, task: TaskKind) -> Score {
+        self.history
+            .iter()
+            .map(|l| Score::of(task, l.val_loss, l.val_metric))
+            .fold(Score::WORST, |a, b| if b.beats(&a) { b } else { a })
+    }
 }
 
 /// Evaluation of a model on windows.
@@ -414,18 +441,22 @@ pub fn loss_and_grads(
 /// part the cross-entropy can rise as soon as the model grows confident,
 /// long before accuracy stops improving.
 #[derive(Clone, Copy, Debug)]
-struct Score {
-    accuracy: f32,
-    loss: f32,
+pub struct Score {
+    /// Validation accuracy (0 for forecasts).
+    pub accuracy: f32,
+    /// Validation loss.
+    pub loss: f32,
 }
 
 impl Score {
-    const WORST: Score = Score {
+    /// Below every real score.
+    pub const WORST: Score = Score {
         accuracy: f32::NEG_INFINITY,
         loss: f32::INFINITY,
     };
 
-    fn of(task: TaskKind, loss: f32, metric: f32) -> Score {
+    /// The score of a validation loss and metric.
+    pub fn of(task: TaskKind, loss: f32, metric: f32) -> Score {
         let accuracy = match task {
             TaskKind::Forecast => 0.0,
             TaskKind::Classify => metric,
@@ -433,7 +464,8 @@ impl Score {
         Score { accuracy, loss }
     }
 
-    fn beats(&self, other: &Score) -> bool {
+    /// Ranks strictly better.
+    pub fn beats(&self, other: &Score) -> bool {
         self.accuracy > other.accuracy
             || (self.accuracy == other.accuracy && self.loss < other.loss)
     }
@@ -464,6 +496,8 @@ pub fn step(
 struct Run<'a> {
     net: Net,
     adam: Adam,
+    /// The learning rate before the warm-up factor (halved on plateaus).
+    lr: f32,
     rng: StdRng,
     order: Vec<usize>,
     start: Instant,
@@ -496,6 +530,7 @@ impl Run<'_> {
         let (mut sum, mut count) = (0f64, 0usize);
         let mut cut = None;
         for idx in &batches {
+            self.adam.lr = self.lr * warmup_factor(self.iterations, cfg.warmup);
             let l = step(
                 &mut self.net,
                 &mut self.adam,
@@ -547,13 +582,26 @@ impl Run<'_> {
     }
 }
 
+/// Validation parts below this many windows are too coarse to show
+/// progress alone: there a falling training loss also counts as
+/// improvement.
+pub const SMALL_VALIDATION: usize = 50;
+
 /// Patience and the learning-rate schedule. Both count from the last epoch
 /// that improved the best validation loss or (classification) the best
 /// accuracy: on a small validation part one of them often moves while the
 /// other stalls, and stopping on either alone ended training far too early.
+/// On a validation part of fewer than [`SMALL_VALIDATION`] windows (20
+/// series: accuracy in steps of 0.05) a training loss 2 % below its best
+/// so far counts too, so a run that is still learning is not ended by a
+/// validation part that cannot see it.
 struct Plateau {
     /// The best loss and accuracy so far (each on its own).
     best: Score,
+    /// The best training loss so far.
+    best_train: f32,
+    /// Whether the training loss counts (small validation part).
+    train_counts: bool,
     /// The last epoch that improved either.
     epoch: usize,
     /// The last epoch that halved the learning rate.
@@ -564,9 +612,18 @@ impl Plateau {
     /// Takes `epoch`'s score; reduce on plateau: halves the learning rate
     /// after a third of the patience without improvement (at most once per
     /// such stretch). True when the patience has run out.
-    fn update(&mut self, score: Score, epoch: usize, patience: usize, adam: &mut Adam) -> bool {
+    fn update(
+        &mut self,
+        score: Score,
+        train_loss: f32,
+        epoch: usize,
+        patience: usize,
+        lr: &mut f32,
+    ) -> bool {
         let plateau = (patience / 3).max(2);
-        if score.loss < self.best.loss || score.accuracy > self.best.accuracy {
+        let train_better = self.train_counts && train_loss < 0.98 * self.best_train;
+        self.best_train = self.best_train.min(train_loss);
+        if score.loss < self.best.loss || score.accuracy > self.best.accuracy || train_better {
             self.best = Score {
                 loss: score.loss.min(self.best.loss),
                 accuracy: score.accuracy.max(self.best.accuracy),
@@ -574,7 +631,7 @@ impl Plateau {
             self.epoch = epoch;
         }
         if epoch - self.epoch.max(self.last_decay) >= plateau {
-            adam.lr *= 0.5;
+            *lr *= 0.5;
             self.last_decay = epoch;
         }
         epoch - self.epoch >= patience
@@ -600,11 +657,14 @@ pub fn train(
     );
     let mut plateau = Plateau {
         best: best.0,
+        best_train: f32::INFINITY,
+        train_counts: p.val.len < SMALL_VALIDATION,
         epoch: 0,
         last_decay: 0,
     };
     let mut run = Run {
         adam: Adam::new(&net, cfg.lr),
+        lr: cfg.lr,
         net,
         rng: StdRng::seed_from_u64(cfg.seed),
         order: (0..p.train.len).collect(),
@@ -636,7 +696,7 @@ pub fn train(
         if cfg.keep_last || score.beats(&best.0) {
             best = (score, run.net.clone(), epoch);
         }
-        let patience_out = plateau.update(score, epoch, cfg.patience, &mut run.adam);
+        let patience_out = plateau.update(score, log.train_loss, epoch, cfg.patience, &mut run.lr);
         history.push(log);
         if cut == Some(Stop::Budget) {
             stop = Stop::Budget;
