@@ -108,6 +108,7 @@ pub fn oscillators(seed: u64, drop: f64, n_series: usize) -> Table {
         channels: vec!["x".into(), "v".into()],
         clock: Clock::Number,
         series,
+        missing: Default::default(),
     }
 }
 

@@ -71,7 +71,7 @@ pub enum DataError {
         max: usize,
     },
     /// A row with the wrong number of fields.
-    #[error("{file}: line {line}: expected {expected} fields, found {found}")]
+    #[error("{file}: line {line}: expected {expected} fields, found {found}{hint}")]
     FieldCount {
         /// The file.
         file: String,
@@ -81,8 +81,11 @@ pub enum DataError {
         expected: usize,
         /// Fields in this row.
         found: usize,
+        /// Empty, or why: the row seems to use another delimiter.
+        hint: String,
     },
-    /// An empty cell.
+    /// An empty cell (of `id` or `label`; an empty channel cell is a
+    /// missing value, an empty `t` a [`DataError::MissingTime`]).
     #[error("{file}: line {line}, column {column} (`{name}`): empty field")]
     EmptyField {
         /// The file.
@@ -95,7 +98,7 @@ pub enum DataError {
         name: String,
     },
     /// A cell that is not a number.
-    #[error("{file}: line {line}, column {column} (`{name}`): `{value}` is not a number")]
+    #[error("{file}: line {line}, column {column} (`{name}`): `{value}` is not a number{hint}")]
     NotNumeric {
         /// The file.
         file: String,
@@ -107,6 +110,8 @@ pub enum DataError {
         name: String,
         /// The cell.
         value: String,
+        /// Empty, or why: the cell holds another delimiter than the file's.
+        hint: String,
     },
     /// A `t` cell that is neither a number nor an accepted date-time.
     #[error(
@@ -166,6 +171,45 @@ pub enum DataError {
         name: String,
         /// The cell.
         value: String,
+    },
+    /// A `t` cell that is a missing value (empty, `NaN`, `NA`, `N/A`).
+    #[error("{file}: line {line}, column {column} (`t`): {}: a missing time stamp cannot be placed (only channel cells may be missing); give the row its time, or delete the row", cell_text(.value))]
+    MissingTime {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// The cell.
+        value: String,
+    },
+    /// A `t` equal to the previous row's (within one series).
+    #[error("{file}: line {line}, column {column} (`t`): duplicate time stamp `{value}` (line {line} repeats line {first_line})")]
+    DuplicateTime {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// The cell.
+        value: String,
+        /// The line with the same time.
+        first_line: u64,
+    },
+    /// Every row of a series (or of a wide file) was dropped for missing
+    /// values.
+    #[error("{file}{}: no samples left in {}: {} dropped, each with a missing channel value (empty, NaN, NA or N/A)", at_line(*.line), series_name(.series), super::table::plural(*.rows, "row"))]
+    AllMissing {
+        /// The file.
+        file: String,
+        /// The series id; empty for a wide file.
+        series: String,
+        /// The series' first line (long layout).
+        line: Option<u64>,
+        /// The rows dropped.
+        rows: usize,
     },
     /// `t` does not increase strictly (within one series).
     #[error("{file}: line {line}, column {column} (`t`): time {value} does not increase (previous {previous})")]
@@ -296,6 +340,24 @@ pub enum DataError {
     /// A command-line value out of range.
     #[error("invalid setting: {0}")]
     Setting(String),
+}
+
+/// A cell for a message: `` `NA` ``, or "empty cell".
+fn cell_text(value: &str) -> String {
+    if value.is_empty() {
+        "empty cell".into()
+    } else {
+        format!("`{value}`")
+    }
+}
+
+/// "series `id`", or "the file" for a wide file's series.
+fn series_name(id: &str) -> String {
+    if id.is_empty() {
+        "the file".into()
+    } else {
+        format!("series `{id}`")
+    }
 }
 
 /// `": line N"` when the line is known.

@@ -141,6 +141,7 @@ pub fn make_problem(
     }
     let time_unit = time_unit(table)?;
     let mut notes: Vec<String> = time_note(table.clock, time_unit).into_iter().collect();
+    notes.extend(table.missing_note(test));
     let classes = if input.classify {
         classes_of(table)?
     } else {

@@ -236,6 +236,7 @@ mod tests {
             channels: vec!["a".into()],
             clock: Clock::Index,
             series,
+            missing: Default::default(),
         };
         (t, class_of, classes)
     }
