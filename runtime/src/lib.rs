@@ -20,10 +20,12 @@ pub mod net;
 pub mod normalise;
 #[cfg(feature = "quant")]
 pub mod quant;
+pub mod resample;
 pub mod session;
 pub mod solver;
 pub mod stream;
 pub mod tanh;
+pub mod vote;
 
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use format::Header;

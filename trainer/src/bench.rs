@@ -219,6 +219,8 @@ impl InferenceSetup {
             mean: vec![0.0],
             std: vec![1.0],
             notes: Vec::new(),
+            patch: 1,
+            resampled: None,
             train: Windows::default(),
             val: Windows::default(),
             test: Windows::default(),

@@ -31,11 +31,16 @@ pub const RESTART_SEED: u64 = 1000;
 /// through `W` unrolled steps grows with `W`; the square root is what fit
 /// the panel's 150–275-sample windows (a plain `1 / W` was too timid).
 pub fn lr_grid(window: usize) -> Vec<f32> {
-    let scale = (REFERENCE_WINDOW as f32 / window.max(1) as f32)
-        .sqrt()
-        .min(1.0);
-    let c = round2(BASE_LR * scale);
+    let c = round2(BASE_LR * lr_scale(window));
     vec![c, round2(c / GRID_RATIO)]
+}
+
+/// The factor on learning rates for windows of `window` samples:
+/// `sqrt(REFERENCE_WINDOW / window)`, at most 1.
+pub fn lr_scale(window: usize) -> f32 {
+    (REFERENCE_WINDOW as f32 / window.max(1) as f32)
+        .sqrt()
+        .min(1.0)
 }
 
 /// `x` to two significant digits.
@@ -172,8 +177,9 @@ pub fn fit(
         };
         if attempt < RETRIES {
             notes.push(format!(
-                "learning rate {} after {lr} diverged ({why})",
-                round2(lr / GRID_RATIO)
+                "learning rate {} after {} diverged ({why})",
+                lr_text(round2(lr / GRID_RATIO)),
+                lr_text(lr)
             ));
             lr = round2(lr / GRID_RATIO);
         }
@@ -190,7 +196,8 @@ pub fn fit(
             },
         )),
         None => Err(TrainError::Diverged(format!(
-            "every run down to learning rate {lr} diverged"
+            "every run down to learning rate {} diverged",
+            lr_text(lr)
         ))),
     }
 }
@@ -207,15 +214,21 @@ fn trial_note(task: TaskKind, trials: &[Trial], epochs: usize, lr: f32, restart:
                 }
                 (Some(s), TaskKind::Forecast) => format!("loss {:.5}", s.loss),
             };
-            format!("lr {} w{}: {what}", t.lr, t.restart)
+            format!("lr {} w{}: {what}", lr_text(t.lr), t.restart)
         })
         .collect();
     format!(
-        "learning rate {lr}, initial weights w{restart} (of {} trials, {epochs} epochs each, best \
+        "learning rate {}, initial weights w{restart} (of {} trials, {epochs} epochs each, best \
          validation score; the rates scale with the window): {}",
+        lr_text(lr),
         trials.len(),
         cells.join("; ")
     )
+}
+
+/// A learning rate as written on the command line (two significant digits).
+pub fn lr_text(lr: f32) -> String {
+    format!("{:.1e}", lr)
 }
 
 #[cfg(test)]
@@ -224,8 +237,13 @@ mod tests {
 
     #[test]
     fn grid_scales_with_the_window_and_keeps_the_default_at_48() {
-        assert_eq!(lr_grid(48), vec![5e-3, 1.7e-3]);
-        assert_eq!(lr_grid(24), vec![5e-3, 1.7e-3]);
+        let close = |g: Vec<f32>, want: [f32; 2]| {
+            g.iter()
+                .zip(want)
+                .all(|(a, b)| (a - b).abs() < 1e-9 * b.max(1.0))
+        };
+        assert!(close(lr_grid(48), [5e-3, 1.7e-3]), "{:?}", lr_grid(48));
+        assert!(close(lr_grid(24), [5e-3, 1.7e-3]));
         let long = lr_grid(275);
         assert!((long[0] - 2.1e-3).abs() < 1e-9, "{long:?}");
         assert!(lr_grid(1460)[0] < 1e-3);

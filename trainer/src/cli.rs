@@ -83,6 +83,11 @@ pub struct TrainArgs {
     /// longer than 64 samples, about 40 steps per window].
     #[arg(long)]
     patch: Option<usize>,
+    /// Classification series of unequal lengths are resampled to this many
+    /// samples, one window per series [default: the training median, at
+    /// most 256; 0: never, windows of the shortest series].
+    #[arg(long)]
+    resample: Option<usize>,
     /// Most epochs.
     #[arg(long, default_value_t = 200)]
     epochs: usize,
@@ -122,6 +127,10 @@ pub struct TrainArgs {
     /// Do not write a model file.
     #[arg(long)]
     no_export: bool,
+    /// Fail (no model file written) when the model loses to a baseline on
+    /// validation or test, instead of printing a WARNING.
+    #[arg(long)]
+    require_beat_baseline: bool,
     /// Folder for the PNG plots.
     #[arg(long, default_value = "out")]
     plots: PathBuf,
@@ -254,6 +263,7 @@ impl TrainArgs {
             hidden: self.hidden,
             encoder: self.encoder,
             patch: self.patch,
+            resample: self.resample,
             train: crate::train::TrainCfg {
                 epochs: self.epochs,
                 batch: self.batch,
@@ -270,6 +280,7 @@ impl TrainArgs {
             out: (!self.no_export).then_some(self.out),
             plots: (!self.no_plots).then_some(self.plots),
             verbose: true,
+            require_beat_baseline: self.require_beat_baseline,
         }
     }
 }

@@ -62,9 +62,11 @@ pub struct CompareArgs {
     /// Channel columns for `--csv` (comma-separated).
     #[arg(long, value_delimiter = ',', requires = "csv")]
     pub columns: Option<Vec<String>>,
-    /// Learning rates tried for every solver (comma-separated); each solver
-    /// keeps the one with the best validation loss on seed 0.
-    #[arg(long, value_delimiter = ',', default_value = "0.002,0.005,0.01")]
+    /// Learning rates tried for every solver (comma-separated), scaled by
+    /// sqrt(48 / window) for windows longer than 48 (as `train` scales its
+    /// grid); each solver keeps the one with the best validation loss on
+    /// seed 0.
+    #[arg(long, value_delimiter = ',', default_value = "0.001,0.002,0.005,0.01")]
     pub lrs: Vec<f32>,
     /// Seeds per solver (0..N); each seed draws its own split, weights and batch order.
     #[arg(long, default_value_t = 3)]
@@ -261,6 +263,10 @@ struct RunRecord {
     seconds: f64,
     params: usize,
     evals: usize,
+    /// Why the run diverged before any finite validation loss (a result,
+    /// shown in the table; its metric is NaN).
+    #[serde(default)]
+    diverged: Option<String>,
 }
 
 impl RunRecord {
@@ -379,8 +385,10 @@ fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<O
         } => {
             let (solver, lr) = (a.solvers[solver], a.lrs[lr]);
             let mut cfg = seeded(&sets[set].1, seed);
-            cfg.train.lr = lr;
             let p = app::load_problem(&cfg)?;
+            // As `train` does: long windows take proportionally smaller rates.
+            let lr = lr * crate::choose::lr_scale(p.window);
+            cfg.train.lr = lr;
             let r = one_run(&cfg, &p, solver, seed)?;
             eprintln!(
                 "compare: {} {:<8} lr {lr} seed {seed}: test {:.5}, {:.1}s",
@@ -420,18 +428,33 @@ fn one_run(
     let params = net.param_count();
     // As `train` does: a small classification set is cross-validated.
     let t = if crate::crossval::applies(p, &run_cfg.train) {
-        crate::crossval::train(&net, &s, p, &run_cfg.train, &dev, false)?
+        crate::crossval::train(&net, &s, p, &run_cfg.train, &dev, false)
     } else {
-        train::train(net, &s, p, &run_cfg.train, &dev, |_| {})?
+        train::train(net, &s, p, &run_cfg.train, &dev, |_| {})
+    };
+    let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
+    // A run that diverges is a result of the comparison, not its end.
+    let t = match t {
+        Err(train::TrainError::Diverged(why)) => {
+            return Ok(RunRecord {
+                val_loss: Vec::new(),
+                test_metric: f64::NAN,
+                seconds: 0.0,
+                params,
+                evals,
+                diverged: Some(why),
+            })
+        }
+        t => t?,
     };
     let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
-    let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
     Ok(RunRecord {
         val_loss: t.history.iter().map(|l| l.val_loss as f64).collect(),
         test_metric: test.metric as f64,
         seconds: t.seconds,
         params,
         evals,
+        diverged: None,
     })
 }
 
@@ -775,11 +798,22 @@ fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, t
         };
         (format!("{e:.1}{of}"), format!("{s:.2}"))
     };
-    let (m, sd) = mean_std(&runs.iter().map(|r| r.test_metric).collect::<Vec<_>>());
+    let finite: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.diverged.is_none())
+        .map(|r| r.test_metric)
+        .collect();
+    let (m, sd) = mean_std(&finite);
+    let diverged = runs.len() - finite.len();
+    let diverged = if diverged > 0 {
+        format!(" ({diverged} of {} diverged)", runs.len())
+    } else {
+        String::new()
+    };
     let r0 = &runs[0];
     let _ = writeln!(
         md,
-        "| {} | {lr} | {} | {} | {:.3} | {} | {} | {:.5} ± {:.5} |",
+        "| {} | {lr} | {} | {} | {:.3} | {} | {} | {:.5} ± {:.5}{diverged} |",
         solver.name(),
         r0.params,
         r0.evals,

@@ -311,6 +311,8 @@ mod tests {
             mean: vec![0.0, 0.0],
             std: vec![1.0, 1.0],
             notes: Vec::new(),
+            patch: 1,
+            resampled: None,
             train: Windows::default(),
             val: Windows::default(),
             test: Windows::default(),

@@ -3,6 +3,7 @@
 //! the runtime's model format.
 
 pub mod app;
+pub mod baseline;
 pub mod bench;
 pub mod choose;
 pub mod cli;

@@ -19,14 +19,9 @@ pub struct PanelArgs {
     #[arg(long, default_value = "data/panel/panel.csv")]
     pub manifest: PathBuf,
     /// Solvers (comma-separated); the first is the one compared to the baseline.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "nag,euler,rk4"
-    )]
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "nag")]
     pub solvers: Vec<SolverChoice>,
-    /// Seeds for classification sets (forecasts run seed 0: their split is in time).
+    /// Seeds (initial weights; classification: also the split).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     /// Only these entries (comma-separated names); default all.
@@ -44,6 +39,8 @@ struct Entry {
     file: PathBuf,
     test: Option<PathBuf>,
     what: String,
+    /// Published 1-NN Euclidean and DTW test accuracies (classification).
+    published: [Option<f32>; 2],
 }
 
 fn manifest(path: &Path) -> Result<Vec<Entry>, AppError> {
@@ -66,6 +63,7 @@ fn manifest(path: &Path) -> Result<Vec<Entry>, AppError> {
             file: dir.join(field(2)),
             test: (!test.is_empty()).then(|| dir.join(test)),
             what: field(4),
+            published: [field(5).parse().ok(), field(6).parse().ok()],
         });
     }
     Ok(out)
@@ -101,70 +99,92 @@ fn cell(r: &Result<Summary, AppError>) -> String {
 /// Runs per solver (outer) and seed (inner).
 type Runs = Vec<Vec<Result<Summary, AppError>>>;
 
-/// The baseline (naive MSE or majority accuracy) of the first run that worked.
-fn baseline(runs: &Runs) -> Option<(f32, &Summary)> {
-    runs.iter()
-        .flatten()
-        .find_map(|r| r.as_ref().ok())
-        .map(|s| (s.naive_test, s))
+/// Mean (min–max) of the runs' metric, or the first failure.
+fn stats_cell(per_seed: &[Result<Summary, AppError>], digits: usize) -> String {
+    if let Some(bad) = per_seed.iter().find(|r| r.is_err()) {
+        return cell(bad);
+    }
+    let ok: Vec<f32> = per_seed.iter().flatten().map(|s| s.test_metric).collect();
+    let mean = ok.iter().sum::<f32>() / ok.len().max(1) as f32;
+    let lo = ok.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = ok.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    format!("{mean:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
 
-/// A forecasting row: seed 0 of every solver, the baseline and the first
-/// solver's ratio to it.
-fn forecast_row(e: &Entry, runs: &Runs) -> String {
-    let base = baseline(runs);
-    let window = base.map_or("—".into(), |(_, s)| s.problem.window.to_string());
-    let cells: Vec<String> = runs.iter().map(|r| cell(&r[0])).collect();
-    let ratio = match (runs.first().and_then(|r| r[0].as_ref().ok()), base) {
-        (Some(s), Some((n, _))) => format!("{:.3}", s.test_metric / n.max(f32::MIN_POSITIVE)),
-        _ => "—".into(),
-    };
-    format!(
-        "| {} | {} | {window} | {} | {} | {ratio} |\n",
-        e.name,
-        e.what,
-        cells.join(" | "),
-        base.map_or("—".into(), |(n, _)| format!("{n:.4}")),
-    )
-}
-
-/// A classification row: per solver the mean and range over seeds.
-fn classify_row(e: &Entry, runs: &Runs) -> String {
-    let cells: Vec<String> = runs
-        .iter()
-        .map(|per_seed| {
-            let ok: Vec<f32> = per_seed
+/// One row: every solver's mean (min–max) over seeds, every baseline of
+/// the first run that worked (they do not depend on the seed for
+/// forecasts; for classification they are seed 0's split), the published
+/// 1-NN figures, and whether the first solver's mean beats them all.
+fn row(e: &Entry, runs: &Runs) -> String {
+    let first = runs.iter().flatten().find_map(|r| r.as_ref().ok());
+    let digits = if e.task == TaskKind::Forecast { 4 } else { 3 };
+    let cells: Vec<String> = runs.iter().map(|r| stats_cell(r, digits)).collect();
+    let mean = runs.first().and_then(|r| {
+        let ok: Vec<f32> = r.iter().flatten().map(|s| s.test_metric).collect();
+        (ok.len() == r.len() && !ok.is_empty()).then(|| ok.iter().sum::<f32>() / ok.len() as f32)
+    });
+    let mut bases: Vec<(String, f32)> = first
+        .map(|s| {
+            s.baselines
                 .iter()
-                .filter_map(|r| r.as_ref().ok().map(|s| s.test_metric))
-                .collect();
-            if ok.len() < per_seed.len() {
-                return per_seed
-                    .iter()
-                    .find(|r| r.is_err())
-                    .map_or(String::new(), cell);
-            }
-            let mean = ok.iter().sum::<f32>() / ok.len().max(1) as f32;
-            let lo = ok.iter().copied().fold(f32::INFINITY, f32::min);
-            let hi = ok.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            format!("{mean:.3} ({lo:.3}–{hi:.3})")
+                .map(|b| (b.name.clone(), b.test))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, v) in ["published 1-NN ED", "published 1-NN DTW"]
+        .iter()
+        .zip(e.published)
+    {
+        if let Some(v) = v {
+            bases.push((name.to_string(), v));
+        }
+    }
+    let base_cells: Vec<String> = bases
+        .iter()
+        .map(|(n, v)| format!("{n}: {v:.digits$}"))
+        .collect();
+    let lost: Vec<String> = bases
+        .iter()
+        .filter(|(_, v)| mean.is_none_or(|m| crate::baseline::loses(e.task, m, *v)))
+        .map(|(n, v)| match (e.task, mean) {
+            (TaskKind::Forecast, Some(m)) => format!("{:.2}x {n}", m / v.max(f32::MIN_POSITIVE)),
+            _ => n.clone(),
         })
         .collect();
+    let verdict = if mean.is_none() {
+        "failed".to_string()
+    } else if lost.is_empty() {
+        "beats all".to_string()
+    } else {
+        format!("loses: {}", lost.join(", "))
+    };
+    let shape = first.map_or("—".into(), |s| {
+        let p = &s.problem;
+        if p.patch > 1 {
+            format!("{} x {}", p.window, p.patch)
+        } else {
+            p.window.to_string()
+        }
+    });
+    let wall = runs
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|s| s.wall)
+        .fold(0.0, f64::max);
     format!(
-        "| {} | {} | {} | {} |\n",
+        "| {} | {} | {shape} | {} | {} | {verdict} | {wall:.0} |\n",
         e.name,
         e.what,
         cells.join(" | "),
-        baseline(runs).map_or("—".into(), |(n, _)| format!("{n:.3}")),
+        base_cells.join("<br>"),
     )
 }
 
 /// Every solver on one series (classification: every seed), the model
 /// files written under `scratch`.
 fn entry_runs(a: &PanelArgs, e: &Entry, scratch: &Path) -> Runs {
-    let seeds = match e.task {
-        TaskKind::Forecast => 1,
-        TaskKind::Classify => a.seeds.max(1),
-    };
+    let seeds = a.seeds.max(1);
     let mut runs: Runs = Vec::new();
     for &solver in &a.solvers {
         let mut per_seed = Vec::new();
@@ -189,25 +209,21 @@ pub fn run(a: &PanelArgs) -> Result<(), AppError> {
     let entries = manifest(&a.manifest)?;
     let scratch = std::env::temp_dir().join(format!("nagode-panel-{}", std::process::id()));
     let names: Vec<&str> = a.solvers.iter().map(|s| s.name()).collect();
-    let mut fc = format!(
-        "| series | what | window (chosen) | {} | naive | {} / naive |\n|---|---|---|{}---|---|\n",
+    let header = format!(
+        "| series | what | window (x patch) | {} | baselines (test) | {} vs every baseline | max wall s |\n|---|---|---|{}---|---|---|\n",
         names.join(" | "),
         names.first().unwrap_or(&"model"),
         "---|".repeat(names.len())
     );
-    let mut cl = format!(
-        "| series | what | {} | majority |\n|---|---|{}---|\n",
-        names.join(" | "),
-        "---|".repeat(names.len())
-    );
+    let (mut fc, mut cl) = (header.clone(), header);
     for e in &entries {
         if a.only.as_ref().is_some_and(|o| !o.contains(&e.name)) {
             continue;
         }
         let runs = entry_runs(a, e, &scratch);
         match e.task {
-            TaskKind::Forecast => fc.push_str(&forecast_row(e, &runs)),
-            TaskKind::Classify => cl.push_str(&classify_row(e, &runs)),
+            TaskKind::Forecast => fc.push_str(&row(e, &runs)),
+            TaskKind::Classify => cl.push_str(&row(e, &runs)),
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
@@ -215,10 +231,11 @@ pub fn run(a: &PanelArgs) -> Result<(), AppError> {
         "# Real-data panel (generated by `trainer panel`)\n\n\
          Every series trained with `trainer train --csv FILE --task TASK` and no other \
          option (plus `--solver`, `--seed` and a scratch `--out`, so the runtime parity \
-         check runs). Test metric: MSE in the data's units (forecast) or accuracy \
-         (classification). Data and sources: `data/README.md`.\n\n\
-         ## Forecasting (seed 0)\n\n{fc}\n## Classification\n\n\
-         Test accuracy, mean (min–max) over seeds 0 to {}.\n\n{cl}",
+         check runs). Test metric, mean (min–max) over seeds 0 to {}: MSE in the data's \
+         units (forecast) or accuracy (classification). The baselines are computed by the \
+         trainer on the same test windows (seed 0's split); the published 1-NN figures are \
+         the archives' (sources in `data/README.md`). Data and sources: `data/README.md`.\n\n\
+         ## Forecasting\n\n{fc}\n## Classification\n\n{cl}",
         a.seeds.max(1) - 1
     );
     write_atomic(&a.markdown, md.as_bytes())?;

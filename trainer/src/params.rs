@@ -138,6 +138,17 @@ pub struct Net {
 }
 
 impl Net {
+    /// Zeroes the output layer's weights and sets its bias to `bias`: the
+    /// model then outputs `bias` whatever its input (a forecaster starts
+    /// as the naive forecast, see `app::init_weights`).
+    pub fn set_constant_output(&mut self, bias: &[f32]) {
+        if let Some(last) = self.decoder.last_mut() {
+            let n = last.wt.as_vec().len();
+            last.wt.copy_from(&vec![0.0; n]);
+            last.b.copy_from(bias);
+        }
+    }
+
     /// Random initial parameters, deterministic in `seed`.
     pub fn new(dev: &Cpu, arch: &Arch, solver: SolverChoice, seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);

@@ -143,7 +143,17 @@ pub fn run(cfg: &RunConfig, s: &StreamCfg) -> Result<StreamSummary, AppError> {
         return Err(usage("--streaming needs --reference global"));
     }
     let dev: Cpu = Default::default();
-    let p = app::load_problem(cfg)?;
+    // A stream takes one sample at a time: no patches.
+    let mut cfg = RunConfig {
+        patch: Some(cfg.patch.unwrap_or(1)),
+        ..cfg.clone()
+    };
+    let p = app::load_problem(&cfg)?;
+    if cfg.lrs.is_empty() {
+        // `train`'s rate for this window (without its trials).
+        cfg.train.lr = crate::choose::lr_grid(p.window)[0];
+    }
+    let cfg = &cfg;
     let warmup = s.warmup.unwrap_or(p.window);
     let setup = app::setup(cfg, &p, &dev, cfg.train.seed);
     let mut net = setup.net;

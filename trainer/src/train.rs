@@ -337,6 +337,32 @@ pub fn evaluate(
     })
 }
 
+/// Accuracy per series when some series of `w` holds several windows: the
+/// series' class is the runtime's vote (`nagode::vote`, summed logits, in
+/// window order) over its windows' `logits` (`[i][class]`). `None` when
+/// every series is one window (per-window accuracy is then per series).
+pub fn series_accuracy(logits: &[f32], classes: usize, w: &Windows) -> Option<f32> {
+    if w.series.len() != w.len || classes == 0 {
+        return None;
+    }
+    let mut votes: std::collections::BTreeMap<usize, (Vec<f32>, usize, usize)> = Default::default();
+    for i in 0..w.len {
+        let e = votes
+            .entry(w.series[i])
+            .or_insert_with(|| (vec![0.0; classes], w.class[i], 0));
+        nagode::vote::add(&mut e.0, &logits[i * classes..(i + 1) * classes]).ok()?;
+        e.2 += 1;
+    }
+    if votes.values().all(|v| v.2 == 1) {
+        return None;
+    }
+    let right = votes
+        .values()
+        .filter(|(sums, class, _)| nagode::vote::winner(sums) == Some(*class))
+        .count();
+    Some(right as f32 / votes.len() as f32)
+}
+
 /// The naive forecast (last value repeated) MSE in data units, or the
 /// majority-class accuracy.
 pub fn naive(p: &Problem, w: &Windows) -> f32 {

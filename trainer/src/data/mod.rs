@@ -17,6 +17,7 @@ mod error;
 pub mod patch;
 mod points;
 mod problem;
+pub mod resample;
 mod split;
 mod stats;
 mod table;

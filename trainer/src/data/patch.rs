@@ -71,6 +71,7 @@ pub fn patch(mut p: Problem, k: usize) -> Problem {
     p.std = p.std.repeat(k);
     p.time_unit *= k as f32;
     p.window = n;
+    p.patch = k;
     p
 }
 
@@ -83,6 +84,7 @@ fn patch_windows(w: &Windows, win: usize, c: usize, k: usize, skip: usize) -> Wi
         gaps: Vec::with_capacity(w.len * n),
         y: w.y.clone(),
         class: w.class.clone(),
+        series: w.series.clone(),
         len: w.len,
     };
     for i in 0..w.len {
@@ -109,6 +111,7 @@ mod tests {
             gaps: vec![1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0],
             y: Vec::new(),
             class: vec![0, 1],
+            series: vec![0, 1],
             len: 2,
         };
         let p = patch_windows(&w, 5, 1, 2, 1);

@@ -47,6 +47,11 @@ pub struct Problem {
     pub std: Vec<f32>,
     /// One line per setting derived from the data: what and why.
     pub notes: Vec<String>,
+    /// Samples per patch (`super::patch`): the window counts patches of
+    /// this many samples, the channels are `patch` times the data's. 1: none.
+    pub patch: usize,
+    /// The length every series was resampled to (`super::resample`), if any.
+    pub resampled: Option<usize>,
     /// Training windows.
     pub train: Windows,
     /// Validation windows (early stopping).
@@ -193,6 +198,8 @@ pub fn make_problem(
         mean,
         std,
         notes,
+        patch: 1,
+        resampled: None,
         train,
         val,
         test: test_w,

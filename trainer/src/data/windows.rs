@@ -18,6 +18,9 @@ pub struct Windows {
     pub y: Vec<f32>,
     /// Class index per window; empty for forecasting.
     pub class: Vec<usize>,
+    /// The series each window was cut from, numbered within these windows
+    /// (consecutive windows of one series share it); empty where unknown.
+    pub series: Vec<usize>,
     /// Number of windows.
     pub len: usize,
 }
@@ -36,6 +39,9 @@ impl Windows {
             if !self.class.is_empty() {
                 w.class.push(self.class[i]);
             }
+            if !self.series.is_empty() {
+                w.series.push(self.series[i]);
+            }
         }
         w.len = idx.len();
         w
@@ -44,11 +50,20 @@ impl Windows {
     /// These windows followed by `other`'s.
     pub fn concat(&self, other: &Windows) -> Windows {
         let join = |a: &[f32], b: &[f32]| [a, b].concat();
+        // `other`'s series numbers continue after this one's.
+        let next = self.series.iter().max().map_or(0, |m| m + 1);
+        let series = if self.series.len() == self.len && other.series.len() == other.len {
+            let theirs = other.series.iter().map(|s| s + next);
+            self.series.iter().copied().chain(theirs).collect()
+        } else {
+            Vec::new()
+        };
         Windows {
             x: join(&self.x, &other.x),
             gaps: join(&self.gaps, &other.gaps),
             y: join(&self.y, &other.y),
             class: [&self.class[..], &other.class[..]].concat(),
+            series,
             len: self.len + other.len,
         }
     }
@@ -111,7 +126,9 @@ impl Cutter<'_> {
         out: &mut Windows,
         source: &str,
     ) -> Result<(), DataError> {
+        let id = out.series.last().map_or(0, |l| l + 1);
         for start in self.starts(s.values.len(), from, to) {
+            out.series.push(id);
             for n in 0..self.window {
                 out.x.extend_from_slice(&s.values[start + n]);
                 let gap = if n == 0 {
