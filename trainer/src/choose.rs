@@ -15,9 +15,12 @@ use crate::params::Net;
 use crate::train::{Score, Stop, TrainCfg, TrainError, Trained};
 
 /// The learning rate for windows of up to this many samples; longer
-/// windows scale it by `sqrt(REFERENCE_WINDOW / window)`.
-pub const REFERENCE_WINDOW: usize = 48;
-/// The learning rate at [`REFERENCE_WINDOW`] (the default ECG job's).
+/// windows scale it by `sqrt(REFERENCE_WINDOW / window)`. BasicMotions
+/// (100 samples, 6 channels, not patched) trains best at the full rate:
+/// 0.975 / 1.0 / 0.975 over seeds 0–2, against 0.95 / 0.95 / 0.90 with
+/// the rate scaled from 48.
+pub const REFERENCE_WINDOW: usize = 100;
+/// The learning rate up to [`REFERENCE_WINDOW`] (the default ECG job's).
 pub const BASE_LR: f32 = 5e-3;
 /// Ratio between the grid's two rates.
 pub const GRID_RATIO: f32 = 3.0;
@@ -29,7 +32,7 @@ pub const RESTART_SEED: u64 = 1000;
 /// The learning rates tried for windows of `window` samples: the scaled
 /// rate and a third of it, both to two significant digits. A gradient
 /// through `W` unrolled steps grows with `W`; the square root is what fit
-/// the panel's 150–275-sample windows (a plain `1 / W` was too timid).
+/// Trace's 275-sample windows (a plain `1 / W` was too timid).
 pub fn lr_grid(window: usize) -> Vec<f32> {
     let c = round2(BASE_LR * lr_scale(window));
     vec![c, round2(c / GRID_RATIO)]
@@ -244,9 +247,10 @@ mod tests {
         };
         assert!(close(lr_grid(48), [5e-3, 1.7e-3]), "{:?}", lr_grid(48));
         assert!(close(lr_grid(24), [5e-3, 1.7e-3]));
+        assert!(close(lr_grid(100), [5e-3, 1.7e-3]));
         let long = lr_grid(275);
-        assert!((long[0] - 2.1e-3).abs() < 1e-9, "{long:?}");
-        assert!(lr_grid(1460)[0] < 1e-3);
+        assert!((long[0] - 3.0e-3).abs() < 1e-9, "{long:?}");
+        assert!(lr_grid(1460)[0] < 1.5e-3);
     }
 
     #[test]

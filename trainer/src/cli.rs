@@ -95,8 +95,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 32)]
     batch: usize,
     /// Adam learning rate [default: chosen by validation between two
-    /// rates scaled to the window: 5e-3 and 1.7e-3 up to 48 samples,
-    /// times sqrt(48 / window) beyond].
+    /// rates scaled to the window: 5e-3 and 1.7e-3 up to 100 samples,
+    /// times sqrt(100 / window) beyond].
     #[arg(long)]
     lr: Option<f32>,
     /// Initial weights tried (short trials, the best by validation)

@@ -63,7 +63,7 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',', requires = "csv")]
     pub columns: Option<Vec<String>>,
     /// Learning rates tried for every solver (comma-separated), scaled by
-    /// sqrt(48 / window) for windows longer than 48 (as `train` scales its
+    /// sqrt(100 / window) for windows longer than 100 (as `train` scales its
     /// grid); each solver keeps the one with the best validation loss on
     /// seed 0.
     #[arg(long, value_delimiter = ',', default_value = "0.001,0.002,0.005,0.01")]
