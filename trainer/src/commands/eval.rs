@@ -1,8 +1,13 @@
-//! `trainer eval`: a model scored by the runtime on every window of a CSV;
-//! a flow file (format 5, `nagode::flow`) by its mean negative
-//! log-likelihood over the CSV's rows, each row a point.
+//! `trainer eval`: a model scored by the runtime on every window of a CSV
+//! (a classifier also per series, by a vote of its windows, when a series
+//! holds several); a flow file (format 5, `nagode::flow`) by its mean
+//! negative log-likelihood over the CSV's rows, each row a point.
+//!
+//! A patched classifier (channels `NAME@j`, `data::patch`) reads the CSV's
+//! `NAME` columns grouped into its patches; series of unequal lengths need
+//! `--resample N` or `--vote` (see `files::prepare`).
 
-use super::files::{load, read, table_for, ModelCsv};
+use super::files::{load, patch_layout, read, table_for, ModelCsv, SeriesArgs};
 use super::work;
 use crate::app::AppError;
 use crate::data::{self, TaskKind, Windows};
@@ -17,6 +22,8 @@ use nagode::Model;
 pub struct EvalArgs {
     #[command(flatten)]
     io: ModelCsv,
+    #[command(flatten)]
+    series: SeriesArgs,
 }
 
 /// What `eval` measured.
@@ -42,6 +49,10 @@ pub enum Score {
         /// Whether the model file named its classes (format 1 files do not:
         /// then the CSV's sorted labels are assumed to be the model's order).
         named: bool,
+        /// When some series holds several windows: the series and the
+        /// fraction of them right by a vote of their windows
+        /// (`crate::train::series_accuracy`: summed logits, `nagode::vote`).
+        series: Option<(usize, f64)>,
     },
 }
 
@@ -87,9 +98,17 @@ pub(super) fn task_of(model: &Model<'_>) -> (TaskKind, usize) {
     }
 }
 
-/// Scores `model` with the runtime on every window of `table`.
+/// Scores `model` with the runtime on every window of `table`. A patched
+/// classifier (`data::patch`) given a table of its channels' bases reads
+/// it grouped into its patches (`data::patch::patch_table`).
 pub fn score(model: &Model<'_>, table: &data::Table) -> Result<Score, AppError> {
-    score_cut(model, Cut::new(model, table)?)
+    match patch_layout(model) {
+        Some(l) if table.channels == l.bases => {
+            let patched = data::patch::patch_table(table, l.k);
+            score_cut(model, Cut::new(model, &patched)?)
+        }
+        _ => score_cut(model, Cut::new(model, table)?),
+    }
 }
 
 fn score_cut(model: &Model<'_>, cut: Cut) -> Result<Score, AppError> {
@@ -138,11 +157,16 @@ pub(super) fn score_outputs(
                 .zip(&w.class)
                 .filter(|(o, &c)| argmax(o) == c)
                 .count();
+            let series = crate::train::series_accuracy(out, k, w).map(|a| {
+                let ids: std::collections::BTreeSet<usize> = w.series.iter().copied().collect();
+                (ids.len(), f64::from(a))
+            });
             Score::Classify {
                 windows: w.len,
                 accuracy: right as f64 / w.len.max(1) as f64,
                 classes,
                 named,
+                series,
             }
         }
     }
@@ -216,33 +240,295 @@ pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
     let a = &args.io;
     let bytes = read(a.model.path())?;
     if model_kind(&bytes) == Ok(ModelKind::Flow) {
+        if args.series.resample.is_some() || args.series.vote {
+            return Err(AppError::Usage(
+                "--resample and --vote are for classifiers; this file is a flow".into(),
+            ));
+        }
         return eval_flow(a, &bytes);
     }
     let model = load(a.model.path(), &bytes)?;
-    let table = table_for(a, &model)?;
-    let cut = Cut::new(&model, &table)?;
+    let prepared = table_for(a, &args.series, &model)?;
+    for n in &prepared.notes {
+        eprintln!("{n}");
+    }
+    let cut = Cut::new(&model, &prepared.table)?;
     work::check(a.model.path(), work::of_windows(&model, &cut.w), a.max_work)?;
-    match score_cut(&model, cut)? {
+    let score = score_cut(&model, cut)?;
+    if let Score::Classify {
+        named: false,
+        classes,
+        ..
+    } = &score
+    {
+        eprintln!(
+            "warning: {} names no classes (format 1); assuming the CSV's sorted labels {:?} are the model's class order",
+            a.model.path().display(),
+            classes
+        );
+    }
+    print!("{}", report(&score, args.series.vote));
+    Ok(())
+}
+
+/// What `eval` prints: per window, and per series when a series holds
+/// several windows (or `--vote` asks: then one window per series is its
+/// own vote).
+fn report(score: &Score, vote: bool) -> String {
+    match score {
         Score::Forecast {
             windows,
             mse,
             naive,
-        } => println!("{windows} windows: MSE {mse:.6}, naive last value {naive:.6}"),
+        } => format!("{windows} windows: MSE {mse:.6}, naive last value {naive:.6}\n"),
         Score::Classify {
             windows,
             accuracy,
             classes,
-            named,
+            series,
+            ..
         } => {
-            if !named {
-                eprintln!(
-                    "warning: {} names no classes (format 1); assuming the CSV's sorted labels {:?} are the model's class order",
-                    a.model.path().display(),
-                    classes
-                );
+            let mut s =
+                format!("{windows} windows: accuracy {accuracy:.4} (classes {classes:?})\n");
+            match series {
+                Some((n, a)) => s.push_str(&format!(
+                    "{n} series: accuracy {a:.4} by a vote of each series' windows (summed \
+                     logits, `nagode::vote`)\n"
+                )),
+                None if vote => s.push_str(&format!(
+                    "{windows} series: accuracy {accuracy:.4} (one window each: its vote)\n"
+                )),
+                None => {}
             }
-            println!("{windows} windows: accuracy {accuracy:.4} (classes {classes:?})");
+            s
         }
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::files::fixtures::{self, find, Trained, K, M};
+    use super::super::files::{prepare, SeriesArgs};
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: EvalArgs,
+    }
+
+    fn args(f: &Trained, extra: &[&str]) -> EvalArgs {
+        let (m, c) = (
+            f.model.to_str().expect("utf-8"),
+            f.csv.to_str().expect("utf-8"),
+        );
+        let argv = ["eval", m, "--csv", c]
+            .into_iter()
+            .chain(extra.iter().copied());
+        Cmd::try_parse_from(argv).expect("eval options").args
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// The model's logits on every trainer test window of `f` equal, bit
+    /// for bit, the logits `out` of the window of `w` with the same inputs
+    /// (and the trainer's own logits within the export's parity).
+    fn assert_trainer_windows(model: &Model<'_>, f: &Trained, w: &Windows, out: &[f32]) {
+        let (win, c, n) = (model.window(), model.channels(), model.output_len());
+        let theirs = host::run_windows(model, &f.test).expect("runs");
+        assert!(f.test.len > 0);
+        for i in 0..f.test.len {
+            let x = &f.test.x[i * win * c..(i + 1) * win * c];
+            let j = find(w, win, c, x).expect("the trainer's test window among eval's");
+            assert_eq!(
+                bits(&out[j * n..(j + 1) * n]),
+                bits(&theirs[i * n..(i + 1) * n])
+            );
+            assert_eq!(w.class[j], f.test.class[i]);
+            for (o, t) in out[j * n..(j + 1) * n].iter().zip(&f.outputs[i * n..]) {
+                assert!(
+                    (o - t).abs() <= 1e-3 * (1.0 + t.abs()),
+                    "{o} vs trainer {t}"
+                );
+            }
+        }
+    }
+
+    /// A patched model (channels a@0, b@0, ..., b@2) reads the CSV's `a`
+    /// and `b` grouped into its patches: its windows are the trainer's and
+    /// its logits the same bits; `score` patches a table of the bases too.
+    #[test]
+    fn a_patched_model_scores_the_trainers_test_windows() {
+        let f = fixtures::equal();
+        let bytes = std::fs::read(&f.model).expect("model");
+        let model = Model::from_bytes(&bytes).expect("loads");
+        let l = patch_layout(&model).expect("patched");
+        assert_eq!((l.k, l.bases.clone()), (K, vec!["a".into(), "b".into()]));
+        let a = args(f, &[]);
+        let prepared = table_for(&a.io, &a.series, &model).expect("fits");
+        let names: Vec<&str> = model.channel_names().collect();
+        assert_eq!(prepared.table.channels, names);
+        let cut = Cut::new(&model, &prepared.table).expect("windows");
+        assert_eq!(cut.w.len, 24, "one window per series");
+        let out = host::run_windows(&model, &cut.w).expect("runs");
+        assert_trainer_windows(&model, f, &cut.w, &out);
+        let by_command = score_outputs(&model, &cut.w, &out, cut.classes.clone(), true);
+        assert!(
+            matches!(
+                by_command,
+                Score::Classify {
+                    windows: 24,
+                    series: None,
+                    ..
+                }
+            ),
+            "{by_command:?}"
+        );
+        let raw = data::load_csv(&f.csv, None).expect("csv");
+        assert_eq!(score(&model, &raw).expect("scores"), by_command);
+        eval(&a).expect("eval runs");
+        // `--columns` names the bases' columns in another file's terms.
+        assert!(
+            table_for(&args(f, &["--columns", "a"]).io, &a.series, &model)
+                .expect_err("one column")
+                .to_string()
+                .contains("the model reads 2: a, b, 3 samples at a time (its channels a@0..b@2)")
+        );
+    }
+
+    /// Unequal lengths: refused without a word on how the model was
+    /// trained; `--resample 14` reproduces the trainer's test windows.
+    #[test]
+    fn unequal_lengths_need_resample_or_vote() {
+        let f = fixtures::unequal();
+        assert!(
+            f.notes
+                .iter()
+                .any(|n| n.starts_with("every series resampled to 14 samples")),
+            "{:?}",
+            f.notes
+        );
+        let bytes = std::fs::read(&f.model).expect("model");
+        let model = Model::from_bytes(&bytes).expect("loads");
+        let a = args(f, &[]);
+        let e = table_for(&a.io, &a.series, &model)
+            .expect_err("unequal")
+            .to_string();
+        for part in [
+            "unequal lengths (13 to 21 samples)",
+            "windows of 4 patches of 3 samples",
+            "\"every series resampled to N samples\": pass `--resample N` (for this model N is 12 to 14 samples)",
+            "pass `--vote`",
+        ] {
+            assert!(e.contains(part), "{part}: {e}");
+        }
+        assert!(eval(&a).is_err());
+        let a = args(f, &["--resample", &M.to_string()]);
+        let prepared = table_for(&a.io, &a.series, &model).expect("resampled");
+        assert!(
+            prepared.notes.iter().all(|n| !n.starts_with("warning")),
+            "{:?}",
+            prepared.notes
+        );
+        let cut = Cut::new(&model, &prepared.table).expect("windows");
+        assert_eq!(cut.w.len, 24);
+        let out = host::run_windows(&model, &cut.w).expect("runs");
+        assert_trainer_windows(&model, f, &cut.w, &out);
+        eval(&a).expect("eval runs");
+        // Another length runs, with a warning naming the trained one.
+        let a = args(f, &["--resample", "20"]);
+        let prepared = table_for(&a.io, &a.series, &model).expect("resampled");
+        assert!(
+            prepared.notes[0].contains("6 patches per series, the model's window is 4")
+                && prepared.notes[0].contains("12 to 14 samples"),
+            "{:?}",
+            prepared.notes
+        );
+    }
+
+    /// A model trained on windows of the shortest series with a vote:
+    /// `--vote` cuts every window of every series and reports the vote.
+    #[test]
+    fn vote_reports_the_accuracy_per_series() {
+        let f = fixtures::voted();
+        assert!(
+            f.notes
+                .iter()
+                .all(|n| !n.starts_with("every series resampled")),
+            "{:?}",
+            f.notes
+        );
+        let bytes = std::fs::read(&f.model).expect("model");
+        let model = Model::from_bytes(&bytes).expect("loads");
+        let a = args(f, &["--vote"]);
+        let prepared = table_for(&a.io, &a.series, &model).expect("fits");
+        let cut = Cut::new(&model, &prepared.table).expect("windows");
+        // A series of `len` samples: `len / 3` patches, `len / 3 - 3` windows of 4.
+        let expected: usize = fixtures::unequal_lens().iter().map(|l| l / K - 3).sum();
+        assert_eq!(cut.w.len, expected);
+        let out = host::run_windows(&model, &cut.w).expect("runs");
+        let s = score_outputs(&model, &cut.w, &out, cut.classes.clone(), true);
+        // The vote by hand: summed logits per series.
+        let n = model.output_len();
+        let mut sums = vec![vec![0f32; n]; 24];
+        let mut class = [0; 24];
+        for i in 0..cut.w.len {
+            nagode::vote::add(&mut sums[cut.w.series[i]], &out[i * n..(i + 1) * n]).expect("adds");
+            class[cut.w.series[i]] = cut.w.class[i];
+        }
+        let right = (0..24)
+            .filter(|&i| nagode::vote::winner(&sums[i]) == Some(class[i]))
+            .count();
+        match &s {
+            Score::Classify { series, .. } => {
+                assert_eq!(*series, Some((24, f64::from(right as f32 / 24.0))));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(report(&s, true).contains("24 series: accuracy"));
+        eval(&a).expect("eval runs");
+        assert!(
+            Cmd::try_parse_from(["eval", "m", "--csv", "c", "--vote", "--resample", "3"]).is_err()
+        );
+    }
+
+    /// The flags are refused where they mean nothing, and the report shows
+    /// the vote when asked even with one window per series.
+    #[test]
+    fn flags_are_for_classifiers_and_the_report_names_the_vote() {
+        let setup = crate::bench::InferenceSetup::default_model().expect("set-up");
+        let model = Model::from_bytes(&setup.bytes).expect("loads");
+        let table = data::parse_csv("x.csv", b"x\n1\n2\n", None).expect("parses");
+        for s in [
+            SeriesArgs {
+                resample: Some(5),
+                vote: false,
+            },
+            SeriesArgs {
+                resample: None,
+                vote: true,
+            },
+        ] {
+            let e = prepare(table.clone(), &s, &model, None).expect_err("forecaster");
+            assert!(e.to_string().contains("for classifiers"), "{e}");
+        }
+        let f = fixtures::equal();
+        let bytes = std::fs::read(&f.model).expect("model");
+        let patched = Model::from_bytes(&bytes).expect("loads");
+        let a = args(f, &["--resample", "0"]);
+        let e = table_for(&a.io, &a.series, &patched).expect_err("0");
+        assert!(e.to_string().contains("--vote"), "{e}");
+        let one = Score::Classify {
+            windows: 4,
+            accuracy: 0.5,
+            classes: vec!["a".into(), "b".into()],
+            named: true,
+            series: None,
+        };
+        assert_eq!(report(&one, false).lines().count(), 1);
+        assert!(report(&one, true).contains("4 series: accuracy 0.5000 (one window each"));
+    }
 }

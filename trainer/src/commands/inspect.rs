@@ -1,6 +1,6 @@
 //! `trainer inspect MODEL`: what a model file holds, in words.
 
-use super::files::{load, read, ModelArg};
+use super::files::{load, patch_layout, patched_range, read, ModelArg};
 use crate::app::AppError;
 use nagode::format::{Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
 use nagode::normalise::Reference;
@@ -12,6 +12,12 @@ pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
     let path = model.path();
     let bytes = read(path)?;
     let model = load(path, &bytes)?;
+    print!("{}", describe(path, &bytes, &model));
+    Ok(())
+}
+
+/// What `inspect` prints.
+fn describe(path: &std::path::Path, bytes: &[u8], model: &Model<'_>) -> String {
     let h = model.header();
     let mut s = format!(
         "{}: {} bytes, format {}, checksum OK, loads\n",
@@ -19,8 +25,23 @@ pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
         bytes.len(),
         model.format_version()
     );
-    let _ = writeln!(s, "task        {}", task(&model));
-    let _ = writeln!(s, "input       {}", input(&model));
+    let _ = writeln!(s, "task        {}", task(model));
+    let _ = writeln!(s, "input       {}", input(model));
+    if let Some(l) = patch_layout(model) {
+        let _ = writeln!(
+            s,
+            "patch       {} samples per input (channels {}): the data's {} read {} samples at a \
+             time, oldest first; the window of {} patches covers {} samples \
+             (`trainer eval`/`predict` group a CSV's columns {} this way)",
+            l.k,
+            patched_range(&l),
+            l.bases.join(", "),
+            l.k,
+            h.window,
+            usize::from(h.window) * l.k,
+            l.bases.join(",")
+        );
+    }
     let _ = writeln!(
         s,
         "time        gaps in {}; nominal gap {} = {} unit(s) of solver time",
@@ -44,9 +65,8 @@ pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
         h.solver.max_step,
         h.solver.max_step * h.time_unit
     );
-    s.push_str(&costs(&model));
-    print!("{s}");
-    Ok(())
+    s.push_str(&costs(model));
+    s
 }
 
 /// What the outputs mean.
@@ -149,4 +169,29 @@ fn costs(model: &Model<'_>) -> String {
         model.state_capacity_needed(),
         model.window_capacity_needed()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::files::fixtures;
+    use super::*;
+
+    /// A patched model says so, with its channels and the samples its
+    /// window covers; the default forecaster has no patch line.
+    #[test]
+    fn a_patched_model_names_its_patch() {
+        let f = fixtures::equal();
+        let bytes = std::fs::read(&f.model).expect("model");
+        let model = Model::from_bytes(&bytes).expect("loads");
+        let s = describe(&f.model, &bytes, &model);
+        assert!(
+            s.contains("\npatch       3 samples per input (channels a@0..b@2): the data's a, b")
+                && s.contains("the window of 4 patches covers 12 samples"),
+            "{s}"
+        );
+        let setup = crate::bench::InferenceSetup::default_model().expect("set-up");
+        let plain = Model::from_bytes(&setup.bytes).expect("loads");
+        let s = describe(std::path::Path::new("d.nagode"), &setup.bytes, &plain);
+        assert!(!s.contains("\npatch"), "{s}");
+    }
 }
