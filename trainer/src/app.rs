@@ -418,6 +418,8 @@ pub struct Summary {
     pub baselines: Vec<crate::baseline::Baseline>,
     /// One line per baseline the model loses to.
     pub warnings: Vec<String>,
+    /// Classification accuracy per series by a vote of several windows.
+    pub voted: bool,
     /// Naive baseline on test (last value MSE or majority accuracy).
     pub naive_test: f32,
     /// Naive baseline on train.
@@ -694,7 +696,9 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         ),
         TaskKind::Forecast => (test.metric, train_eval.metric, val_eval.metric),
     };
-    if p.task == TaskKind::Classify && test_metric != test.metric {
+    let voted = p.task == TaskKind::Classify
+        && train::series_accuracy(&test.outputs, p.classes.len(), &p.test).is_some();
+    if voted {
         p.notes.push(format!(
             "accuracy per series: a vote of its windows (summed logits, `nagode::vote`); \
              per window the test accuracy is {:.4}",
@@ -712,6 +716,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         val_metric,
         baselines,
         warnings,
+        voted,
         test_outputs: test.outputs,
         evals,
         params,
@@ -946,6 +951,18 @@ pub fn print_summary(s: &Summary) {
     if let Some(f) = &s.model_file {
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
         println!("model file         {} ({size} bytes)", f.display());
+    }
+    if let Some(f) = &s.model_file {
+        // How the series were cut decides how `eval` must read a CSV.
+        let how = match p.resampled {
+            Some(m) if p.task == TaskKind::Classify => format!(" --resample {m}"),
+            _ if s.voted => " --vote".into(),
+            _ => String::new(),
+        };
+        println!(
+            "check with         trainer eval {} --csv TEST.csv{how}",
+            f.display()
+        );
     }
     for f in &s.plots {
         println!("plot               {}", f.display());
