@@ -4,8 +4,9 @@
 //! sine example, for measurements beside those anchors, and one small model
 //! per solver case ([`SolverCase`]) the chip must match the host on. Also
 //! the names of the checked-in trained files: `default.nagode` and the
-//! streaming forecaster [`STREAM_ECG`]; and a seeded 2-D flow
-//! ([`FLOW_MOONS`]) for the firmware's anomaly score.
+//! streaming forecaster [`STREAM_ECG`]; a seeded 2-D flow
+//! ([`FLOW_MOONS`]) for the firmware's anomaly score; and a seeded patched
+//! classifier ([`SERIES_PATCHED`]) for the firmware's series.
 
 use nagode::format::{
     self, Activation, Clock, Header, Layer, ModelKind, Names, SolverKind, SolverSpec, Startup, Task,
@@ -413,6 +414,72 @@ pub fn flow_moons() -> Result<Vec<u8>, nagode::EncodeError> {
     )
 }
 
+/// The seeded patched classifier in `firmware/models/` for the firmware's
+/// `series` feature (unequal-length series resampled, or cut into windows
+/// with a vote).
+pub const SERIES_PATCHED: &str = "series_patched.nagode";
+
+/// Samples per patch of [`SERIES_PATCHED`].
+pub const SERIES_PATCH: usize = 4;
+
+/// Names of [`SERIES_PATCHED`]'s classes (the shapes of
+/// `firmware/series_data.rs`).
+pub const SERIES_CLASSES: [&str; 3] = ["ramp", "bump", "wave"];
+
+/// A classifier shaped as `trainer train` writes a patched one: channels
+/// `x@0..x@3` (patches of [`SERIES_PATCH`] samples of one data channel,
+/// sample-major), a window of 8 patches (32 samples), `time_unit` 4 (one
+/// unit of solver time per patch, four nominal gaps); encoder 4→6 tanh,
+/// state 4, field [6 + 4]→8 tanh→4, decoder 4→3 logits, RK4 in two steps
+/// per patch. Inputs normalised around 0 with std 0.5 on every channel
+/// (the series' range, exact in binary). Seeded, not trained: the chip's
+/// parity and cost depend on the shape, not on the weights.
+pub fn series_patched_header() -> Header {
+    let every = |v: f32| core::iter::repeat_n(v, SERIES_PATCH).collect();
+    Header {
+        task: Task::Classify { classes: 3 },
+        channels: SERIES_PATCH as u16,
+        window: 8,
+        sample_dt: 1.0,
+        mean: every(0.0),
+        std: every(0.5),
+        state_dim: 4,
+        encoder: layers(&[layer(4, 6, Activation::Tanh)]),
+        field: layers(&[
+            layer(10, 8, Activation::Tanh),
+            layer(8, 4, Activation::Identity),
+        ]),
+        decoder: layers(&[layer(4, 3, Activation::Identity)]),
+        solver: SolverSpec {
+            kind: SolverKind::Rk4,
+            mu: 0.0,
+            consistency_scaling: false,
+            startup: Startup::ZeroVelocity,
+            max_step: 0.5,
+        },
+        state_bound: 1.0e3,
+        time_unit: SERIES_PATCH as f32,
+        clock: Clock::Index,
+        reference: Reference::Global,
+    }
+}
+
+/// The seeded patched classifier's file bytes ([`series_patched_header`],
+/// [`seeded_weights`], channel names `x@j` and [`SERIES_CLASSES`]).
+pub fn series_patched() -> Result<Vec<u8>, nagode::EncodeError> {
+    let header = series_patched_header();
+    let channels: Vec<String> = (0..SERIES_PATCH).map(|j| format!("x@{j}")).collect();
+    let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+    format::encode_to_vec(
+        &header,
+        &seeded_weights(&header, 0x5345_5249_4553, 1.0),
+        &Names {
+            channels: &channels,
+            classes: &SERIES_CLASSES,
+        },
+    )
+}
+
 /// Multiply-accumulates of one sample (`per_sample`), one field evaluation
 /// (`per_eval`) and one read-out (`decoder`), as the runtime computes them:
 /// per sample the encoder and the input part of the field's first layer
@@ -482,6 +549,10 @@ mod tests {
         .expect("parses");
         assert_eq!(sine_mlp().expect("encodes"), checked_in("sine16.nagode"));
         assert_eq!(flow_moons().expect("encodes"), checked_in(FLOW_MOONS));
+        assert_eq!(
+            series_patched().expect("encodes"),
+            checked_in(SERIES_PATCHED)
+        );
         assert_eq!(
             seeded_ecg(&series).expect("encodes"),
             checked_in("seeded_ecg.nagode")

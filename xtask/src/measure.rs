@@ -7,7 +7,9 @@
 //! feature `stream`) for the streaming ECG forecaster
 //! (`integration::models::STREAM_ECG`, or an extra format-5 file), the
 //! flow path (firmware feature `flow`) for the seeded 2-D flow
-//! (`integration::models::FLOW_MOONS`, or an extra flow file), plus the
+//! (`integration::models::FLOW_MOONS`, or an extra flow file), the series
+//! path (firmware feature `series`) for the seeded patched classifier
+//! (`integration::models::SERIES_PATCHED`), plus the
 //! minimal images (one prediction printed as hex, nothing else linked), as
 //! Markdown tables; then issue 14's comparison per core: instructions per
 //! sample of the window model predicting after every sample against the
@@ -28,7 +30,9 @@
 //!   a full window, timed 16 times back to back; on the streaming path one
 //!   `push` of a sample (regular gap) and one `predict` (the read-out), which
 //!   is what a device predicting after every sample pays per sample; on the
-//!   flow path one `log_density` (a sample's anomaly score). MACs
+//!   flow path one `log_density` (a sample's anomaly score); on the series
+//!   path one `nagode::resample::linear` of the 141-sample series onto the
+//!   window plus one `run_window` (MACs: the window's). MACs
 //!   are those the runtime performs (see `integration::models`:
 //!   `macs_per_prediction`, `macs_per_stream_sample`, and
 //!   `nagode::flow::Flow::macs_per_sample`; the integer path
@@ -58,6 +62,12 @@ const MODELS: &[(&str, &str)] = &[
         "seeded 2-D flow ([z, t]→32→32→2, NAG 8 steps)",
     ),
 ];
+
+/// The classifier measured on the series path only (feature `series`).
+const SERIES: (&str, &str) = (
+    integration::models::SERIES_PATCHED,
+    "seeded patched classifier (resample 141 → 32 samples + classify)",
+);
 
 /// The window model and the streaming model of issue 14's comparison.
 const COMPARED: (&str, &str) = ("default.nagode", integration::models::STREAM_ECG);
@@ -111,6 +121,9 @@ enum Path {
     /// A flow file's anomaly score, one `log_density` per sample (feature
     /// `flow`).
     Flow,
+    /// A classifier on recorded series: one resample onto the window and
+    /// one `run_window` (feature `series`).
+    Series,
 }
 
 impl Path {
@@ -121,6 +134,7 @@ impl Path {
             Path::Integer => "integer",
             Path::Streaming => "streaming",
             Path::Flow => "flow",
+            Path::Series => "series",
         }
     }
 
@@ -133,6 +147,7 @@ impl Path {
             Path::Integer => features.push("quant"),
             Path::Streaming => features.push("stream"),
             Path::Flow => features.push("flow"),
+            Path::Series => features.push("series"),
         }
         features.retain(|f| !f.is_empty());
         features
@@ -221,7 +236,7 @@ fn measure_board(
             let flash = field(&run, "FLASH", 0)?;
             // The compiled path stores the same weights as f32 arrays.
             let model_bytes = match how {
-                Path::Loaded | Path::Streaming | Path::Flow => bytes.len() as u64,
+                Path::Loaded | Path::Streaming | Path::Flow | Path::Series => bytes.len() as u64,
                 Path::Compiled => weight_bytes,
                 Path::Integer => std::fs::metadata(file)
                     .map_err(|e| format!("{}: {e}", file.display()))?
@@ -249,7 +264,7 @@ fn measure_board(
                 kernel,
             });
             // The minimal image runs a window on the window f32 paths only.
-            if let Path::Integer | Path::Streaming | Path::Flow = how {
+            if let Path::Integer | Path::Streaming | Path::Flow | Path::Series = how {
                 continue;
             }
             let tag = format!("minimal{i}-{}", how.name());
@@ -291,6 +306,12 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             Measured::new(dir.join(file), label.to_string(), quant)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let series = dir.join(SERIES.0);
+    models.push(Measured {
+        path: series.clone(),
+        label: SERIES.1.to_string(),
+        runs: vec![(Path::Series, series)],
+    });
     for file in extra {
         let path = std::fs::canonicalize(file).map_err(|e| format!("{file}: {e}"))?;
         let bytes = std::fs::read(&path).map_err(|e| format!("{file}: {e}"))?;
@@ -342,7 +363,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.stack
         );
     }
-    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `log_density` (a sample's anomaly score). Reproduce: `cargo xtask measure`.");
+    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `log_density` (a sample's anomaly score), a series row's one resample and one window. Reproduce: `cargo xtask measure`.");
     Ok(())
 }
 

@@ -4,7 +4,9 @@
 //! (`nag_substeps.nagode`, `midpoint.nagode`, `rk4_classifier.nagode`),
 //! and the quantised (format 4) copies `default_q.nagode`,
 //! `seeded_ecg_q.nagode` and `sine16_q.nagode` (`models::QUANTISED`), and
-//! the seeded 2-D flow `flow_moons.nagode` (`models::FLOW_MOONS`).
+//! the seeded 2-D flow `flow_moons.nagode` (`models::FLOW_MOONS`), and the
+//! seeded patched classifier `series_patched.nagode`
+//! (`models::SERIES_PATCHED`).
 //! Same bytes on every run.
 //! `default.nagode` is the trainer's model: it is only rewritten in the
 //! current format version when it is older (same header, weights and names,
@@ -36,6 +38,8 @@ fn run() -> Result<(), String> {
     write(&dir.join("sine16.nagode"), &sine)?;
     let flow = integration::models::flow_moons().map_err(|e| e.to_string())?;
     write(&dir.join(integration::models::FLOW_MOONS), &flow)?;
+    let patched = integration::models::series_patched().map_err(|e| e.to_string())?;
+    write(&dir.join(integration::models::SERIES_PATCHED), &patched)?;
     let classifier = integration::models::named_classifier(&series).map_err(|e| e.to_string())?;
     write(&dir.join("named_classifier.nagode"), &classifier)?;
     for case in integration::models::SolverCase::ALL {
