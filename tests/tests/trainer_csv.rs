@@ -37,16 +37,16 @@ const CASES: &[Case] = &[
         |e| matches!(e, DataError::NotNumeric { .. }),
     ),
     (
-        "empty_field.csv",
+        "empty_time.csv",
         TaskKind::Forecast,
-        "line 3, column 2 (`b`): empty field",
-        |e| matches!(e, DataError::EmptyField { .. }),
+        "line 3, column 1 (`t`): empty cell: a missing time stamp cannot be placed",
+        |e| matches!(e, DataError::MissingTime { .. }),
     ),
     (
-        "nan.csv",
+        "all_missing.csv",
         TaskKind::Forecast,
-        "line 2, column 2 (`b`): `NaN` is not a finite f32",
-        |e| matches!(e, DataError::NonFinite { .. }),
+        "no samples left in the file: 2 rows dropped",
+        |e| matches!(e, DataError::AllMissing { .. }),
     ),
     (
         "infinite.csv",
@@ -63,8 +63,8 @@ const CASES: &[Case] = &[
     (
         "t_not_increasing.csv",
         TaskKind::Forecast,
-        "line 4, column 1 (`t`): time 1 does not increase",
-        |e| matches!(e, DataError::TimeNotIncreasing { .. }),
+        "line 4, column 1 (`t`): duplicate time stamp `1` (line 4 repeats line 3)",
+        |e| matches!(e, DataError::DuplicateTime { .. }),
     ),
     (
         "t_decreasing.csv",

@@ -309,6 +309,21 @@ fn load_tables_noted(cfg: &RunConfig) -> Result<Tables, AppError> {
     let Some(m) = m else {
         return Ok((t, test, None));
     };
+    // A length the derived patch divides: a device resamples a series to
+    // exactly `window * patch` samples and nothing is dropped.
+    let c = t.channels.len();
+    let mut m = m;
+    loop {
+        let k = cfg
+            .patch
+            .unwrap_or_else(|| data::patch::patch_for(m, c))
+            .max(1);
+        let cut = (m / k * k).max(k);
+        if cut == m {
+            break;
+        }
+        m = cut;
+    }
     let note = data::resample::note(&t, m);
     let resample = |table: &data::Table| {
         data::resample::to_length(table, m).map_err(|e| {

@@ -23,15 +23,24 @@ pub const PATCH_ABOVE: usize = 64;
 pub const TARGET_STEPS: usize = 40;
 
 /// The patch size derived for `p`: 1 (none) unless it classifies windows
-/// longer than [`PATCH_ABOVE`]; then `ceil(window / TARGET_STEPS)`, at most
-/// what [`MAX_CHANNELS`] allows.
+/// longer than [`PATCH_ABOVE`]; then [`patch_for`] its window.
 pub fn derived(p: &Problem) -> usize {
-    if p.task != TaskKind::Classify || p.window <= PATCH_ABOVE {
+    if p.task != TaskKind::Classify {
         return 1;
     }
-    p.window
+    patch_for(p.window, p.channels())
+}
+
+/// The patch for a classification window of `window` samples of
+/// `channels` channels: 1 up to [`PATCH_ABOVE`], else
+/// `ceil(window / TARGET_STEPS)`, at most what [`MAX_CHANNELS`] allows.
+pub fn patch_for(window: usize, channels: usize) -> usize {
+    if window <= PATCH_ABOVE {
+        return 1;
+    }
+    window
         .div_ceil(TARGET_STEPS)
-        .min(MAX_CHANNELS / p.channels().max(1))
+        .min(MAX_CHANNELS / channels.max(1))
         .max(1)
 }
 

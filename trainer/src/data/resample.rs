@@ -63,7 +63,7 @@ pub fn note(table: &Table, m: usize) -> String {
     let (lo, hi) = (lens.clone().min().unwrap_or(0), lens.max().unwrap_or(0));
     format!(
         "every series resampled to {m} samples (lengths {lo}–{hi}; the training median, at \
-         most {MAX_LENGTH}): one window and one class per series; a device resamples a \
+         most {MAX_LENGTH}, cut to a multiple of the patch): one window and one class per series; a device resamples a \
          recorded series with `nagode::resample::linear` (`--resample 0`: windows of the \
          shortest series instead)"
     )
