@@ -309,11 +309,12 @@ fn load_tables_noted(cfg: &RunConfig) -> Result<Tables, AppError> {
     let Some(m) = m else {
         return Ok((t, test, None));
     };
-    // A length the derived patch divides: a device resamples a series to
-    // exactly `window * patch` samples and nothing is dropped.
+    // A derived length is one the patch divides: a device resamples a
+    // series to exactly `window * patch` samples and nothing is dropped.
+    // A length the user gave is kept.
     let c = t.channels.len();
     let mut m = m;
-    loop {
+    while cfg.resample.is_none() {
         let k = cfg
             .patch
             .unwrap_or_else(|| data::patch::patch_for(m, c))
