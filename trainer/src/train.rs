@@ -617,10 +617,13 @@ pub const SMALL_VALIDATION: usize = 50;
 /// that improved the best validation loss or (classification) the best
 /// accuracy: on a small validation part one of them often moves while the
 /// other stalls, and stopping on either alone ended training far too early.
-/// On a validation part of fewer than [`SMALL_VALIDATION`] windows (20
-/// series: accuracy in steps of 0.05) a training loss 2 % below its best
-/// so far counts too, so a run that is still learning is not ended by a
-/// validation part that cannot see it.
+/// For a classifier with a validation part of fewer than
+/// [`SMALL_VALIDATION`] windows (20 series: accuracy in steps of 0.05) a
+/// training loss 2 % below its best so far counts too, so a run that is
+/// still learning is not ended by a validation part that cannot see it. A
+/// forecaster's validation MSE is fine-grained: the rule is not needed
+/// there, and on the sunspots it cost (test MSE 1 665 against 1 486 mean
+/// over seeds 0–2).
 struct Plateau {
     /// The best loss and accuracy so far (each on its own).
     best: Score,
@@ -684,7 +687,7 @@ pub fn train(
     let mut plateau = Plateau {
         best: best.0,
         best_train: f32::INFINITY,
-        train_counts: p.val.len < SMALL_VALIDATION,
+        train_counts: p.task == TaskKind::Classify && p.val.len < SMALL_VALIDATION,
         epoch: 0,
         last_decay: 0,
     };
