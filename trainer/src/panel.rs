@@ -151,12 +151,16 @@ fn row(e: &Entry, runs: &Runs) -> String {
             _ => n.clone(),
         })
         .collect();
-    let verdict = if mean.is_none() {
-        "failed".to_string()
-    } else if lost.is_empty() {
-        "beats all".to_string()
-    } else {
-        format!("loses: {}", lost.join(", "))
+    let tied: Vec<&str> = bases
+        .iter()
+        .filter(|(_, v)| mean.is_some_and(|m| (m - v).abs() <= 1e-6 * v.abs().max(1e-12)))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let verdict = match (mean, lost.is_empty(), tied.is_empty()) {
+        (None, _, _) => "failed".to_string(),
+        (Some(_), true, true) => "beats all".to_string(),
+        (Some(_), true, false) => format!("ties {}, beats the rest", tied.join(", ")),
+        (Some(_), false, _) => format!("loses: {}", lost.join(", ")),
     };
     let shape = first.map_or("—".into(), |s| {
         let p = &s.problem;
