@@ -913,16 +913,26 @@ pub fn encode_quant_to_vec(
 
 /// A loaded window model written again in the current [`FORMAT_VERSION`]:
 /// the same header, weights and names, so it computes the same bits (and a
-/// format-3 file gets its weights aligned). A streaming (version-5) model
-/// is refused: a [`crate::Model`] does not carry its kind, and writing it
-/// as a window model would lose it.
+/// format-3 file gets its weights aligned). Refused rather than cut short:
+/// a version-4 file (writing it as version 3 would drop its integer
+/// section) and a version-5 file, streaming or flow (a [`crate::Model`]
+/// does not carry its kind, which would be lost).
 #[cfg(feature = "alloc")]
 pub fn upgrade_to_vec(model: &crate::Model<'_>) -> Result<alloc::vec::Vec<u8>, EncodeError> {
     use alloc::vec::Vec;
-    if model.format_version() == STREAM_VERSION {
-        return Err(EncodeError::Invalid(LoadError::WrongKind {
-            reason: "a streaming model is not upgraded (its kind would be lost)",
-        }));
+    let refuse = |reason| Err(EncodeError::Invalid(LoadError::WrongKind { reason }));
+    match model.format_version() {
+        QUANT_VERSION => {
+            return refuse(
+                "a version-4 model is not upgraded (its integer section would be dropped)",
+            )
+        }
+        STREAM_VERSION => {
+            return refuse(
+                "a version-5 model (streaming or flow) is not upgraded (its kind would be lost)",
+            )
+        }
+        _ => {}
     }
     let weights: Vec<f32> = le_f32s(model.weight_bytes()).collect();
     let channels: Vec<&str> = model.channel_names().collect();

@@ -509,6 +509,23 @@ fn v4_quantised() {
     }
 }
 
+/// Upgrading a version-4 file would write it as version 3 without its
+/// integer section: refused by name, as a version-5 flow is (it used to
+/// drop the section silently, and to refuse a flow as "streaming").
+#[cfg(feature = "alloc")]
+#[test]
+fn upgrade_refuses_what_it_would_drop() {
+    use nagode::{EncodeError, LoadError};
+    let reason =
+        |bytes: &[u8]| match nagode::format::upgrade_to_vec(&Model::from_bytes(bytes).unwrap()) {
+            Err(EncodeError::Invalid(LoadError::WrongKind { reason })) => reason,
+            other => panic!("not refused: {other:?}"),
+        };
+    assert!(reason(include_bytes!("fixtures/v4_quantised.nagode")).contains("integer section"));
+    let flow = reason(include_bytes!("fixtures/v5_flow.nagode"));
+    assert!(flow.contains("streaming or flow"), "{flow}");
+}
+
 /// The seeded ECG stand-in's outputs: recorded with the version-1 file, and
 /// computed unchanged by the version-4 file whose `f32` model it is.
 const GOLDEN_SEEDED_ECG: [&[u32]; 3] = [

@@ -916,7 +916,7 @@ pub fn print_summary(s: &Summary) {
         clock_units(p.clock)
     );
     println!(
-        "reference          {} (`--reference`)",
+        "reference          {} (set with `--reference global|last-value`)",
         reference_name(p.reference)
     );
     println!("parameters         {}", s.params);

@@ -852,7 +852,14 @@ fn plots(
             .collect();
         plot::lines(
             &file,
-            &format!("{name}: validation loss (mean of {} seeds)", a.seeds),
+            // The file's name, not its path: a path runs off the image.
+            &format!(
+                "{}: validation loss (mean of {} seeds)",
+                std::path::Path::new(name)
+                    .file_stem()
+                    .map_or(name.into(), |s| s.to_string_lossy()),
+                a.seeds
+            ),
             x_label,
             "validation loss",
             &lines,

@@ -176,7 +176,8 @@ fn train_inspect_predict_eval() {
     let lines = std::fs::read_to_string(&pred).expect("predictions");
     // Header + one row per full window (60 - 24 + 1).
     assert_eq!(lines.lines().count(), 1 + 60 - 24 + 1, "{lines}");
-    assert!(lines.starts_with("series,t,x_plus1,v_plus1"), "{lines}");
+    // One series: no empty `series` column.
+    assert!(lines.starts_with("t,x_plus1,v_plus1"), "{lines}");
 
     let o = trainer(&["eval", "--model", m, "--csv", c]);
     let msg = text(&o);

@@ -45,15 +45,49 @@ pub struct I2cSensor<I, D> {
     pub gap: f32,
 }
 
+/// What can go wrong reading an [`I2cSensor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum I2cSensorError<E> {
+    /// The bus reported an error.
+    Bus(E),
+    /// More channels were asked for than a model can have
+    /// (`nagode::format::MAX_CHANNELS`); nothing was read.
+    TooManyChannels {
+        /// Values asked for.
+        asked: usize,
+        /// The most a sample can hold.
+        max: usize,
+    },
+}
+
+impl<E: core::fmt::Debug> core::fmt::Display for I2cSensorError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            I2cSensorError::Bus(e) => write!(f, "I2C bus error: {e:?}"),
+            I2cSensorError::TooManyChannels { asked, max } => {
+                write!(f, "{asked} channels asked for, at most {max}")
+            }
+        }
+    }
+}
+
 impl<I: I2c, D: DelayNs> SampleSource for I2cSensor<I, D> {
-    type Error = I::Error;
+    type Error = I2cSensorError<I::Error>;
 
     fn read(&mut self, out: &mut [f32]) -> Result<Option<f32>, Self::Error> {
+        const MAX: usize = nagode::format::MAX_CHANNELS;
+        let mut raw = [[0u8; 2]; MAX];
+        let raw = raw
+            .get_mut(..out.len())
+            .ok_or(I2cSensorError::TooManyChannels {
+                asked: out.len(),
+                max: MAX,
+            })?;
         self.delay.delay_ns(self.period_ns);
-        let mut raw = [[0u8; 2]; nagode::format::MAX_CHANNELS];
-        let raw = raw.get_mut(..out.len()).unwrap_or_default();
         self.i2c
-            .write_read(self.address, &[self.register], raw.as_flattened_mut())?;
+            .write_read(self.address, &[self.register], raw.as_flattened_mut())
+            .map_err(I2cSensorError::Bus)?;
         for (value, bytes) in out.iter_mut().zip(raw.iter()) {
             *value = f32::from(i16::from_be_bytes(*bytes)) * self.scale;
         }

@@ -4,7 +4,7 @@
 use embedded_hal::i2c::ErrorKind;
 use embedded_hal_mock::eh1::delay::{CheckedDelay, Transaction as Delay};
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2c};
-use sample_source::{I2cSensor, SampleSource};
+use sample_source::{I2cSensor, I2cSensorError, SampleSource};
 
 const ADDRESS: u8 = 0x68;
 const REGISTER: u8 = 0x3b;
@@ -83,14 +83,32 @@ fn a_bus_error_is_reported_and_leaves_the_sample_untouched() {
 
     assert_eq!(
         sensor.read(&mut out),
-        Err(ErrorKind::NoAcknowledge(
+        Err(I2cSensorError::Bus(ErrorKind::NoAcknowledge(
             embedded_hal::i2c::NoAcknowledgeSource::Address
-        ))
+        )))
     );
     assert_eq!(out, [7.0, 7.0]);
     assert_eq!(sensor.read(&mut out), Ok(Some(GAP)));
     assert_eq!(out, [1.0, 2.0]);
 
+    sensor.i2c.done();
+    sensor.delay.done();
+}
+
+/// More channels than a model can have: an error, and no bus traffic or
+/// wait (it used to read nothing and return `Ok`).
+#[test]
+fn too_many_channels_is_an_error_not_a_silent_empty_read() {
+    let mut sensor = sensor(&[], 0);
+    let mut out = [7.0f32; nagode::format::MAX_CHANNELS + 1];
+    assert_eq!(
+        sensor.read(&mut out),
+        Err(I2cSensorError::TooManyChannels {
+            asked: nagode::format::MAX_CHANNELS + 1,
+            max: nagode::format::MAX_CHANNELS
+        })
+    );
+    assert!(out.iter().all(|&v| v == 7.0));
     sensor.i2c.done();
     sensor.delay.done();
 }

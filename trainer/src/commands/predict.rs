@@ -77,13 +77,24 @@ pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
 fn per_window(model: &Model<'_>, table: &Table, windows: &[Start], values: &[f32]) -> String {
     let (win, len) = (model.window(), model.output_len());
     let mut out = header(model, table);
+    let named = has_series_names(table);
     for (&(i, n), values) in windows.iter().zip(values.chunks(len.max(1))) {
         let s = &table.series[i];
         let t = crate::data::format_time(table.clock, s.times[n + win - 1]);
-        let _ = write!(out, "{},{t}", s.name);
+        let _ = if named {
+            write!(out, "{},{t}", s.name)
+        } else {
+            write!(out, "{t}")
+        };
         row(model, values, &mut out);
     }
     out
+}
+
+/// Whether the table names its series (long layout): a one-series CSV has
+/// no `series` column to fill.
+fn has_series_names(table: &Table) -> bool {
+    table.series.iter().any(|s| !s.name.is_empty())
 }
 
 /// The CSV of one row per series (`--vote`), in file order: `series`,
@@ -175,7 +186,11 @@ fn predictions(model: &Model<'_>, table: &Table) -> Result<(Vec<Start>, Vec<f32>
 /// The output CSV's header line: forecasts per step and channel, or logits
 /// per class and the class.
 fn header(model: &Model<'_>, table: &Table) -> String {
-    let mut out = String::from("series,t");
+    let mut out = String::from(if has_series_names(table) {
+        "series,t"
+    } else {
+        "t"
+    });
     match model.header().task {
         Task::Forecast { horizon } => {
             for k in 1..=horizon {
