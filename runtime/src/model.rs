@@ -29,7 +29,8 @@ impl<'a> Model<'a> {
     /// Checks magic, CRC, version, header, every shape against the weight
     /// bytes, finite weights, parameter ranges and names; see
     /// [`crate::format`]. Reads every format version up to
-    /// [`format::FORMAT_VERSION`].
+    /// [`format::NEWEST_VERSION`] (a version-5 file as its window model;
+    /// `StreamModel` and `FlowModel` read its kind).
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
         let format::Decoded {
             header,
