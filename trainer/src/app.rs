@@ -1,79 +1,20 @@
 //! The `train` job end to end: data, training with progress, summary,
 //! atomic model export, runtime parity on the test windows, plots.
 
-use crate::data::{self, Builtin, DataError, Problem, TaskKind, WindowSpec};
-use crate::export::{self, ExportError};
+use crate::data::{self, Builtin, Problem, TaskKind, WindowSpec};
+use crate::export;
 use crate::host::{self, HostError};
 use crate::params::{Arch, Net};
-use crate::plot::{self, Line, PlotError};
+use crate::plot::{self, Line};
 use crate::solver::{SolverCfg, SolverChoice};
-use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
+use crate::train::{self, EpochLog, Stop, TrainCfg, Trained};
 use dfdx::prelude::Cpu;
 use nagode::normalise::Reference;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Anything that can stop a command.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// Bad data.
-    #[error(transparent)]
-    Data(#[from] DataError),
-    /// Training failed.
-    #[error(transparent)]
-    Train(#[from] TrainError),
-    /// Export failed.
-    #[error(transparent)]
-    Export(#[from] ExportError),
-    /// The runtime refused the model or a window.
-    #[error(transparent)]
-    Host(#[from] HostError),
-    /// A plot failed.
-    #[error(transparent)]
-    Plot(#[from] PlotError),
-    /// Training diverged: the model file was not written (an existing one
-    /// is untouched); the last good model went to `last_good`.
-    #[error("training diverged ({why}); {} not written{}", .out.display(), .last_good.as_ref().map(|p| format!("; the last good model (epoch {}) is in {}", .epoch, p.display())).unwrap_or_default())]
-    Diverged {
-        /// What diverged.
-        why: String,
-        /// The model file that was not written.
-        out: PathBuf,
-        /// Where the last good model was written.
-        last_good: Option<PathBuf>,
-        /// Its epoch.
-        epoch: usize,
-    },
-    /// A file could not be read or written.
-    #[error("{file}: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// A bad combination of options.
-    #[error("{0}")]
-    Usage(String),
-    /// `--require-beat-baseline` and the model lost to a baseline.
-    #[error("the model loses to a baseline (--require-beat-baseline): {}; no model file written", .0.join("; "))]
-    Baseline(Vec<String>),
-    /// The runtime does not reproduce the trainer: the model file was not written.
-    #[error("runtime parity failed: max |nagode - dfdx| = {abs:.3e} ({rel:.3e} relative to the largest output) over {windows} test windows, above the limit of {limit:.0e} relative; {} not written", .out.display())]
-    Parity {
-        /// Largest absolute difference.
-        abs: f32,
-        /// That relative to the largest |trainer output|.
-        rel: f32,
-        /// The limit.
-        limit: f32,
-        /// Windows compared.
-        windows: usize,
-        /// The model file that was not written.
-        out: PathBuf,
-    },
-}
+pub use crate::error::AppError;
 
 /// Warm-up iterations of `train` (`TrainCfg::warmup`).
 pub const WARMUP: usize = 0;

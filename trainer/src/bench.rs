@@ -14,8 +14,8 @@
 //! field through [`nagode::batch`], against the same windows one after
 //! another on one thread (diffrax's figure is a vmapped batch of 256).
 
-use crate::app::AppError;
 use crate::data::{Problem, TaskKind, Windows};
+use crate::error::AppError;
 use crate::forward::{forward, trajectory_loss, Batch, FieldImpl};
 use crate::host::HostError;
 use crate::params::{Arch, Net};

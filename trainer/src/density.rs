@@ -24,8 +24,8 @@
 //! exact log-determinant of the discrete map; with few steps the two differ
 //! (the compare report measures the 2-D densities' mass on a grid).
 
-use crate::app::AppError;
 use crate::data::Points;
+use crate::error::AppError;
 use crate::forward::Tr;
 use crate::params::{Arch, Field, Net};
 use crate::solver::{plan, Coef, SolverCfg, SolverChoice, Stage};
@@ -56,9 +56,7 @@ pub struct DensityCfg {
     pub seed: u64,
 }
 
-/// The end of a flow's interval `[0, FLOW_END]` (its one gap): the base
-/// density sits here. The exported file's `sample_dt`.
-pub const FLOW_END: f32 = 1.0;
+pub use crate::export::FLOW_END;
 
 /// The solver settings of a flow: `steps` equal steps over `[0, FLOW_END]`, NAG
 /// with the other tasks' defaults (mu 0.5, consistency scaling).

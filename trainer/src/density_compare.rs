@@ -7,10 +7,10 @@
 //! density beside the data. Jobs, shards and merge as `compare`'s
 //! (`crate::sweep`).
 
-use crate::app::AppError;
 use crate::compare::{job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job};
 use crate::data::{points, PointSet, Points};
 use crate::density::{self, DensityCfg};
+use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::plot::PlotError;
 use crate::solver::SolverChoice;

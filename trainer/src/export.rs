@@ -4,6 +4,10 @@ use crate::data::{Problem, TaskKind};
 use crate::params::{Dense, Field, Net};
 use crate::solver::SolverCfg;
 use crate::train::STATE_BOUND;
+
+/// The end of a flow's interval `[0, FLOW_END]` (its one gap, written to the flow file): the base
+/// density sits here. The exported file's `sample_dt`.
+pub const FLOW_END: f32 = 1.0;
 use nagode::format::{encode_with_kind_to_vec, Header, Layer, ModelKind, Names, Task, MAX_LAYERS};
 use nagode::{EncodeError, LoadError, NameList};
 use std::path::Path;
@@ -99,7 +103,7 @@ fn push_field(
 
 /// A trained flow ([`crate::density`]) as a format-5 flow file
 /// (`nagode::flow`): the field `[z, t] -> D` over
-/// `[0, density::FLOW_END]` with `solver`; the time is the one channel,
+/// `[0, FLOW_END]` with `solver`; the time is the one channel,
 /// unscaled, and the points are taken in the units the flow was trained on.
 pub fn flow_to_bytes(net: &Net, solver: &SolverCfg) -> Result<Vec<u8>, ExportError> {
     let spec = solver.spec().ok_or(ExportError::Resnet)?;
@@ -115,7 +119,7 @@ pub fn flow_to_bytes(net: &Net, solver: &SolverCfg) -> Result<Vec<u8>, ExportErr
         },
         channels: 1,
         window: 1,
-        sample_dt: crate::density::FLOW_END,
+        sample_dt: FLOW_END,
         mean: heapless::Vec::from_slice(&[0.0]).map_err(|_| ExportError::Shape("mean".into()))?,
         std: heapless::Vec::from_slice(&[1.0]).map_err(|_| ExportError::Shape("std".into()))?,
         state_dim: small(d, "flow dimension")?,

@@ -13,6 +13,7 @@ pub mod crossval;
 pub mod data;
 pub mod density;
 pub mod density_compare;
+pub mod error;
 pub mod export;
 pub mod forward;
 pub mod fused;

@@ -7,7 +7,7 @@
 //! never on the thread it ran on or on the other jobs, so any cut of the
 //! list gives the same numbers.
 
-use crate::app::AppError;
+use crate::error::AppError;
 use crate::export::write_atomic;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;

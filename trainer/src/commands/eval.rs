@@ -9,8 +9,8 @@
 
 use super::files::{load, patch_layout, read, table_for, ModelCsv, SeriesArgs};
 use super::work;
-use crate::app::AppError;
 use crate::data::{self, TaskKind, Windows};
+use crate::error::AppError;
 use crate::host;
 use clap::Args;
 use nagode::flow::{Flow, FlowModel};

@@ -3,8 +3,8 @@
 //! grouped into patches for a patched classifier (`data::patch`).
 
 use super::work;
-use crate::app::AppError;
 use crate::data::{self, patch, DataError};
+use crate::error::AppError;
 use crate::host::HostError;
 use clap::Args;
 use nagode::Model;

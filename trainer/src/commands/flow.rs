@@ -4,9 +4,10 @@
 //! only then writes the flow file (format 5, `ModelKind::Flow`) that
 //! `trainer eval` and the firmware's feature `flow` read.
 
-use crate::app::{check_parity, AppError};
+use crate::app::check_parity;
 use crate::data::{points, PointSet};
 use crate::density::{flow_solver, log_density, mean_nll, train, DensityCfg};
+use crate::error::AppError;
 use crate::export::flow_to_bytes;
 use crate::solver::SolverChoice;
 use clap::Args;

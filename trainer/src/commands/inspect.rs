@@ -1,7 +1,7 @@
 //! `trainer inspect MODEL`: what a model file holds, in words.
 
 use super::files::{load, patch_layout, patched_range, read, ModelArg};
-use crate::app::AppError;
+use crate::error::AppError;
 use nagode::format::{Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
 use nagode::normalise::Reference;
 use nagode::Model;

@@ -8,8 +8,8 @@
 use super::eval::argmax;
 use super::files::{load, read, table_for, ModelCsv, SeriesArgs};
 use super::work;
-use crate::app::AppError;
 use crate::data::Table;
+use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::host::HostError;
 use clap::Args;

@@ -5,8 +5,8 @@
 //! commands count the multiply-adds the run needs, with the CSV's real gaps,
 //! and refuse above a limit before running anything.
 
-use crate::app::AppError;
 use crate::data::{Table, Windows};
+use crate::error::AppError;
 use nagode::field::Dense;
 use nagode::solver::{model_gap, substeps};
 use nagode::Model;
