@@ -7,13 +7,13 @@
 //! density beside the data. Jobs, shards and merge as `compare`'s
 //! (`crate::sweep`).
 
-use crate::compare::{job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job};
 use crate::data::{points, PointSet, Points};
 use crate::density::{self, DensityCfg};
 use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::plot::PlotError;
 use crate::solver::SolverChoice;
+use crate::study::{job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job};
 use crate::sweep::{self, Shard};
 use crate::train::Adam;
 use clap::ValueEnum;
@@ -234,9 +234,9 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
 }
 
 /// `trainer merge` of a density sweep's shards.
-pub fn merge(m: &crate::compare::MergeArgs) -> Result<(), AppError> {
+pub fn merge(m: &crate::study::MergeArgs) -> Result<(), AppError> {
     let (argv, outcomes) = sweep::merge::<Outcome>(&m.files, FORMAT)?;
-    let mut a = crate::compare::parse(argv)
+    let mut a = crate::study::parse(argv)
         .map_err(|e| AppError::Usage(format!("merge: the shards' sweep: {e}")))?;
     a.report = m.report.clone();
     write_report(&a, outcomes)
@@ -503,7 +503,7 @@ mod tests {
             v.extend(["--markdown".into(), dir.join("d.md").display().to_string()]);
             v.extend(["--plots".into(), dir.join("plots").display().to_string()]);
             v.extend(extra.iter().cloned());
-            crate::compare::parse(v).expect("options")
+            crate::study::parse(v).expect("options")
         };
         let mut a = argv(&[]);
         a.solvers.retain(|&s| s != SolverChoice::Resnet);
@@ -545,7 +545,7 @@ mod tests {
     fn the_density_task_refuses_a_csv_and_other_tasks_need_one() {
         let refuse = |v: &[&str]| {
             let a =
-                crate::compare::parse(v.iter().map(|s| s.to_string()).collect()).expect("parse");
+                crate::study::parse(v.iter().map(|s| s.to_string()).collect()).expect("parse");
             crate::compare::run(&a).expect_err("refused").to_string()
         };
         assert!(refuse(&["--task", "density", "--csv", "x.csv"]).contains("not --csv"));

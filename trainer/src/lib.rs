@@ -23,6 +23,7 @@ pub mod params;
 pub mod plot;
 pub mod solver;
 pub mod streaming;
+pub mod study;
 pub mod sweep;
 pub mod tensor;
 pub mod train;
