@@ -544,8 +544,7 @@ mod tests {
     #[test]
     fn the_density_task_refuses_a_csv_and_other_tasks_need_one() {
         let refuse = |v: &[&str]| {
-            let a =
-                crate::study::parse(v.iter().map(|s| s.to_string()).collect()).expect("parse");
+            let a = crate::study::parse(v.iter().map(|s| s.to_string()).collect()).expect("parse");
             crate::compare::run(&a).expect_err("refused").to_string()
         };
         assert!(refuse(&["--task", "density", "--csv", "x.csv"]).contains("not --csv"));
