@@ -5,43 +5,22 @@
 //! cell.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use trainer::app::{self, AppError, RunConfig, Summary};
-use trainer::cli::TrainArgs;
+use std::path::Path;
+use trainer::app::{self, AppError};
+mod common;
+use common::{config, train, Lcg};
 
-/// A deterministic noise source.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    }
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nagode-defaults-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir
-}
-
-fn config(args: &[&str]) -> RunConfig {
-    let mut argv = vec!["train", "--no-plots"];
-    argv.extend(args);
-    let mut cfg = TrainArgs::run_config(argv).expect("valid options");
-    cfg.verbose = false;
-    cfg
-}
-
-fn train(args: &[&str]) -> Summary {
-    match app::run(&config(args)) {
-        Ok(s) => s,
-        Err(e) => panic!("trainer train {args:?}: {e}"),
-    }
+/// `trainer train --csv TRAIN --test TEST --task classify --no-export`.
+fn classify(train_csv: &str, test_csv: &str) -> trainer::app::Summary {
+    train(&[
+        "--csv",
+        train_csv,
+        "--test",
+        test_csv,
+        "--task",
+        "classify",
+        "--no-export",
+    ])
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -78,18 +57,10 @@ fn shapes_csv(series: usize, seed: u64, len: impl Fn(usize) -> usize) -> String 
 /// compares the model with 1-NN on the same split.
 #[test]
 fn long_series_are_patched_and_beat_nearest_neighbour() {
-    let dir = tmp("long");
+    let dir = common::tmp("defaults", "long");
     let tr = write(&dir, "train.csv", &shapes_csv(60, 1, |_| 200));
     let te = write(&dir, "test.csv", &shapes_csv(45, 2, |_| 200));
-    let s = train(&[
-        "--csv",
-        &tr,
-        "--test",
-        &te,
-        "--task",
-        "classify",
-        "--no-export",
-    ]);
+    let s = classify(&tr, &te);
     let p = &s.problem;
     assert!(p.patch >= 2, "patch {}", p.patch);
     assert_eq!(p.window * p.patch, 200);
@@ -117,19 +88,11 @@ fn long_series_are_patched_and_beat_nearest_neighbour() {
 /// votes over its windows, and accuracy counts series, not windows.
 #[test]
 fn unequal_lengths_are_classified_once_per_series() {
-    let dir = tmp("unequal");
+    let dir = common::tmp("defaults", "unequal");
     let len = |id: usize| 60 + (id * 37) % 81;
     let tr = write(&dir, "train.csv", &shapes_csv(60, 3, len));
     let te = write(&dir, "test.csv", &shapes_csv(30, 4, len));
-    let s = train(&[
-        "--csv",
-        &tr,
-        "--test",
-        &te,
-        "--task",
-        "classify",
-        "--no-export",
-    ]);
+    let s = classify(&tr, &te);
     let p = &s.problem;
     let resampled = p.resampled.is_some();
     let voted = p.notes.iter().any(|n| n.starts_with("accuracy per series"));
@@ -152,7 +115,7 @@ fn unequal_lengths_are_classified_once_per_series() {
 /// is a WARNING (or, asked, an error with no file written).
 #[test]
 fn a_random_walk_never_loses_silently_to_naive() {
-    let dir = tmp("walk");
+    let dir = common::tmp("defaults", "walk");
     let mut rng = Lcg(11);
     let mut v = 0.0;
     let mut csv = String::from("x\n");
@@ -213,7 +176,7 @@ fn a_random_walk_never_loses_silently_to_naive() {
 /// gap, the summary counts it, and the export's parity check passes.
 #[test]
 fn a_missing_cell_trains_and_is_counted() {
-    let dir = tmp("missing");
+    let dir = common::tmp("defaults", "missing");
     let mut csv = String::from("t,x\n");
     for i in 0..300 {
         let x = (i as f64 * 0.3).sin();

@@ -7,45 +7,9 @@
 //! --csv FILE --task TASK`, with fewer epochs where noted to keep it short.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use trainer::app::{self, RunConfig, Summary};
-use trainer::cli::TrainArgs;
-
-/// A deterministic noise source (the tests need no rand dependency).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    }
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nagode-real-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir
-}
-
-/// The run `trainer train ARGS` would do, without plots.
-fn config(args: &[&str]) -> RunConfig {
-    let mut argv = vec!["train", "--no-plots"];
-    argv.extend(args);
-    let mut cfg = TrainArgs::run_config(argv).expect("valid options");
-    cfg.verbose = false;
-    cfg
-}
-
-fn train(args: &[&str]) -> Summary {
-    match app::run(&config(args)) {
-        Ok(s) => s,
-        Err(e) => panic!("trainer train {args:?}: {e}"),
-    }
-}
+use trainer::app;
+mod common;
+use common::{train, Lcg};
 
 /// A seasonal series (periods 24 and 7.3 samples) with noise: `n` rows
 /// `t,load`, `t` written by `time`.
@@ -67,7 +31,7 @@ fn seasonal(n: usize, time: impl Fn(usize) -> String) -> String {
 /// worse than naive; date-times were refused as "not a number".
 #[test]
 fn seconds_and_date_times_train_as_well_as_steps() {
-    let dir = tmp("time");
+    let dir = common::tmp("real", "time");
     let secs = dir.join("seconds.csv");
     let iso = dir.join("iso.csv");
     std::fs::write(
@@ -118,7 +82,7 @@ fn seconds_and_date_times_train_as_well_as_steps() {
 /// every solver was 1.2-3.8x worse than the naive forecast.
 #[test]
 fn a_trend_beyond_the_training_range_beats_naive() {
-    let dir = tmp("trend");
+    let dir = common::tmp("real", "trend");
     let file = dir.join("trend.csv");
     let mut rng = Lcg(3);
     let mut s = String::from("t,sales\n");
@@ -146,7 +110,7 @@ fn a_trend_beyond_the_training_range_beats_naive() {
 /// test windows"); the window now fits the series and the summary says why.
 #[test]
 fn a_short_yearly_series_trains_with_a_fitted_window() {
-    let dir = tmp("short");
+    let dir = common::tmp("real", "short");
     let file = dir.join("yearly.csv");
     let mut rng = Lcg(11);
     let (mut a, mut b) = (0.0f64, 0.0f64);
@@ -241,7 +205,7 @@ fn a_small_classification_set_is_stable_across_seeds() {
 /// classes and an unknown label is refused.
 #[test]
 fn eval_maps_labels_through_the_models_class_names() {
-    let dir = tmp("labels");
+    let dir = common::tmp("real", "labels");
     let (tr, out) = (dir.join("train.csv"), dir.join("m.nagode"));
     let names = ["idle", "walk", "run", "jump"];
     std::fs::write(&tr, classes_csv(48, 5, &names)).expect("write");
