@@ -52,8 +52,14 @@ pub fn linear(src: &[f32], channels: usize, dst: &mut [f32]) -> Result<(), RunEr
         let (i, r) = if m == 1 || n == 1 {
             (0, 0)
         } else {
-            let pos = j * (n - 1);
-            (pos / (m - 1), pos % (m - 1))
+            // In u64: `j (n - 1)` of two long recordings can pass a 32-bit
+            // core's usize; the quotient is below n and the remainder below m.
+            let pos = j as u64 * (n as u64 - 1);
+            let d = m as u64 - 1;
+            (
+                usize::try_from(pos / d).unwrap_or(usize::MAX),
+                usize::try_from(pos % d).unwrap_or(usize::MAX),
+            )
         };
         let a = sample(i)?;
         if r == 0 {

@@ -625,36 +625,35 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         naive_start,
     } = fit(cfg, &dev)?;
     let mut p = p;
+    let baselines = crate::baseline::baselines(&p);
+    let mut val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
     if let Some(start) = naive_start {
-        let val = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
-        let naive = train::naive(&p, &p.val);
-        if val.metric.is_nan() || val.metric > NAIVE_MARGIN * naive {
+        // The first baseline of a forecaster is the naive forecast.
+        let naive = baselines[0].val;
+        if val_eval.metric.is_nan() || val_eval.metric > NAIVE_MARGIN * naive {
             p.notes.push(format!(
                 "the naive start (epoch 0): the trained model's validation MSE is {:.2}x the \
                  naive forecast's, above the {NAIVE_MARGIN} needed to trust it on {} windows",
-                val.metric / naive.max(f32::MIN_POSITIVE),
+                val_eval.metric / naive.max(f32::MIN_POSITIVE),
                 p.val.len
             ));
             trained.net = start;
             trained.best_epoch = 0;
+            val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
         }
     }
     let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
     let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
-    let val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
-    let per_series = |e: &train::Eval, w: &data::Windows| {
-        train::series_accuracy(&e.outputs, p.classes.len(), w).unwrap_or(e.metric)
+    // Classifiers: accuracy per series where a series holds several windows.
+    let series = |e: &train::Eval, w: &data::Windows| match p.task {
+        TaskKind::Classify => train::series_accuracy(&e.outputs, p.classes.len(), w),
+        TaskKind::Forecast => None,
     };
-    let (test_metric, train_metric, val_metric) = match p.task {
-        TaskKind::Classify => (
-            per_series(&test, &p.test),
-            per_series(&train_eval, &p.train),
-            per_series(&val_eval, &p.val),
-        ),
-        TaskKind::Forecast => (test.metric, train_eval.metric, val_eval.metric),
-    };
-    let voted = p.task == TaskKind::Classify
-        && train::series_accuracy(&test.outputs, p.classes.len(), &p.test).is_some();
+    let test_series = series(&test, &p.test);
+    let voted = test_series.is_some();
+    let test_metric = test_series.unwrap_or(test.metric);
+    let train_metric = series(&train_eval, &p.train).unwrap_or(train_eval.metric);
+    let val_metric = series(&val_eval, &p.val).unwrap_or(val_eval.metric);
     if voted {
         p.notes.push(format!(
             "accuracy per series: a vote of its windows (summed logits, `nagode::vote`); \
@@ -662,7 +661,6 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
             test.metric
         ));
     }
-    let baselines = crate::baseline::baselines(&p);
     let warnings = crate::baseline::warnings(p.task, val_metric, test_metric, &baselines);
     let evals = evals_per_prediction(&solver, &p, state_dim, &dev);
     let mut summary = Summary {
@@ -908,8 +906,6 @@ pub fn print_summary(s: &Summary) {
     if let Some(f) = &s.model_file {
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
         println!("model file         {} ({size} bytes)", f.display());
-    }
-    if let Some(f) = &s.model_file {
         // How the series were cut decides how `eval` must read a CSV.
         let how = match p.resampled {
             Some(m) if p.task == TaskKind::Classify => format!(" --resample {m}"),

@@ -119,28 +119,15 @@ pub fn fit(
                     lr: l,
                     ..trial_cfg.clone()
                 };
-                trials.push(match run(init(seed_of(r)), &c) {
-                    Ok(t) => match &t.stop {
-                        Stop::Diverged(why) => Trial {
-                            lr: l,
-                            restart: r,
-                            score: None,
-                            why: why.clone(),
-                        },
-                        _ => Trial {
-                            lr: l,
-                            restart: r,
-                            score: Some(t.best_score(task)),
-                            why: String::new(),
-                        },
-                    },
-                    Err(TrainError::Diverged(why)) => Trial {
-                        lr: l,
-                        restart: r,
-                        score: None,
-                        why,
-                    },
-                    Err(e) => return Err(e),
+                let (score, why) = match outcome(run(init(seed_of(r)), &c))? {
+                    Outcome::Done(t) => (Some(t.best_score(task)), String::new()),
+                    Outcome::Diverged(why, _) => (None, why),
+                };
+                trials.push(Trial {
+                    lr: l,
+                    restart: r,
+                    score,
+                    why,
                 });
             }
         }
@@ -159,24 +146,19 @@ pub fn fit(
     let mut fallback: Option<Trained> = None;
     for attempt in 0..=RETRIES {
         let c = TrainCfg { lr, ..cfg.clone() };
-        let why = match run(init(seed_of(restart)), &c) {
-            Ok(t) => match &t.stop {
-                Stop::Diverged(why) => {
-                    let why = why.clone();
-                    fallback = Some(t);
-                    why
-                }
-                _ => {
-                    let choices = Choices {
-                        lr,
-                        seed: seed_of(restart),
-                        notes,
-                    };
-                    return Ok((t, choices));
-                }
-            },
-            Err(TrainError::Diverged(why)) => why,
-            Err(e) => return Err(e),
+        let why = match outcome(run(init(seed_of(restart)), &c))? {
+            Outcome::Done(t) => {
+                let choices = Choices {
+                    lr,
+                    seed: seed_of(restart),
+                    notes,
+                };
+                return Ok((t, choices));
+            }
+            Outcome::Diverged(why, kept) => {
+                fallback = kept.or(fallback);
+                why
+            }
         };
         if attempt < RETRIES {
             notes.push(format!(
@@ -202,6 +184,25 @@ pub fn fit(
             "every run down to learning rate {} diverged",
             lr_text(lr)
         ))),
+    }
+}
+
+/// A training run's end: done, or diverged (why, and the model it kept
+/// if it had a good epoch before).
+enum Outcome {
+    Done(Trained),
+    Diverged(String, Option<Trained>),
+}
+
+/// Sorts a run's result; errors other than divergence pass through.
+fn outcome(r: Result<Trained, TrainError>) -> Result<Outcome, TrainError> {
+    match r {
+        Ok(t) => Ok(match &t.stop {
+            Stop::Diverged(why) => Outcome::Diverged(why.clone(), Some(t)),
+            _ => Outcome::Done(t),
+        }),
+        Err(TrainError::Diverged(why)) => Ok(Outcome::Diverged(why, None)),
+        Err(e) => Err(e),
     }
 }
 
