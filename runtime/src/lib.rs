@@ -25,6 +25,7 @@ pub mod session;
 pub mod solver;
 pub mod stream;
 pub mod tanh;
+pub mod text;
 pub mod vote;
 
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
