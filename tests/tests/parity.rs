@@ -7,11 +7,11 @@
 //! runtime's plain multiply-add loops).
 
 use nagode::normalise::Reference;
-use trainer::app::{self, RunConfig, Source};
 use trainer::data::{Builtin, TaskKind};
 use trainer::dfdx::prelude::Cpu;
-use trainer::solver::SolverChoice;
-use trainer::train::{self, TrainCfg};
+use trainer::engine::solver::SolverChoice;
+use trainer::engine::train::{self, TrainCfg};
+use trainer::tasks::window::{self, RunConfig, Source};
 
 const TOLERANCE: f32 = 1e-5;
 
@@ -62,15 +62,15 @@ fn parity_with(
         },
         ..RunConfig::quiet()
     };
-    let p = app::load_problem(&cfg).expect("data");
-    let app::Setup { solver: s, net, .. } = app::setup(&cfg, &p, &dev, 5);
+    let p = window::load_problem(&cfg).expect("data");
+    let window::Setup { solver: s, net, .. } = window::setup(&cfg, &p, &dev, 5);
     let trained = train::train(net, &s, &p, &cfg.train, &dev, |_| {}).expect("trains");
     let reference = train::evaluate(&trained.net, &s, &p, &p.test, &dev).expect("dfdx forward");
     let bytes = trainer::export::to_bytes(&trained.net, &s, &p).expect("exports");
     let model = nagode::Model::from_bytes(&bytes).expect("runtime loads the trainer's file");
-    let runtime = trainer::host::run_windows(&model, &p.test).expect("runtime runs");
+    let runtime = trainer::export::host::run_windows(&model, &p.test).expect("runtime runs");
     assert_eq!(runtime.len(), reference.outputs.len());
-    let (abs, rel) = trainer::host::max_difference(&runtime, &reference.outputs);
+    let (abs, rel) = trainer::export::host::max_difference(&runtime, &reference.outputs);
     eprintln!("{data:?} {solver:?} {reference:?} startup_euler={startup_euler} consistency={consistency}: max abs {abs:.2e}, relative {rel:.2e}");
     rel
 }

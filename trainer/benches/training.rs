@@ -7,10 +7,10 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
-use trainer::bench::{inference_setups, InferenceSetup, IterationSetup, SOLVERS};
-use trainer::forward::FieldImpl;
-use trainer::host::HostSession;
-use trainer::solver::SolverChoice;
+use trainer::engine::forward::FieldImpl;
+use trainer::engine::solver::SolverChoice;
+use trainer::export::host::HostSession;
+use trainer::studies::bench::{inference_setups, InferenceSetup, IterationSetup, SOLVERS};
 
 fn iteration(c: &mut Criterion) {
     let mut g = c.benchmark_group("training_iteration");

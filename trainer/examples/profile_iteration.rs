@@ -1,8 +1,8 @@
 //! Runs NAG training iterations of the benchmark set-up in a loop, for a
 //! profiler: `perf record cargo run -p trainer --example profile_iteration`.
-use trainer::bench::IterationSetup;
-use trainer::forward::FieldImpl;
-use trainer::solver::SolverChoice;
+use trainer::engine::forward::FieldImpl;
+use trainer::engine::solver::SolverChoice;
+use trainer::studies::bench::IterationSetup;
 
 fn main() {
     let mut s = IterationSetup::new(SolverChoice::Nag, FieldImpl::Fused);

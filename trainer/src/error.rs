@@ -3,10 +3,10 @@
 //! job (`app`).
 
 use crate::data::DataError;
+use crate::engine::train::TrainError;
+use crate::export::host::HostError;
 use crate::export::ExportError;
-use crate::host::HostError;
 use crate::plot::PlotError;
-use crate::train::TrainError;
 use std::path::PathBuf;
 
 /// Anything that can stop a command.

@@ -1,32 +1,29 @@
 //! nagode's trainer: learns neural-ODE time-series models with dfdx through
 //! the same discrete solver the `nagode` runtime runs, and exports them in
 //! the runtime's model format.
+//!
+//! The folders read as the table of contents, each importing only those
+//! listed before it:
+//! - [`data`]: CSV tables, built-in sets, windows, splits and their errors;
+//! - [`engine`]: the differentiable model: tensors, parameters, the solver
+//!   plan, the forward pass (plain and fused) and the training loop;
+//! - [`export`]: model files (encode), the runtime on the host, parity;
+//! - [`tasks`]: what is trained: window models, streaming models, density
+//!   flows, the learning-rate choice, cross-validation, baselines;
+//! - [`commands`]: the subcommands that use one model file or train one
+//!   model (`train`'s options, `inspect`, `predict`, `eval`, `quantize`,
+//!   `flow`);
+//! - [`studies`]: comparisons, sweeps, the panel (which runs `train` as a
+//!   user would) and the benchmarks.
 
-pub mod app;
-pub mod baseline;
-pub mod bench;
-pub mod choose;
-pub mod cli;
 pub mod commands;
-pub mod compare;
-pub mod crossval;
 pub mod data;
-pub mod density;
-pub mod density_compare;
+pub mod engine;
 pub mod error;
 pub mod export;
-pub mod forward;
-pub mod fused;
-pub mod host;
-pub mod panel;
-pub mod params;
 pub mod plot;
-pub mod solver;
-pub mod streaming;
-pub mod study;
-pub mod sweep;
-pub mod tensor;
-pub mod train;
+pub mod studies;
+pub mod tasks;
 
 /// The dfdx version the trainer is built on (for callers that need its types).
 pub use dfdx;

@@ -3,8 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use trainer::app::{self, AppError, RunConfig};
 use trainer::commands::quantize::{self, Bound};
+use trainer::tasks::window::{self, AppError, RunConfig};
 
 /// Trains NAG-integrated neural ODEs on time series with dfdx, exports
 /// `nagode` model files and checks them against the runtime.
@@ -21,13 +21,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model (built-in data or a CSV) and export it.
-    Train(trainer::cli::TrainArgs),
+    Train(trainer::commands::train::TrainArgs),
     /// Same data, model size and budget across NAG, Euler, midpoint, RK4 and
     /// a ResNet, over several seeds: Markdown tables and PNG plots.
-    Compare(trainer::compare::CompareArgs),
+    Compare(trainer::studies::compare::CompareArgs),
     /// The report of a comparison run as shards (`compare --shard I/N
     /// --results FILE`) from all their results files.
-    Merge(trainer::compare::MergeArgs),
+    Merge(trainer::studies::compare::MergeArgs),
     /// Print a model file's header in words, its sizes and whether it loads.
     Inspect(trainer::commands::ModelArg),
     /// Run the nagode runtime over a CSV (streaming, with the file's time
@@ -46,15 +46,15 @@ enum Command {
     Flow(trainer::commands::FlowArgs),
     /// Time one training iteration (batch 32, 64 steps, field 2→32→32→2
     /// tanh, damped oscillator) per solver, and runtime vs dfdx inference.
-    Bench(trainer::bench::BenchArgs),
+    Bench(trainer::studies::bench::BenchArgs),
     /// Irregular sampling: the same oscillator model trained on regular
     /// samples, on randomly dropped samples with their real gaps, and on
     /// the dropped samples with the gaps ignored.
-    Irregular(trainer::compare::IrregularArgs),
+    Irregular(trainer::studies::compare::IrregularArgs),
     /// The real-data panel (data/panel/): every series trained with the
     /// defaults and `--task` only, NAG against Euler, RK4 and the naive
     /// baseline; one table (a benchmark, not a test).
-    Panel(trainer::panel::PanelArgs),
+    Panel(trainer::studies::panel::PanelArgs),
 }
 
 /// Trains per `cfg`; with a bound, then quantises the exported model.
@@ -68,8 +68,8 @@ fn train(cfg: &RunConfig, quantize: Option<Bound>) -> Result<(), AppError> {
         (Some(bound), Some(out)) => Some((bound, out)),
         (None, _) => None,
     };
-    let s = app::run(cfg)?;
-    app::print_summary(&s);
+    let s = window::run(cfg)?;
+    window::print_summary(&s);
     if let Some((bound, out)) = out {
         quantize::after_training(out, cfg, bound)?;
     }
@@ -81,24 +81,23 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => train(&RunConfig::default(), None),
         Some(Command::Train(a)) => match a.streaming() {
-            Some(s) => {
-                trainer::streaming::run(&a.config(), &s).map(|r| trainer::streaming::print(&r))
-            }
+            Some(s) => trainer::tasks::streaming::run(&a.config(), &s)
+                .map(|r| trainer::tasks::streaming::print(&r)),
             None => {
                 let bound = a.quantize();
                 train(&a.config(), bound)
             }
         },
-        Some(Command::Panel(a)) => trainer::panel::run(&a),
-        Some(Command::Compare(a)) => trainer::compare::run(&a),
-        Some(Command::Merge(m)) => trainer::compare::merge(&m),
+        Some(Command::Panel(a)) => trainer::studies::panel::run(&a),
+        Some(Command::Compare(a)) => trainer::studies::compare::run(&a),
+        Some(Command::Merge(m)) => trainer::studies::compare::merge(&m),
         Some(Command::Inspect(m)) => trainer::commands::inspect(&m),
         Some(Command::Predict(a)) => trainer::commands::predict(&a),
         Some(Command::Eval(a)) => trainer::commands::eval(&a),
         Some(Command::Quantize(a)) => trainer::commands::quantize(&a),
         Some(Command::Flow(a)) => trainer::commands::flow(&a),
-        Some(Command::Bench(a)) => trainer::bench::run(&a),
-        Some(Command::Irregular(a)) => trainer::compare::irregular(&a),
+        Some(Command::Bench(a)) => trainer::studies::bench::run(&a),
+        Some(Command::Irregular(a)) => trainer::studies::compare::irregular(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

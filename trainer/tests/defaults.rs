@@ -6,12 +6,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use trainer::app::{self, AppError};
+use trainer::tasks::window::{self, AppError};
 mod common;
 use common::{config, train, Lcg};
 
 /// `trainer train --csv TRAIN --test TEST --task classify --no-export`.
-fn classify(train_csv: &str, test_csv: &str) -> trainer::app::Summary {
+fn classify(train_csv: &str, test_csv: &str) -> trainer::tasks::window::Summary {
     train(&[
         "--csv",
         train_csv,
@@ -161,7 +161,7 @@ fn a_random_walk_never_loses_silently_to_naive() {
         "--out",
         out.to_str().expect("utf-8"),
     ]);
-    match app::run(&cfg) {
+    match window::run(&cfg) {
         Err(AppError::Baseline(w)) => {
             assert!(!w.is_empty());
             assert!(!out.exists(), "no file after a baseline loss");

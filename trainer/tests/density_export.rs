@@ -6,10 +6,10 @@
 use dfdx::prelude::Cpu;
 use nagode::flow::{Flow, FlowModel};
 use trainer::data::{points, PointSet};
-use trainer::density::{flow_net, flow_solver, log_density, train, DensityCfg};
+use trainer::engine::params::Net;
+use trainer::engine::solver::{SolverCfg, SolverChoice};
 use trainer::export::flow_to_bytes;
-use trainer::params::Net;
-use trainer::solver::{SolverCfg, SolverChoice};
+use trainer::tasks::density::{flow_net, flow_solver, log_density, train, DensityCfg};
 
 const SOLVERS: [SolverChoice; 4] = [
     SolverChoice::Nag,
@@ -90,7 +90,7 @@ fn eval_reports_a_flows_nll_through_the_runtime() {
     }
     let solver = flow_solver(SolverChoice::Rk4, 8);
     let test = &p.test[..300 * 2];
-    let want = trainer::density::mean_nll(&net, &solver, test, 2).expect("trainer NLL");
+    let want = trainer::tasks::density::mean_nll(&net, &solver, test, 2).expect("trainer NLL");
     let dir = std::env::temp_dir().join(format!("nagode-flow-eval-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let (model, csv) = (dir.join("moons.nagode"), dir.join("moons.csv"));

@@ -3,10 +3,10 @@
 //! and for RK4. Margin asserted: model MSE < 0.1 x naive MSE (measured
 //! 0.0069 x for NAG and 0.0096 x for RK4 with these settings, seed 1).
 
-use trainer::app::{self, RunConfig, Source};
 use trainer::data::{Builtin, TaskKind};
-use trainer::solver::SolverChoice;
-use trainer::train::TrainCfg;
+use trainer::engine::solver::SolverChoice;
+use trainer::engine::train::TrainCfg;
+use trainer::tasks::window::{self, RunConfig, Source};
 
 fn learn(solver: SolverChoice) -> (f32, f32) {
     let cfg = RunConfig {
@@ -25,7 +25,7 @@ fn learn(solver: SolverChoice) -> (f32, f32) {
         },
         ..RunConfig::quiet()
     };
-    let s = app::run(&cfg).expect("trains");
+    let s = window::run(&cfg).expect("trains");
     eprintln!(
         "{solver:?}: test MSE {:.6}, naive {:.6}, ratio {:.4}",
         s.test_metric,

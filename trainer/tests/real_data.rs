@@ -7,7 +7,7 @@
 //! --csv FILE --task TASK`, with fewer epochs where noted to keep it short.
 
 use std::fmt::Write as _;
-use trainer::app;
+use trainer::tasks::window;
 mod common;
 use common::{train, Lcg};
 
@@ -230,7 +230,8 @@ fn eval_maps_labels_through_the_models_class_names() {
     let table = trainer::data::parse_csv("two_classes.csv", only.as_bytes(), None).expect("parses");
     let score = trainer::commands::score(&model, &table).expect("scores");
     // Reference: the runtime's argmax named through the file, per series.
-    let mut session: trainer::host::HostSession<'_> = nagode::Session::new(&model).expect("fits");
+    let mut session: trainer::export::host::HostSession<'_> =
+        nagode::Session::new(&model).expect("fits");
     let mut logits = vec![0f32; model.output_len()];
     let (mut right, mut total) = (0usize, 0usize);
     for s in &table.series {
@@ -270,11 +271,11 @@ fn parity_beyond_the_limit_refuses_the_export() {
     let path = std::path::Path::new("never-written.nagode");
     let trainer_out = [1.0f32, -2.0, 0.5, 4.0];
     let close = [1.0f32, -2.0, 0.5, 4.0 + 4e-6 * 4.0 / 2.0];
-    assert!(app::check_parity(&close, &trainer_out, 1, path).is_ok());
+    assert!(window::check_parity(&close, &trainer_out, 1, path).is_ok());
     let far = [1.0f32, -2.0, 0.5 + 1e-3, 4.0];
-    let err = app::check_parity(&far, &trainer_out, 1, path).expect_err("too far");
+    let err = window::check_parity(&far, &trainer_out, 1, path).expect_err("too far");
     assert!(err.to_string().contains("not written"), "{err}");
     let nan = [1.0f32, f32::NAN, 0.5, 4.0];
-    assert!(app::check_parity(&nan, &trainer_out, 1, path).is_err());
+    assert!(window::check_parity(&nan, &trainer_out, 1, path).is_err());
     assert!(!path.exists());
 }

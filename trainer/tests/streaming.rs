@@ -7,9 +7,9 @@
 //! the trainer's and which beats the majority class.
 
 use nagode::stream::{Stream, StreamModel};
-use trainer::app::PARITY_LIMIT;
-use trainer::cli::TrainArgs;
-use trainer::streaming::{run, StreamCfg, TestScore};
+use trainer::commands::train::TrainArgs;
+use trainer::tasks::streaming::{run, StreamCfg, TestScore};
+use trainer::tasks::window::PARITY_LIMIT;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("nagode-stream-{name}-{}", std::process::id()));

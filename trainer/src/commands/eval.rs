@@ -11,7 +11,7 @@ use super::files::{load, patch_layout, read, table_for, ModelCsv, SeriesArgs};
 use super::work;
 use crate::data::{self, TaskKind, Windows};
 use crate::error::AppError;
-use crate::host;
+use crate::export::host;
 use clap::Args;
 use nagode::flow::{Flow, FlowModel};
 use nagode::format::{model_kind, ModelKind, Task, MAX_WIDTH};
@@ -51,7 +51,7 @@ pub enum Score {
         named: bool,
         /// When some series holds several windows: the series and the
         /// fraction of them right by a vote of their windows
-        /// (`crate::train::series_accuracy`: summed logits, `nagode::vote`).
+        /// (`crate::engine::train::series_accuracy`: summed logits, `nagode::vote`).
         series: Option<(usize, f64)>,
     },
 }
@@ -157,7 +157,7 @@ pub(super) fn score_outputs(
                 .zip(&w.class)
                 .filter(|(o, &c)| argmax(o) == c)
                 .count();
-            let series = crate::train::series_accuracy(out, k, w).map(|a| {
+            let series = crate::engine::train::series_accuracy(out, k, w).map(|a| {
                 let ids: std::collections::BTreeSet<usize> = w.series.iter().copied().collect();
                 (ids.len(), f64::from(a))
             });
@@ -499,7 +499,7 @@ mod tests {
     /// the vote when asked even with one window per series.
     #[test]
     fn flags_are_for_classifiers_and_the_report_names_the_vote() {
-        let setup = crate::bench::InferenceSetup::default_model().expect("set-up");
+        let setup = crate::studies::bench::InferenceSetup::default_model().expect("set-up");
         let model = Model::from_bytes(&setup.bytes).expect("loads");
         let table = data::parse_csv("x.csv", b"x\n1\n2\n", None).expect("parses");
         for s in [

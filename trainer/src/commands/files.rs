@@ -5,7 +5,7 @@
 use super::work;
 use crate::data::{self, patch, DataError};
 use crate::error::AppError;
-use crate::host::HostError;
+use crate::export::host::HostError;
 use clap::Args;
 use nagode::Model;
 use std::path::{Path, PathBuf};
@@ -295,13 +295,13 @@ fn check_series(
     )))
 }
 
-/// Tiny patched classifiers trained once per test run (`app::run` on a
+/// Tiny patched classifiers trained once per test run (`window::run` on a
 /// generated long-layout CSV) for the command tests.
 #[cfg(test)]
 pub(super) mod fixtures {
-    use crate::app::{self, RunConfig, Source};
     use crate::data::{TaskKind, Windows};
-    use crate::train::TrainCfg;
+    use crate::engine::train::TrainCfg;
+    use crate::tasks::window::{self, RunConfig, Source};
     use std::path::PathBuf;
     use std::sync::OnceLock;
 
@@ -371,7 +371,7 @@ pub(super) mod fixtures {
             },
             ..quiet
         };
-        let s = app::run(&cfg).expect("trains");
+        let s = window::run(&cfg).expect("trains");
         assert_eq!(s.problem.patch, K);
         Trained {
             csv,

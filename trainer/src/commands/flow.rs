@@ -4,12 +4,12 @@
 //! only then writes the flow file (format 5, `ModelKind::Flow`) that
 //! `trainer eval` and the firmware's feature `flow` read.
 
-use crate::app::check_parity;
 use crate::data::{points, PointSet};
-use crate::density::{flow_solver, log_density, mean_nll, train, DensityCfg};
+use crate::engine::solver::SolverChoice;
 use crate::error::AppError;
 use crate::export::flow_to_bytes;
-use crate::solver::SolverChoice;
+use crate::tasks::density::{flow_solver, log_density, mean_nll, train, DensityCfg};
+use crate::tasks::window::check_parity;
 use clap::Args;
 use nagode::flow::{Flow, FlowModel};
 use std::path::PathBuf;

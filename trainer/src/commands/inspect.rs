@@ -45,7 +45,7 @@ fn describe(path: &std::path::Path, bytes: &[u8], model: &Model<'_>) -> String {
     let _ = writeln!(
         s,
         "time        gaps in {}; nominal gap {} = {} unit(s) of solver time",
-        crate::app::clock_units(h.clock),
+        crate::tasks::window::clock_units(h.clock),
         model.nominal_gap(),
         h.sample_dt
     );
@@ -189,7 +189,7 @@ mod tests {
                 && s.contains("the window of 4 patches covers 12 samples"),
             "{s}"
         );
-        let setup = crate::bench::InferenceSetup::default_model().expect("set-up");
+        let setup = crate::studies::bench::InferenceSetup::default_model().expect("set-up");
         let plain = Model::from_bytes(&setup.bytes).expect("loads");
         let s = describe(std::path::Path::new("d.nagode"), &setup.bytes, &plain);
         assert!(!s.contains("\npatch"), "{s}");

@@ -10,8 +10,8 @@ use super::files::{load, read, table_for, ModelCsv, SeriesArgs};
 use super::work;
 use crate::data::Table;
 use crate::error::AppError;
+use crate::export::host::HostError;
 use crate::export::write_atomic;
-use crate::host::HostError;
 use clap::Args;
 use nagode::format::Task;
 use nagode::Model;
@@ -231,8 +231,8 @@ fn row(model: &Model<'_>, values: &[f32], out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::InferenceSetup;
-    use crate::host::HostSession;
+    use crate::export::host::HostSession;
+    use crate::studies::bench::InferenceSetup;
     use nagode::Session;
 
     /// The batch gives every window a session streaming the series
@@ -321,7 +321,7 @@ mod patched_tests {
         let a = args(f, extra);
         let table = table_for(&a.io, &a.series, &model).expect("fits").table;
         let (windows, values) = predictions(&model, &table).expect("runs");
-        let theirs = crate::host::run_windows(&model, &f.test).expect("runs");
+        let theirs = crate::export::host::run_windows(&model, &f.test).expect("runs");
         let (win, c, n) = (model.window(), model.channels(), model.output_len());
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for i in 0..f.test.len {

@@ -10,10 +10,10 @@
 use super::eval::{score_outputs, task_of, Score};
 use super::files::{load, read, ModelArg};
 use super::work;
-use crate::app::{self, AppError, RunConfig, Source};
 use crate::data::{Builtin, Problem, Windows};
+use crate::export::host::{self, HostError, HOST_STATE};
 use crate::export::{self, ExportError};
-use crate::host::{self, HostError, HOST_STATE};
+use crate::tasks::window::{self, AppError, RunConfig, Source};
 use clap::Args;
 use nagode::quant::{build, QuantModel, QuantRunner};
 use nagode::Model;
@@ -296,7 +296,7 @@ pub fn run_integer(q: &QuantModel<'_>, w: &Windows) -> Result<Vec<f32>, HostErro
 pub fn quantize_file(path: &Path, cfg: &RunConfig, o: &Options) -> Result<Report, AppError> {
     let bytes = read(path)?;
     let model = load(path, &bytes)?;
-    let p = app::load_problem(cfg)?;
+    let p = window::load_problem(cfg)?;
     check_match(path, &model, &p)?;
     work::check(path, work::of_windows(&model, &p.test), o.max_work)?;
     let cal = calibration_windows(&p, o.calibration);
@@ -349,7 +349,7 @@ pub fn after_training(path: &Path, cfg: &RunConfig, bound: Bound) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::TrainArgs;
+    use crate::commands::train::TrainArgs;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -381,7 +381,7 @@ mod tests {
         let mut cfg = TrainArgs::run_config(argv.iter().copied().chain(path.to_str()))
             .expect("train options");
         cfg.verbose = false;
-        app::run(&cfg).expect("trains");
+        window::run(&cfg).expect("trains");
         (path, cfg)
     }
 
@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(bytes.len(), r.bytes);
         let q = QuantModel::from_bytes(&bytes).expect("loads as format 4");
         assert_eq!(q.model().format_version(), 4);
-        let test = app::load_problem(&cfg).expect("data").test;
+        let test = window::load_problem(&cfg).expect("data").test;
         assert_eq!(r.calibration.0, 64);
         let (
             Score::Forecast {

@@ -3,8 +3,8 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use std::path::PathBuf;
-use trainer::app::{self, RunConfig, Summary};
-use trainer::cli::TrainArgs;
+use trainer::commands::train::TrainArgs;
+use trainer::tasks::window::{self, RunConfig, Summary};
 
 /// A deterministic noise source (the tests need no rand dependency):
 /// values in `[-0.5, 0.5)`.
@@ -40,7 +40,7 @@ pub fn config(args: &[&str]) -> RunConfig {
 
 /// `trainer train ARGS`, which must succeed.
 pub fn train(args: &[&str]) -> Summary {
-    match app::run(&config(args)) {
+    match window::run(&config(args)) {
         Ok(s) => s,
         Err(e) => panic!("trainer train {args:?}: {e}"),
     }

@@ -9,10 +9,10 @@
 //! at these sizes.
 
 use crate::data::TaskKind;
-use crate::fused::{self, FusedField, InputTerm};
-use crate::params::{Dense, Field, Net};
-use crate::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
-use crate::tensor::{M, V};
+use crate::engine::fused::{self, FusedField, InputTerm};
+use crate::engine::params::{Dense, Field, Net};
+use crate::engine::solver::{Coef, Plan, SolverCfg, SolverChoice, Stage};
+use crate::engine::tensor::{M, V};
 use dfdx::prelude::*;
 use nagode::format::Activation;
 use std::rc::Rc;
@@ -113,7 +113,7 @@ impl<T: Tape<f32, Cpu>> Tr<T> {
 /// How the field is evaluated on the tape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldImpl {
-    /// One fused op with a hand-written backward ([`crate::fused`]); the default.
+    /// One fused op with a hand-written backward ([`crate::engine::fused`]); the default.
     Fused,
     /// Plain dfdx ops (matmul, add, tanh per layer): the reference the fused
     /// op is tested against.
@@ -261,7 +261,7 @@ pub struct Streamed<T> {
 /// zero state and a fresh solver when `None`, as after a reset) through
 /// every sample of the batch; after sample `n` with `targets[n]` the
 /// decoder reads the state out and its loss for `task` is summed. The
-/// batch plan must come from [`crate::solver::plan_after`] with the previous
+/// batch plan must come from [`crate::engine::solver::plan_after`] with the previous
 /// chunk's steps when `start` is carried.
 #[allow(clippy::too_many_arguments)]
 pub fn forward_stream<T: Tape<f32, Cpu>>(
@@ -575,8 +575,8 @@ fn combine<T: Tape<f32, Cpu>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::Arch;
-    use crate::solver::plan;
+    use crate::engine::params::Arch;
+    use crate::engine::solver::plan;
 
     /// Layer widths of the test models. The fused op multiplies differently
     /// for outputs narrower than 8 (dot products) and wider (row updates in

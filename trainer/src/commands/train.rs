@@ -1,10 +1,10 @@
 //! The `train` command's options, in the library so that `trainer panel`
 //! builds its runs exactly as a user's `trainer train` would.
 
-use crate::app::{RunConfig, Source};
 use crate::commands::quantize::Bound;
 use crate::data::{Builtin, TaskKind};
-use crate::solver::SolverChoice;
+use crate::engine::solver::SolverChoice;
+use crate::tasks::window::{RunConfig, Source};
 use clap::Args;
 use nagode::normalise::Reference;
 use std::path::PathBuf;
@@ -105,7 +105,7 @@ pub struct TrainArgs {
     restarts: Option<usize>,
     /// Warm-up: iterations over which the learning rate ramps up from a
     /// tenth.
-    #[arg(long, default_value_t = crate::app::WARMUP)]
+    #[arg(long, default_value_t = crate::tasks::window::WARMUP)]
     warmup_iters: usize,
     /// Early stopping: epochs without a better validation loss.
     #[arg(long, default_value_t = 20)]
@@ -205,8 +205,8 @@ impl TrainArgs {
     }
 
     /// The streaming options, when `--streaming` is given.
-    pub fn streaming(&self) -> Option<crate::streaming::StreamCfg> {
-        self.streaming.then(|| crate::streaming::StreamCfg {
+    pub fn streaming(&self) -> Option<crate::tasks::streaming::StreamCfg> {
+        self.streaming.then(|| crate::tasks::streaming::StreamCfg {
             chunk: self.chunk,
             lanes: self.lanes,
             warmup: self.warmup,
@@ -264,7 +264,7 @@ impl TrainArgs {
             encoder: self.encoder,
             patch: self.patch,
             resample: self.resample,
-            train: crate::train::TrainCfg {
+            train: crate::engine::train::TrainCfg {
                 epochs: self.epochs,
                 batch: self.batch,
                 lr: self.lr.unwrap_or(d.train.lr),

@@ -6,7 +6,7 @@
 //! line (`--require-beat-baseline`: an error, no file written).
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::train;
+use crate::engine::train;
 
 /// Smallest autocorrelation at which a lag counts as the data's period.
 pub const MIN_SEASON_ACF: f64 = 0.3;

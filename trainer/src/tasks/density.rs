@@ -25,12 +25,12 @@
 //! (the compare report measures the 2-D densities' mass on a grid).
 
 use crate::data::Points;
+use crate::engine::forward::Tr;
+use crate::engine::params::{Arch, Field, Net};
+use crate::engine::solver::{plan, Coef, SolverCfg, SolverChoice, Stage};
+use crate::engine::tensor::M;
+use crate::engine::train::Adam;
 use crate::error::AppError;
-use crate::forward::Tr;
-use crate::params::{Arch, Field, Net};
-use crate::solver::{plan, Coef, SolverCfg, SolverChoice, Stage};
-use crate::tensor::M;
-use crate::train::Adam;
 use dfdx::prelude::*;
 use nagode::flow::HALF_LOG_TAU;
 use nagode::format::Activation;

@@ -75,7 +75,7 @@ pub fn max_difference(a: &[f32], reference: &[f32]) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::InferenceSetup;
+    use crate::studies::bench::InferenceSetup;
 
     /// `run_windows` (the batch) gives each window the bits a session
     /// running it alone gives, in order; a bad window is named.

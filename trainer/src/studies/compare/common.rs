@@ -1,13 +1,17 @@
 //! What a comparison (`trainer compare`, any task) is made of, shared by
-//! the solver comparison (`compare`) and the density one
-//! (`density_compare`): the options, the job list, the round-robin timer and
-//! the small statistics, so neither of the two imports the other for them.
+//! its children (windows, density, irregular) so that none imports
+//! another: the options, the job list, the round-robin timer, one seeded
+//! run and its record, and the small statistics.
 
-use crate::data::{Builtin, PointSet, TaskKind};
+use crate::data::{Builtin, PointSet, Problem, TaskKind};
+use crate::engine::solver::SolverChoice;
+use crate::engine::train::{self, TrainCfg};
 use crate::error::AppError;
-use crate::solver::SolverChoice;
-use crate::sweep::Shard;
+use crate::studies::sweep::Shard;
+use crate::tasks::window::{self, RunConfig};
 use clap::{Args, ValueEnum};
+use dfdx::prelude::Cpu;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::PathBuf;
 
 /// Options of `compare`.
@@ -86,7 +90,7 @@ pub enum CompareTask {
     Forecast,
     /// Classification (`--csv`).
     Classify,
-    /// Density estimation on `--points` (`crate::density_compare`).
+    /// Density estimation on `--points` (`crate::studies::compare::density`).
     Density,
 }
 
@@ -217,4 +221,108 @@ pub(crate) fn relative_to(file: &std::path::Path, dir: &std::path::Path) -> Stri
             format!("{}{}", "../".repeat(ups), file.display())
         }
     }
+}
+
+/// A fixed epoch budget: no early stopping, no time limit, one pass per
+/// epoch, no cross-validation (the built-in sets' settings).
+pub(crate) fn budget(epochs: usize) -> TrainCfg {
+    TrainCfg {
+        epochs,
+        patience: usize::MAX,
+        time_budget: None,
+        min_batches_per_epoch: 1,
+        cv_folds: 0,
+        ..RunConfig::default().train
+    }
+}
+
+/// One run's record (f32 figures widened to f64, exactly).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RunRecord {
+    /// Validation loss after each epoch (epoch k + 1 at index k).
+    pub(crate) val_loss: Vec<f64>,
+    #[serde(deserialize_with = "nan_as_null")]
+    pub(crate) test_metric: f64,
+    /// Training wall time: a measurement, not a result.
+    pub(crate) seconds: f64,
+    pub(crate) params: usize,
+    pub(crate) evals: usize,
+    /// Why the run diverged before any finite validation loss (a result,
+    /// shown in the table; its metric is NaN).
+    #[serde(default)]
+    pub(crate) diverged: Option<String>,
+}
+
+impl RunRecord {
+    /// Best validation loss (the kept model's).
+    pub(crate) fn best_val(&self) -> f64 {
+        self.val_loss.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// JSON has no NaN: serde_json writes null, read back as NaN.
+pub(crate) fn nan_as_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// `cfg` with the seed that draws the split and the synthetic data.
+pub(crate) fn seeded(cfg: &RunConfig, seed: u64) -> RunConfig {
+    RunConfig {
+        train: TrainCfg {
+            seed,
+            ..cfg.train.clone()
+        },
+        ..cfg.clone()
+    }
+}
+
+/// One seeded run of `solver` on `p`: trained as `train` trains (cross-
+/// validated when small), scored on the test part; a divergence is a record.
+pub(crate) fn one_run(
+    cfg: &RunConfig,
+    p: &Problem,
+    solver: SolverChoice,
+    seed: u64,
+) -> Result<RunRecord, AppError> {
+    let dev: Cpu = Default::default();
+    let run_cfg = RunConfig {
+        solver,
+        ..seeded(cfg, seed)
+    };
+    let window::Setup {
+        solver: s,
+        arch,
+        net,
+    } = window::setup(&run_cfg, p, &dev, seed);
+    let params = net.param_count();
+    // As `train` does: a small classification set is cross-validated.
+    let t = if crate::tasks::crossval::applies(p, &run_cfg.train) {
+        crate::tasks::crossval::train(&net, &s, p, &run_cfg.train, &dev, false)
+    } else {
+        train::train(net, &s, p, &run_cfg.train, &dev, |_| {})
+    };
+    let evals = window::evals_per_prediction(&s, p, arch.state_dim, &dev);
+    // A run that diverges is a result of the comparison, not its end.
+    let t = match t {
+        Err(train::TrainError::Diverged(why)) => {
+            return Ok(RunRecord {
+                val_loss: Vec::new(),
+                test_metric: f64::NAN,
+                seconds: 0.0,
+                params,
+                evals,
+                diverged: Some(why),
+            })
+        }
+        t => t?,
+    };
+    let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
+    Ok(RunRecord {
+        val_loss: t.history.iter().map(|l| l.val_loss as f64).collect(),
+        test_metric: test.metric as f64,
+        seconds: t.seconds,
+        params,
+        evals,
+        diverged: None,
+    })
 }

@@ -11,8 +11,8 @@
 //! 0.74 and 0.96 over seeds 0–2).
 
 use crate::data::TaskKind;
-use crate::params::Net;
-use crate::train::{Score, Stop, TrainCfg, TrainError, Trained};
+use crate::engine::params::Net;
+use crate::engine::train::{Score, Stop, TrainCfg, TrainError, Trained};
 
 /// The learning rate for windows of up to this many samples; longer
 /// windows scale it by `sqrt(REFERENCE_WINDOW / window)`. BasicMotions

@@ -1,9 +1,12 @@
-//! Model file export through the runtime's own encoder, and atomic writes.
+//! Model file export through the runtime's own encoder, and atomic writes;
+//! [`host`] runs the exported files with the runtime for parity and scoring.
+
+pub mod host;
 
 use crate::data::{Problem, TaskKind};
-use crate::params::{Dense, Field, Net};
-use crate::solver::SolverCfg;
-use crate::train::STATE_BOUND;
+use crate::engine::params::{Dense, Field, Net};
+use crate::engine::solver::SolverCfg;
+use crate::engine::train::STATE_BOUND;
 
 /// The end of a flow's interval `[0, FLOW_END]` (its one gap, written to the flow file): the base
 /// density sits here. The exported file's `sample_dt`.
@@ -101,7 +104,7 @@ fn push_field(
     Ok(fl)
 }
 
-/// A trained flow ([`crate::density`]) as a format-5 flow file
+/// A trained flow ([`crate::tasks::density`]) as a format-5 flow file
 /// (`nagode::flow`): the field `[z, t] -> D` over
 /// `[0, FLOW_END]` with `solver`; the time is the one channel,
 /// unscaled, and the points are taken in the units the flow was trained on.
@@ -277,8 +280,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 mod tests {
     use super::*;
     use crate::data::{Clock, Reference, TaskKind, Windows};
-    use crate::params::Arch;
-    use crate::solver::SolverChoice;
+    use crate::engine::params::Arch;
+    use crate::engine::solver::SolverChoice;
 
     /// A 2-channel, 2-class classifier named as given.
     fn export(channels: [&str; 2], classes: [&str; 2]) -> Result<Vec<u8>, ExportError> {

@@ -15,13 +15,13 @@
 //! another on one thread (diffrax's figure is a vmapped batch of 256).
 
 use crate::data::{Problem, TaskKind, Windows};
+use crate::engine::forward::{forward, trajectory_loss, Batch, FieldImpl};
+use crate::engine::params::{Arch, Net};
+use crate::engine::solver::{plan, Plan, SolverCfg, SolverChoice};
+use crate::engine::tensor::M;
+use crate::engine::train::Adam;
 use crate::error::AppError;
-use crate::forward::{forward, trajectory_loss, Batch, FieldImpl};
-use crate::host::HostError;
-use crate::params::{Arch, Net};
-use crate::solver::{plan, Plan, SolverCfg, SolverChoice};
-use crate::tensor::M;
-use crate::train::Adam;
+use crate::export::host::HostError;
 use clap::Args;
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
@@ -42,7 +42,7 @@ pub const DT: f32 = 0.1;
 pub const BATCH_WINDOWS: usize = 256;
 /// The one-window rows' `STATE` capacity: the benchmark models' widest
 /// vector, as firmware sizes it (a much wider runner, like the trainer's
-/// [`crate::host::HostSession`], walks its spare width on every sample).
+/// [`crate::export::host::HostSession`], walks its spare width on every sample).
 const BENCH_STATE: usize = 32;
 
 /// One training iteration's inputs for a solver.
@@ -180,7 +180,7 @@ impl InferenceSetup {
     /// The default job's model (`trainer` with no arguments): state 8,
     /// field 9→32→32→8 tanh, window 48, horizon 4, NAG, step 1.
     pub fn default_model() -> Result<Self, AppError> {
-        let d = crate::app::RunConfig::default();
+        let d = crate::tasks::window::RunConfig::default();
         let arch = Arch {
             channels: 1,
             encoder: d.encoder,
@@ -227,7 +227,7 @@ impl InferenceSetup {
         };
         let bytes = crate::export::to_bytes(&net, &cfg, &p)?;
         let plan = plan(&cfg, &vec![dt; window], 1, window, arch.state_dim, &dev)
-            .map_err(crate::train::TrainError::from)?;
+            .map_err(crate::engine::train::TrainError::from)?;
         let batch = Batch {
             x: dev.tensor_from_vec(samples.clone(), (window, 1)),
             size: 1,
@@ -640,7 +640,7 @@ mod tests {
         ] {
             let s = s.expect("set-up");
             let model = nagode::Model::from_bytes(&s.bytes).expect("loads");
-            let mut session: crate::host::HostSession<'_> =
+            let mut session: crate::export::host::HostSession<'_> =
                 nagode::Session::new(&model).expect("fits");
             let mut out = [0f32; 16];
             session

@@ -9,9 +9,9 @@
 //! 0.950 with the folds choosing the epoch count and a refit on all 40.
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::params::Net;
-use crate::solver::SolverCfg;
-use crate::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
+use crate::engine::params::Net;
+use crate::engine::solver::SolverCfg;
+use crate::engine::train::{self, EpochLog, Stop, TrainCfg, TrainError, Trained};
 use dfdx::prelude::Cpu;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

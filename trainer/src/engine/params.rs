@@ -2,8 +2,8 @@
 //! field, their sizes, their initialisation, and flat access for the
 //! optimiser and the exporter.
 
-use crate::solver::SolverChoice;
-use crate::tensor::{M, V};
+use crate::engine::solver::SolverChoice;
+use crate::engine::tensor::{M, V};
 use dfdx::prelude::*;
 use nagode::format::Activation;
 use rand::rngs::StdRng;
@@ -140,7 +140,7 @@ pub struct Net {
 impl Net {
     /// Zeroes the output layer's weights and sets its bias to `bias`: the
     /// model then outputs `bias` whatever its input (a forecaster starts
-    /// as the naive forecast, see `app::init_weights`).
+    /// as the naive forecast, see `window::init_weights`).
     pub fn set_constant_output(&mut self, bias: &[f32]) {
         if let Some(last) = self.decoder.last_mut() {
             let n = last.wt.as_vec().len();

@@ -5,17 +5,19 @@
 //! report gives test NLL (nats per point) over seeds, epochs and modelled
 //! seconds to a target validation NLL, and for the 2-D sets the learned
 //! density beside the data. Jobs, shards and merge as `compare`'s
-//! (`crate::sweep`).
+//! (`crate::studies::sweep`).
 
 use crate::data::{points, PointSet, Points};
-use crate::density::{self, DensityCfg};
+use crate::engine::solver::SolverChoice;
+use crate::engine::train::Adam;
 use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::plot::PlotError;
-use crate::solver::SolverChoice;
-use crate::study::{job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job};
-use crate::sweep::{self, Shard};
-use crate::train::Adam;
+use crate::studies::compare::common::{
+    job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job,
+};
+use crate::studies::sweep::{self, Shard};
+use crate::tasks::density::{self, DensityCfg};
 use clap::ValueEnum;
 use dfdx::prelude::Cpu;
 use plotters::prelude::*;
@@ -234,9 +236,9 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
 }
 
 /// `trainer merge` of a density sweep's shards.
-pub fn merge(m: &crate::study::MergeArgs) -> Result<(), AppError> {
+pub fn merge(m: &crate::studies::compare::common::MergeArgs) -> Result<(), AppError> {
     let (argv, outcomes) = sweep::merge::<Outcome>(&m.files, FORMAT)?;
-    let mut a = crate::study::parse(argv)
+    let mut a = crate::studies::compare::common::parse(argv)
         .map_err(|e| AppError::Usage(format!("merge: the shards' sweep: {e}")))?;
     a.report = m.report.clone();
     write_report(&a, outcomes)
@@ -503,7 +505,7 @@ mod tests {
             v.extend(["--markdown".into(), dir.join("d.md").display().to_string()]);
             v.extend(["--plots".into(), dir.join("plots").display().to_string()]);
             v.extend(extra.iter().cloned());
-            crate::study::parse(v).expect("options")
+            crate::studies::compare::common::parse(v).expect("options")
         };
         let mut a = argv(&[]);
         a.solvers.retain(|&s| s != SolverChoice::Resnet);
@@ -520,14 +522,14 @@ mod tests {
                 let extra = ["--shard".into(), format!("{i}/2"), "--results".into()];
                 let mut extra = extra.to_vec();
                 extra.push(f.display().to_string());
-                crate::compare::run(&argv(&extra)).expect("shard");
+                crate::studies::compare::run(&argv(&extra)).expect("shard");
                 f
             })
             .collect();
         assert_eq!(sweep::format_of(&files[0]).expect("format"), FORMAT);
         let (_, merged) = sweep::merge::<Outcome>(&files, FORMAT).expect("merge");
         assert_eq!(figures(&merged), figures(&whole));
-        crate::compare::merge(&crate::compare::MergeArgs {
+        crate::studies::compare::merge(&crate::studies::compare::MergeArgs {
             files,
             report: a.report.clone(),
         })
@@ -544,8 +546,12 @@ mod tests {
     #[test]
     fn the_density_task_refuses_a_csv_and_other_tasks_need_one() {
         let refuse = |v: &[&str]| {
-            let a = crate::study::parse(v.iter().map(|s| s.to_string()).collect()).expect("parse");
-            crate::compare::run(&a).expect_err("refused").to_string()
+            let a =
+                crate::studies::compare::common::parse(v.iter().map(|s| s.to_string()).collect())
+                    .expect("parse");
+            crate::studies::compare::run(&a)
+                .expect_err("refused")
+                .to_string()
         };
         assert!(refuse(&["--task", "density", "--csv", "x.csv"]).contains("not --csv"));
         assert!(refuse(&["--task", "classify"]).contains("needs --csv"));

@@ -1,4 +1,4 @@
-//! `inspect`, `predict`, `eval` and `quantize`: model files used through the
+//! `train`'s options; `inspect`, `predict`, `eval` and `quantize`: model files used through the
 //! runtime; `flow`: a density model trained and written after a runtime
 //! parity check.
 
@@ -8,6 +8,7 @@ mod flow;
 mod inspect;
 mod predict;
 pub mod quantize;
+pub mod train;
 mod work;
 
 pub use eval::{eval, score, EvalArgs, Score};

@@ -1,26 +1,22 @@
-//! `trainer compare`: the seed paper's claim (NAG trains faster with
-//! comparable or better accuracy than fixed-step explicit solvers and a
-//! ResNet) re-run on the same data, model size and budget over several
-//! seeds; and `trainer irregular`, the irregular-sampling demonstration.
-//!
-//! A comparison is an ordered list of independent jobs (per data set: one
-//! iteration timing, then every solver x learning rate x seed run), run in
-//! parallel, or cut into shards whose results files `trainer merge` turns
-//! into the same report (`crate::sweep`).
+//! The solver comparison on windows (forecasting and classification): the
+//! built-in sets or a CSV, every solver and learning rate over seeds, one
+//! timing job per set; the report's tables and plots.
 
-use crate::app::{self, AppError, RunConfig, Source};
-use crate::data::{self, Builtin, Problem, TaskKind};
+use super::common::{
+    budget, job_list, mean_std, nan_as_null, one_run, parse, relative_to, round_robin_medians,
+    seeded, CompareArgs, CompareTask, Job, MergeArgs, RunRecord,
+};
+use crate::data::{Builtin, Problem, TaskKind};
+use crate::engine::solver::SolverChoice;
+use crate::engine::train::{self, TrainCfg};
+use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::plot::{self, Line};
-use crate::solver::SolverChoice;
-pub(crate) use crate::study::round_robin_medians;
-use crate::study::{job_list, mean_std, parse, relative_to, Job};
-pub use crate::study::{CompareArgs, CompareTask, MergeArgs, ReportArgs};
-use crate::sweep::{self, Shard};
-use crate::train::{self, TrainCfg};
-use clap::{Args, ValueEnum};
+use crate::studies::sweep::{self, Shard};
+use crate::tasks::window::{self, RunConfig, Source};
+use clap::ValueEnum;
 use dfdx::prelude::Cpu;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 fn csv_task(a: &CompareArgs) -> TaskKind {
@@ -41,7 +37,7 @@ fn setup_csv(a: &CompareArgs, path: &std::path::Path) -> RunConfig {
     };
     RunConfig {
         task,
-        reference: crate::cli::default_reference(task, &source),
+        reference: crate::commands::train::default_reference(task, &source),
         source,
         train: TrainCfg {
             min_batches_per_epoch: d.train.min_batches_per_epoch,
@@ -75,19 +71,6 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
     }
 }
 
-/// A fixed epoch budget: no early stopping, no time limit, one pass per
-/// epoch, no cross-validation (the built-in sets' settings).
-fn budget(epochs: usize) -> TrainCfg {
-    TrainCfg {
-        epochs,
-        patience: usize::MAX,
-        time_budget: None,
-        min_batches_per_epoch: 1,
-        cv_folds: 0,
-        ..RunConfig::default().train
-    }
-}
-
 /// Median time of one training iteration (batch, forward, backward, Adam
 /// step) per solver on this data, the solvers timed round-robin so that a
 /// busy shared machine slows them alike.
@@ -104,7 +87,7 @@ fn iteration_times(
             solver,
             ..cfg.clone()
         };
-        let app::Setup { solver, net, .. } = app::setup(&run_cfg, p, &dev, 0);
+        let window::Setup { solver, net, .. } = window::setup(&run_cfg, p, &dev, 0);
         let adam = train::Adam::new(&net, cfg.train.lr);
         setups.push((solver, net, adam));
     }
@@ -112,30 +95,6 @@ fn iteration_times(
         train::step(net, adam, s, p, &idx, &dev, cfg.train.clip)?;
         Ok(())
     })
-}
-
-/// One run's record (f32 figures widened to f64, exactly).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct RunRecord {
-    /// Validation loss after each epoch (epoch k + 1 at index k).
-    val_loss: Vec<f64>,
-    #[serde(deserialize_with = "nan_as_null")]
-    test_metric: f64,
-    /// Training wall time: a measurement, not a result.
-    seconds: f64,
-    params: usize,
-    evals: usize,
-    /// Why the run diverged before any finite validation loss (a result,
-    /// shown in the table; its metric is NaN).
-    #[serde(default)]
-    diverged: Option<String>,
-}
-
-impl RunRecord {
-    /// Best validation loss (the kept model's).
-    fn best_val(&self) -> f64 {
-        self.val_loss.iter().copied().fold(f64::INFINITY, f64::min)
-    }
 }
 
 /// What the report needs of a data set besides its runs: the timing job's
@@ -154,11 +113,6 @@ struct SetInfo {
     iteration: Vec<f64>,
 }
 
-/// JSON has no NaN: serde_json writes null, read back as NaN.
-fn nan_as_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
 /// A job's result.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Outcome {
@@ -169,22 +123,11 @@ enum Outcome {
 /// The results files' `format`.
 const FORMAT: &str = "trainer compare 1";
 
-/// `cfg` with the seed that draws the split and the synthetic data.
-fn seeded(cfg: &RunConfig, seed: u64) -> RunConfig {
-    RunConfig {
-        train: TrainCfg {
-            seed,
-            ..cfg.train.clone()
-        },
-        ..cfg.clone()
-    }
-}
-
 fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<Outcome, AppError> {
     match *job {
         Job::Timing { set } => {
             let cfg = &sets[set].1;
-            let p = app::load_problem(&seeded(cfg, 0))?;
+            let p = window::load_problem(&seeded(cfg, 0))?;
             let batches = p
                 .train
                 .len
@@ -211,9 +154,9 @@ fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<O
         } => {
             let (solver, lr) = (a.solvers[solver], a.lrs[lr]);
             let mut cfg = seeded(&sets[set].1, seed);
-            let p = app::load_problem(&cfg)?;
+            let p = window::load_problem(&cfg)?;
             // As `train` does: long windows take proportionally smaller rates.
-            let lr = lr * crate::choose::lr_scale(p.window);
+            let lr = lr * crate::tasks::choose::lr_scale(p.window);
             cfg.train.lr = lr;
             let r = one_run(&cfg, &p, solver, seed)?;
             eprintln!(
@@ -226,55 +169,6 @@ fn run_job(a: &CompareArgs, sets: &[(String, RunConfig)], job: &Job) -> Result<O
             Ok(Outcome::Run(r))
         }
     }
-}
-
-fn one_run(
-    cfg: &RunConfig,
-    p: &Problem,
-    solver: SolverChoice,
-    seed: u64,
-) -> Result<RunRecord, AppError> {
-    let dev: Cpu = Default::default();
-    let run_cfg = RunConfig {
-        solver,
-        ..seeded(cfg, seed)
-    };
-    let app::Setup {
-        solver: s,
-        arch,
-        net,
-    } = app::setup(&run_cfg, p, &dev, seed);
-    let params = net.param_count();
-    // As `train` does: a small classification set is cross-validated.
-    let t = if crate::crossval::applies(p, &run_cfg.train) {
-        crate::crossval::train(&net, &s, p, &run_cfg.train, &dev, false)
-    } else {
-        train::train(net, &s, p, &run_cfg.train, &dev, |_| {})
-    };
-    let evals = app::evals_per_prediction(&s, p, arch.state_dim, &dev);
-    // A run that diverges is a result of the comparison, not its end.
-    let t = match t {
-        Err(train::TrainError::Diverged(why)) => {
-            return Ok(RunRecord {
-                val_loss: Vec::new(),
-                test_metric: f64::NAN,
-                seconds: 0.0,
-                params,
-                evals,
-                diverged: Some(why),
-            })
-        }
-        t => t?,
-    };
-    let test = train::evaluate(&t.net, &s, p, &p.test, &dev)?;
-    Ok(RunRecord {
-        val_loss: t.history.iter().map(|l| l.val_loss as f64).collect(),
-        test_metric: test.metric as f64,
-        seconds: t.seconds,
-        params,
-        evals,
-        diverged: None,
-    })
 }
 
 /// The data sets compared: a file stem (for the plots) and the settings.
@@ -293,23 +187,9 @@ fn sets(a: &CompareArgs) -> Vec<(String, RunConfig)> {
     }
 }
 
-/// `trainer compare`: every job (or one shard's), then the report (or the
-/// shard's results file).
-pub fn run(a: &CompareArgs) -> Result<(), AppError> {
-    match (a.task, &a.csv) {
-        (Some(CompareTask::Density), None) => return crate::density_compare::run(a),
-        (Some(CompareTask::Density), Some(_)) => {
-            return Err(AppError::Usage(
-                "compare --task density runs on --points, not --csv".into(),
-            ))
-        }
-        (Some(t), None) => {
-            return Err(AppError::Usage(format!(
-                "compare --task {t:?} needs --csv (the built-in sets have their own task)"
-            )))
-        }
-        _ => {}
-    }
+/// The solver comparison on windows: every job (or one shard's), then the
+/// report (or the shard's results file).
+pub(super) fn run(a: &CompareArgs) -> Result<(), AppError> {
     if a.seeds == 0
         || a.solvers.is_empty()
         || a.data.is_empty()
@@ -340,14 +220,8 @@ pub fn run(a: &CompareArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-/// `trainer merge`: the report of a sharded comparison from its shards'
-/// results files, once they are checked to be one sweep's and complete.
-pub fn merge(m: &MergeArgs) -> Result<(), AppError> {
-    if let Some(first) = m.files.first() {
-        if sweep::format_of(first)? == crate::density_compare::FORMAT {
-            return crate::density_compare::merge(m);
-        }
-    }
+/// The report of a sharded window comparison from its shards' results.
+pub(super) fn merge(m: &MergeArgs) -> Result<(), AppError> {
     let (argv, outcomes) = sweep::merge::<Outcome>(&m.files, FORMAT)?;
     let mut a =
         parse(argv).map_err(|e| AppError::Usage(format!("merge: the shards' sweep: {e}")))?;
@@ -674,86 +548,6 @@ fn plots(
         let rel = relative_to(&file, markdown.parent().unwrap_or(std::path::Path::new("")));
         let _ = writeln!(md, "\n![{stem} loss vs {suffix}]({rel})");
     }
-    Ok(())
-}
-
-/// Options of `irregular`.
-#[derive(Args, Debug, Clone)]
-pub struct IrregularArgs {
-    /// Seeds (0..N).
-    #[arg(long, default_value_t = 3)]
-    pub seeds: u64,
-    /// Epochs per run.
-    #[arg(long, default_value_t = 40)]
-    pub epochs: usize,
-    /// Oscillators generated per seed (70 / 15 / 15 % train / validation / test).
-    #[arg(long, default_value_t = 300)]
-    pub series: usize,
-}
-
-/// `trainer irregular`: oscillators classified slow/fast (frequency below
-/// or above `data::OSC_SPLIT`) from a 32-sample window; regular sampling vs
-/// 35 % of the samples dropped (real gaps given to the solver, sub-stepped)
-/// vs the same dropped data with the gaps ignored. Same oscillators, NAG,
-/// same model and budget.
-pub fn irregular(a: &IrregularArgs) -> Result<(), AppError> {
-    if a.seeds == 0 || a.epochs == 0 || a.series < 10 {
-        return Err(AppError::Usage(
-            "irregular needs --seeds >= 1, --epochs >= 1 and --series >= 10".into(),
-        ));
-    }
-    let cfg = RunConfig {
-        task: TaskKind::Classify,
-        window: Some(32),
-        stride: Some(32),
-        reference: nagode::normalise::Reference::Global,
-        train: budget(a.epochs),
-        ..RunConfig::quiet()
-    };
-    let mut md = String::from(
-        "| sampling | gaps given to the model | test accuracy (mean ± std) |\n|---|---|---|\n",
-    );
-    for (name, drop, ignore_gaps) in [
-        ("regular (every 0.1)", 0.0, false),
-        ("35 % of samples dropped", data::OSC_DROP, false),
-        ("35 % of samples dropped", data::OSC_DROP, true),
-    ] {
-        let mut accs = Vec::new();
-        for seed in 0..a.seeds {
-            let table = data::oscillators(seed, drop, a.series);
-            let spec = data::WindowSpec {
-                task: cfg.task,
-                window: cfg.window,
-                horizon: 0,
-                stride: cfg.stride,
-                seed,
-                reference: nagode::normalise::Reference::Global,
-            };
-            let mut p = data::make_problem(&table, None, spec)?;
-            if ignore_gaps {
-                let dt = p.time_unit;
-                for w in [&mut p.train, &mut p.val, &mut p.test] {
-                    w.gaps.fill(dt);
-                }
-            }
-            accs.push(one_run(&cfg, &p, SolverChoice::Nag, seed)?.test_metric);
-        }
-        let (m, s) = mean_std(&accs);
-        let gaps = if drop == 0.0 {
-            "regular"
-        } else if ignore_gaps {
-            "no: every gap taken as 0.1"
-        } else {
-            "yes: real gaps, sub-stepped"
-        };
-        eprintln!("{name}, {gaps}: {m:.4} ± {s:.4}");
-        let _ = writeln!(md, "| {name} | {gaps} | {m:.4} ± {s:.4} |");
-    }
-    println!("{md}");
-    println!(
-        "command: cargo run -p trainer -- irregular --seeds {} --epochs {} --series {}",
-        a.seeds, a.epochs, a.series
-    );
     Ok(())
 }
 

@@ -3,10 +3,10 @@
 //! model.
 
 use crate::data::{Problem, TaskKind, Windows};
-use crate::forward::{forward, Batch, FieldImpl};
-use crate::params::Net;
-use crate::solver::{plan, PlanError, SolverCfg};
-use crate::tensor::M;
+use crate::engine::forward::{forward, Batch, FieldImpl};
+use crate::engine::params::Net;
+use crate::engine::solver::{plan, PlanError, SolverCfg};
+use crate::engine::tensor::M;
 use dfdx::prelude::*;
 use nagode::normalise::{self, Reference};
 use rand::rngs::StdRng;

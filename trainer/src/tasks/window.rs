@@ -2,12 +2,12 @@
 //! atomic model export, runtime parity on the test windows, plots.
 
 use crate::data::{self, Builtin, Problem, TaskKind, WindowSpec};
+use crate::engine::params::{Arch, Net};
+use crate::engine::solver::{SolverCfg, SolverChoice};
+use crate::engine::train::{self, EpochLog, Stop, TrainCfg, Trained};
 use crate::export;
-use crate::host::{self, HostError};
-use crate::params::{Arch, Net};
+use crate::export::host::{self, HostError};
 use crate::plot::{self, Line};
-use crate::solver::{SolverCfg, SolverChoice};
-use crate::train::{self, EpochLog, Stop, TrainCfg, Trained};
 use dfdx::prelude::Cpu;
 use nagode::normalise::Reference;
 use std::io::IsTerminal;
@@ -76,7 +76,7 @@ pub struct RunConfig {
     /// Step between window starts; `None`: derived from the data.
     pub stride: Option<usize>,
     /// What the model measures values from: absolute levels or the
-    /// window's last value (see `cli::default_reference`).
+    /// window's last value (see `commands::train::default_reference`).
     pub reference: Reference,
     /// Solver and knobs (`max_step` is derived: `1 / steps` of the nominal gap).
     pub solver: SolverChoice,
@@ -285,7 +285,7 @@ fn load_tables_noted(cfg: &RunConfig) -> Result<Tables, AppError> {
 /// Evaluations of f for one prediction over the first test window (its
 /// real gaps decide the sub-steps); 0 when there is no plan for it.
 pub fn evals_per_prediction(solver: &SolverCfg, p: &Problem, state_dim: usize, dev: &Cpu) -> usize {
-    crate::solver::plan(
+    crate::engine::solver::plan(
         solver,
         &p.test.gaps[..p.window],
         1,
@@ -372,7 +372,7 @@ pub struct Summary {
     /// Validation metric of the model.
     pub val_metric: f32,
     /// The baselines on the same windows (`baseline`).
-    pub baselines: Vec<crate::baseline::Baseline>,
+    pub baselines: Vec<crate::tasks::baseline::Baseline>,
     /// One line per baseline the model loses to.
     pub warnings: Vec<String>,
     /// Classification accuracy per series by a vote of several windows.
@@ -528,14 +528,14 @@ fn fit_one(cfg: &RunConfig, dev: &Cpu) -> Result<Fitted, AppError> {
         print_setup(&p, &arch, &solver, params);
     }
     let lrs = if cfg.lrs.is_empty() {
-        crate::choose::lr_grid(p.window)
+        crate::tasks::choose::lr_grid(p.window)
     } else {
         cfg.lrs.clone()
     };
     let restarts = cfg
         .restarts
-        .unwrap_or_else(|| crate::choose::default_restarts(p.task));
-    let (trained, choices) = crate::choose::fit(
+        .unwrap_or_else(|| crate::tasks::choose::default_restarts(p.task));
+    let (trained, choices) = crate::tasks::choose::fit(
         p.task,
         &cfg.train,
         &lrs,
@@ -544,8 +544,8 @@ fn fit_one(cfg: &RunConfig, dev: &Cpu) -> Result<Fitted, AppError> {
         |net, tcfg| {
             // Progress for the full runs only, not the short trials.
             let show = cfg.verbose && tcfg.epochs == cfg.train.epochs;
-            if crate::crossval::applies(&p, tcfg) {
-                crate::crossval::train(&net, &solver, &p, tcfg, dev, show)
+            if crate::tasks::crossval::applies(&p, tcfg) {
+                crate::tasks::crossval::train(&net, &solver, &p, tcfg, dev, show)
             } else {
                 let progress = Progress::new(tcfg.epochs, show);
                 let task = p.task;
@@ -625,7 +625,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         naive_start,
     } = fit(cfg, &dev)?;
     let mut p = p;
-    let baselines = crate::baseline::baselines(&p);
+    let baselines = crate::tasks::baseline::baselines(&p);
     let mut val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
     if let Some(start) = naive_start {
         // The first baseline of a forecaster is the naive forecast.
@@ -661,7 +661,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
             test.metric
         ));
     }
-    let warnings = crate::baseline::warnings(p.task, val_metric, test_metric, &baselines);
+    let warnings = crate::tasks::baseline::warnings(p.task, val_metric, test_metric, &baselines);
     let evals = evals_per_prediction(&solver, &p, state_dim, &dev);
     let mut summary = Summary {
         naive_test: train::naive(&p, &p.test),

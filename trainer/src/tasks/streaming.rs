@@ -25,15 +25,15 @@
 //! series' last sample (the window classifier's question), with the
 //! accuracy over every ready sample beside it.
 
-use crate::app::{self, check_parity, AppError, RunConfig};
 use crate::data::{time_cuts, Problem, TaskKind, Windows};
+use crate::engine::forward::{forward_stream, Batch, Carry, FieldImpl, Streamed};
+use crate::engine::params::Net;
+use crate::engine::solver::{plan_after, SolverCfg, SolverChoice};
+use crate::engine::tensor::M;
+use crate::engine::train::{make_batch, Adam, TrainError, STATE_BOUND};
 use crate::export;
-use crate::forward::{forward_stream, Batch, Carry, FieldImpl, Streamed};
-use crate::host::HostError;
-use crate::params::Net;
-use crate::solver::{plan_after, SolverCfg, SolverChoice};
-use crate::tensor::M;
-use crate::train::{make_batch, Adam, TrainError, STATE_BOUND};
+use crate::export::host::HostError;
+use crate::tasks::window::{self, check_parity, AppError, RunConfig};
 use dfdx::prelude::*;
 use nagode::format::ModelKind;
 use nagode::normalise::{self, Reference};
@@ -148,14 +148,14 @@ pub fn run(cfg: &RunConfig, s: &StreamCfg) -> Result<StreamSummary, AppError> {
         patch: Some(cfg.patch.unwrap_or(1)),
         ..cfg.clone()
     };
-    let p = app::load_problem(&cfg)?;
+    let p = window::load_problem(&cfg)?;
     if cfg.lrs.is_empty() {
         // `train`'s rate for this window (without its trials).
-        cfg.train.lr = crate::choose::lr_grid(p.window)[0];
+        cfg.train.lr = crate::tasks::choose::lr_grid(p.window)[0];
     }
     let cfg = &cfg;
     let warmup = s.warmup.unwrap_or(p.window);
-    let setup = app::setup(cfg, &p, &dev, cfg.train.seed);
+    let setup = window::setup(cfg, &p, &dev, cfg.train.seed);
     let mut net = setup.net;
     if let Some(path) = &s.init {
         init_from(&mut net, &p, path)?;
@@ -391,7 +391,7 @@ fn classify(
     warmup: usize,
     dev: &Cpu,
 ) -> Result<StreamSummary, AppError> {
-    let (table, test) = app::load_tables(cfg)?;
+    let (table, test) = window::load_tables(cfg)?;
     let whole = table
         .series
         .iter()
@@ -426,7 +426,7 @@ fn classify(
         test: TestScore::Classify {
             last: e.last,
             anytime: e.anytime,
-            majority: crate::train::naive(p, &p.test),
+            majority: crate::engine::train::naive(p, &p.test),
         },
         baseline: s
             .baseline
@@ -630,7 +630,7 @@ fn window_classes(path: &Path, p: &Problem) -> Result<(f32, u64), AppError> {
 
 /// The one series of a wide-layout table, with its time split.
 fn load_series(cfg: &RunConfig) -> Result<Series, AppError> {
-    let (table, test) = app::load_tables(cfg)?;
+    let (table, test) = window::load_tables(cfg)?;
     if table.series.len() != 1 || test.is_some() {
         return Err(usage(
             "--streaming trains on one series (wide layout, no --test file)",
@@ -711,8 +711,8 @@ fn chunk(
             })
         })
         .collect();
-    let plan =
-        plan_after(cfg, &gaps, b, k, d, dev, previous).map_err(crate::train::TrainError::from)?;
+    let plan = plan_after(cfg, &gaps, b, k, d, dev, previous)
+        .map_err(crate::engine::train::TrainError::from)?;
     Ok(Chunk {
         batch: Batch {
             x: dev.tensor_from_vec(x, (k * b, c)),
@@ -1019,12 +1019,12 @@ mod tests {
             ..RunConfig::quiet()
         };
         let dev: Cpu = Default::default();
-        let p = app::load_problem(&cfg).expect("problem");
-        let window = app::setup(&cfg, &p, &dev, 1);
+        let p = window::load_problem(&cfg).expect("problem");
+        let window = window::setup(&cfg, &p, &dev, 1);
         let bytes = export::to_bytes(&window.net, &window.solver, &p).expect("export");
         let path = std::env::temp_dir().join(format!("nagode-init-{}.nagode", std::process::id()));
         std::fs::write(&path, bytes).expect("write");
-        let mut net = app::setup(&cfg, &p, &dev, 2).net;
+        let mut net = window::setup(&cfg, &p, &dev, 2).net;
         assert_ne!(values(&net), values(&window.net));
         init_from(&mut net, &p, &path).expect("same layers");
         assert_eq!(values(&net), values(&window.net));
@@ -1032,7 +1032,7 @@ mod tests {
             state_dim: 6,
             ..cfg
         };
-        let mut other = app::setup(&wider, &p, &dev, 2).net;
+        let mut other = window::setup(&wider, &p, &dev, 2).net;
         let err = init_from(&mut other, &p, &path).expect_err("other layers");
         assert!(err.to_string().contains("--init"), "{err}");
         let _ = std::fs::remove_file(&path);

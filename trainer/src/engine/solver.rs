@@ -5,7 +5,7 @@
 //! `nagode::solver`, never restated here, so the trainer integrates exactly
 //! what the runtime integrates.
 
-use crate::tensor::M;
+use crate::engine::tensor::M;
 use dfdx::prelude::*;
 use nagode::solver::{model_gap, nag_h, substeps, velocity_rescale};
 use nagode::solver::{SolverKind, SolverSpec, Startup};

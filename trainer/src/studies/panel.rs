@@ -4,11 +4,11 @@
 //! naive forecast or the majority class. A benchmark: it prints and writes
 //! one table; it asserts nothing.
 
-use crate::app::{self, AppError, Summary};
-use crate::cli::TrainArgs;
+use crate::commands::train::TrainArgs;
 use crate::data::TaskKind;
+use crate::engine::solver::SolverChoice;
 use crate::export::write_atomic;
-use crate::solver::SolverChoice;
+use crate::tasks::window::{self, AppError, Summary};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ fn run_one(e: &Entry, solver: SolverChoice, seed: u64, out: &Path) -> Result<Sum
     argv.extend(["--out".into(), out.display().to_string()]);
     let mut cfg = TrainArgs::run_config(&argv).map_err(|err| AppError::Usage(err.to_string()))?;
     cfg.verbose = false;
-    app::run(&cfg)
+    window::run(&cfg)
 }
 
 /// A run's cell: the metric, or what stopped it.
@@ -145,7 +145,7 @@ fn row(e: &Entry, runs: &Runs) -> String {
         .collect();
     let lost: Vec<String> = bases
         .iter()
-        .filter(|(_, v)| mean.is_none_or(|m| crate::baseline::loses(e.task, m, *v)))
+        .filter(|(_, v)| mean.is_none_or(|m| crate::tasks::baseline::loses(e.task, m, *v)))
         .map(|(n, v)| match (e.task, mean) {
             (TaskKind::Forecast, Some(m)) => format!("{:.2}x {n}", m / v.max(f32::MIN_POSITIVE)),
             _ => n.clone(),

@@ -17,8 +17,8 @@
 //! the plain ops (the same bits); the tests here and in `forward` check
 //! values and gradients against plain dfdx ops.
 
-use crate::params::Field;
-use crate::tensor::{M, V};
+use crate::engine::params::Field;
+use crate::engine::tensor::{M, V};
 use dfdx::prelude::*;
 use nagode::format::Activation;
 use std::cell::RefCell;
@@ -668,10 +668,10 @@ pub fn combine<T: Tape<f32, Cpu>>(y: &M, h: f32, coefs: &[f32], ks: &[M], tape: 
 
 #[cfg(test)]
 mod tests {
-    use crate::forward::{trajectory_loss, FieldImpl};
-    use crate::params::{Arch, Net};
-    use crate::solver::{plan, SolverCfg, SolverChoice};
-    use crate::tensor::M;
+    use crate::engine::forward::{trajectory_loss, FieldImpl};
+    use crate::engine::params::{Arch, Net};
+    use crate::engine::solver::{plan, SolverCfg, SolverChoice};
+    use crate::engine::tensor::M;
     use dfdx::prelude::*;
 
     /// The trajectory loss with whole NAG steps and the loss as single ops
