@@ -81,7 +81,7 @@ compile_error!(
 #[cfg(not(any(feature = "baseline", feature = "series")))]
 use app::AppError;
 use measure::Ticks;
-use out::{exit, Console};
+use out::{exit, Console, Print};
 #[cfg(any(feature = "baseline", not(feature = "series")))]
 use sample_source::{Replay, ReplayClock};
 

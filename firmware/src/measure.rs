@@ -120,6 +120,7 @@ pub fn flash_used() -> u32 {
 /// Prints the image's `FLASH` and `RAM static .. stack ..` lines (what
 /// `cargo xtask measure` reads from every image, the minimal one too).
 pub fn report(console: &mut crate::out::Console) {
+    use crate::out::Print;
     console
         .str("FLASH ")
         .dec(flash_used())

@@ -19,7 +19,7 @@
 use nagode::{Model, RunError, Session};
 
 use crate::measure::{self, Ticks};
-use crate::out::Console;
+use crate::out::{Console, Print};
 use crate::{config, series_data, Loaded};
 
 /// How the model's input vector holds the data's samples.

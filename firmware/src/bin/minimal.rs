@@ -19,7 +19,7 @@ mod out;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
 use nagode::{Layers, Runner};
-use out::{exit, Console};
+use out::{exit, Console, Print};
 
 /// Session capacities sized by the build script to the embedded model.
 #[allow(dead_code)]
