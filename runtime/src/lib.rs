@@ -5,11 +5,13 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(any(test, feature = "std"))]
+#[cfg(any(test, feature = "std", feature = "codegen"))]
 extern crate std;
 
 #[cfg(feature = "std")]
 pub mod batch;
+#[cfg(feature = "codegen")]
+pub mod codegen;
 pub mod error;
 pub mod field;
 pub mod fixed;

@@ -7,10 +7,8 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The core matrix, shared with the firmware's build script.
-pub mod boards {
-    include!("../../firmware/boards.rs");
-}
+/// The core matrix, the table the firmware's build script reads.
+pub use nagode::codegen::boards;
 /// The replayed samples and the prediction schedule, shared with the firmware.
 pub mod replay {
     include!("../../firmware/replay_data.rs");
