@@ -5,7 +5,7 @@
 //! in brackets depends only on the sample, so [`MlpField::hold`] computes it
 //! once per sample and every evaluation of `f` only does `W_y y`.
 
-use crate::format::{Activation, Layer};
+use crate::header::{Activation, Layer};
 use crate::solver::VectorField;
 use crate::tanh::tanh;
 

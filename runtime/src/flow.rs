@@ -29,7 +29,8 @@
 
 use crate::error::{LoadError, RunError};
 use crate::field::{activate, mat_vec_acc, Dense, MlpField};
-use crate::format::{self, Activation, ModelKind, MAX_LAYERS};
+use crate::format;
+use crate::header::{Activation, ModelKind, MAX_LAYERS};
 use crate::model::Model;
 use crate::net::Net;
 use crate::solver::{evals_per_step, substeps, AnySolver, Solver, VectorField};

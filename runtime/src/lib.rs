@@ -17,6 +17,7 @@ pub mod field;
 pub mod fixed;
 pub mod flow;
 pub mod format;
+pub mod header;
 pub mod model;
 pub mod net;
 pub mod normalise;
@@ -31,7 +32,7 @@ pub mod text;
 pub mod vote;
 
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
-pub use format::Header;
+pub use header::Header;
 pub use model::Model;
 pub use net::{Layers, Net};
 pub use session::{Runner, Session};

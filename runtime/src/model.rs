@@ -2,14 +2,15 @@
 
 use crate::error::{Block, LoadError};
 use crate::field::{Dense, Weights};
-use crate::format::{self, Header, Task, MAX_LAYERS};
+use crate::format::{self, Decoded};
+use crate::header::{encoded_dim, output_len, placed, split_names, Header, Task, MAX_LAYERS};
 use crate::net::Net;
 use crate::solver;
 use heapless::Vec;
 
 /// A model checked end to end by [`Model::from_bytes`]; its weights stay in
 /// the caller's bytes (flash on a chip), read as `f32`s in place when the
-/// file is format 3 and stored 4-aligned ([`Weights`]).
+/// file pads them (formats 3 to 5) and is stored 4-aligned ([`Weights`]).
 #[derive(Clone, Debug)]
 pub struct Model<'a> {
     header: Header,
@@ -28,11 +29,16 @@ pub struct Model<'a> {
 impl<'a> Model<'a> {
     /// Checks magic, CRC, version, header, every shape against the weight
     /// bytes, finite weights, parameter ranges and names; see
-    /// [`crate::format`]. Reads every format version up to
-    /// [`format::NEWEST_VERSION`] (a version-5 file as its window model;
-    /// `StreamModel` and `FlowModel` read its kind).
+    /// [`crate::format`] and [`crate::header`].
+    ///
+    /// Reads every format version from 1 to [`format::NEWEST_VERSION`] (5):
+    /// versions 1 to 3 as they are; version 4 as its `f32` model (with the
+    /// `quant` feature its quantised section is checked too, without it the
+    /// section is skipped); version 5 as its window model (a streaming
+    /// model or a flow: [`crate::stream::StreamModel`] and
+    /// [`crate::flow::FlowModel`] read its kind).
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
-        let format::Decoded {
+        let Decoded {
             header,
             weights,
             channel_names,
@@ -43,8 +49,8 @@ impl<'a> Model<'a> {
         let mut field = Vec::new();
         let mut decoder = Vec::new();
         let all = Weights::from_le_bytes(weights);
-        for placed in format::placed(&header) {
-            let p = placed?;
+        for p in placed(&header) {
+            let p = p?;
             let mismatch = LoadError::WeightBytes {
                 expected: p.offset.saturating_add(p.count).saturating_mul(4),
                 found: weights.len(),
@@ -66,7 +72,7 @@ impl<'a> Model<'a> {
                 limit: MAX_LAYERS,
             })?;
         }
-        let output_len = format::output_len(&header)?;
+        let output_len = output_len(&header)?;
         Ok(Self {
             header,
             weights,
@@ -127,22 +133,22 @@ impl<'a> Model<'a> {
 
     /// Name of class `i`, if the file names its classes.
     pub fn class_name(&self, i: usize) -> Option<&'a str> {
-        format::split_names(self.class_names).nth(i)
+        split_names(self.class_names).nth(i)
     }
 
     /// Every class name in order (empty when the file names none).
     pub fn class_names(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
-        format::split_names(self.class_names)
+        split_names(self.class_names)
     }
 
     /// Name of input channel `i`, if the file names its channels.
     pub fn channel_name(&self, i: usize) -> Option<&'a str> {
-        format::split_names(self.channel_names).nth(i)
+        split_names(self.channel_names).nth(i)
     }
 
     /// Every channel name in order (empty when the file names none).
     pub fn channel_names(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
-        format::split_names(self.channel_names)
+        split_names(self.channel_names)
     }
 
     /// The raw little-endian weight bytes.
@@ -167,7 +173,7 @@ impl<'a> Model<'a> {
 
     /// Encoder output width `E`.
     pub fn encoded_dim(&self) -> usize {
-        format::encoded_dim(&self.header)
+        encoded_dim(&self.header)
     }
 
     /// Values a prediction writes: `horizon * channels` or `classes`.

@@ -1,7 +1,7 @@
 //! A model bound to fixed buffers: stream samples in, get predictions out.
 
 use crate::error::{LoadError, RunError};
-use crate::format::MAX_CHANNELS;
+use crate::header::MAX_CHANNELS;
 use crate::model::Model;
 use crate::net::{Layers, Net};
 use crate::normalise::{self, Reference};

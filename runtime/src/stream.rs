@@ -24,7 +24,8 @@
 //!   refuses a streaming model with a per-window reference).
 
 use crate::error::{LoadError, RunError};
-use crate::format::{self, ModelKind, MAX_CHANNELS};
+use crate::format;
+use crate::header::{ModelKind, MAX_CHANNELS};
 use crate::model::Model;
 use crate::net::{Layers, Net};
 use crate::normalise::Reference;

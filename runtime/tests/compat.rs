@@ -439,8 +439,7 @@ const GOLDEN_V5_FLOW: [u32; 8] = [
 #[cfg(feature = "alloc")]
 fn v3_source() -> Vec<u8> {
     let v2 = include_bytes!("fixtures/v2_forecast_last_value.nagode");
-    let model = Model::from_bytes(v2).unwrap();
-    nagode::format::upgrade_to_vec(&model).unwrap()
+    nagode::format::upgrade_to_vec(v2).unwrap()
 }
 
 #[cfg(feature = "alloc")]
@@ -516,11 +515,10 @@ fn v4_quantised() {
 #[test]
 fn upgrade_refuses_what_it_would_drop() {
     use nagode::{EncodeError, LoadError};
-    let reason =
-        |bytes: &[u8]| match nagode::format::upgrade_to_vec(&Model::from_bytes(bytes).unwrap()) {
-            Err(EncodeError::Invalid(LoadError::WrongKind { reason })) => reason,
-            other => panic!("not refused: {other:?}"),
-        };
+    let reason = |bytes: &[u8]| match nagode::format::upgrade_to_vec(bytes) {
+        Err(EncodeError::Invalid(LoadError::WrongKind { reason })) => reason,
+        other => panic!("not refused: {other:?}"),
+    };
     assert!(reason(include_bytes!("fixtures/v4_quantised.nagode")).contains("integer section"));
     let flow = reason(include_bytes!("fixtures/v5_flow.nagode"));
     assert!(flow.contains("streaming or flow"), "{flow}");

@@ -130,7 +130,7 @@ fn streaming_models_are_version_5_and_window_models_do_not_change() {
     assert_eq!(StreamModel::from_bytes(&bytes).unwrap().warmup(), 17);
     // Upgrading would drop the kind.
     assert!(matches!(
-        format::upgrade_to_vec(&model),
+        format::upgrade_to_vec(&bytes),
         Err(EncodeError::Invalid(LoadError::WrongKind { .. }))
     ));
     // A damaged kind is caught by the CRC like any other byte.

@@ -10,10 +10,11 @@
 //! Tanh outputs are Q15 without calibration. Row exponents come from the
 //! weights alone, lowered where a row could overflow its accumulator.
 
-use super::{QuantSection, EXP_RANGE, MAX_ALL_LAYERS};
+use super::section::{QuantSection, EXP_RANGE, MAX_ALL_LAYERS};
 use crate::error::{Block, EncodeError, LoadError};
 use crate::field::Dense;
-use crate::format::{self, Activation, Names};
+use crate::format;
+use crate::header::{Activation, Names, MAX_WIDTH};
 use crate::model::Model;
 use crate::normalise::{self, Reference};
 use crate::solver::{substeps, AnySolver, Solver, VectorField};
@@ -116,7 +117,7 @@ fn calibrate<'w>(
         let last = window
             .get(window.len().saturating_sub(c)..)
             .unwrap_or_default();
-        let mut solver = AnySolver::<{ format::MAX_WIDTH }>::from_spec(&net.solver);
+        let mut solver = AnySolver::<{ MAX_WIDTH }>::from_spec(&net.solver);
         let mut y = alloc::vec![0.0f32; net.state_dim];
         let mut t = 0.0;
         for sample in window.chunks(c.max(1)) {

@@ -2,7 +2,7 @@
 //! `i32`.
 //!
 //! Each product is below `2^22` in magnitude, and the loader
-//! ([`crate::quant::layers`]) refuses a row whose `sum |w| * 32768 + |b|`
+//! ([`crate::quant::section::layers`]) refuses a row whose `sum |w| * 32768 + |b|`
 //! reaches `2^31`, so no sum can leave `i32` for any input. The adds are
 //! written `wrapping_add` only so that a debug build has no overflow check
 //! (a panic path) in the inner loop; they never wrap.

@@ -1,13 +1,19 @@
 //! Runs a [`QuantNet`] over a window with fixed buffers: the integer
 //! counterpart of [`crate::Runner`].
 
-use super::{run_layers, sat16, shift_round, Fx, QuantNet, STATE_FRAC};
+use super::arith::{pow2, sat16, shift_round, Fx};
+use super::dense::run_layers;
+use super::kernel;
+use super::model::QuantNet;
 use crate::error::{LoadError, RunError};
-use crate::format::MAX_CHANNELS;
+use crate::header::MAX_CHANNELS;
 use crate::net::Net;
 use crate::normalise;
 use crate::session::{check_sample, references, solver_gap};
 use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, Startup};
+
+/// Fraction bits the `i32` state keeps below the field's input exponent.
+pub const STATE_FRAC: i32 = 8;
 
 /// The buffers of one integer pass (`S` as [`crate::Runner`]'s `STATE`:
 /// [`crate::Net::state_capacity_needed`]). RAM: `6 * S * 4 + 3 * S * 2`
@@ -189,7 +195,7 @@ impl<const S: usize> QuantRunner<S> {
                         sample,
                         step: k,
                         component,
-                        value: *v as f32 * super::pow2(-state),
+                        value: *v as f32 * pow2(-state),
                         bound: n.state_bound,
                     });
                 }
@@ -219,7 +225,7 @@ impl<const S: usize> QuantRunner<S> {
         match self.bound {
             Some((k, s, bound)) if k == key && s == state => bound,
             _ => {
-                let bound = n.state_bound * super::pow2(state);
+                let bound = n.state_bound * pow2(state);
                 // `as` saturates: a bound beyond i32 means "never".
                 let bound = if bound >= 2147483648.0 {
                     i32::MAX
@@ -236,7 +242,7 @@ impl<const S: usize> QuantRunner<S> {
     /// field's first layer.
     fn hold(&mut self, net: &QuantNet<'_>, values: &[f32], r: &[f32; MAX_CHANNELS]) {
         let n = &net.net;
-        let scale = super::pow2(i32::from(net.input_exp));
+        let scale = pow2(i32::from(net.input_exp));
         let stats = n.mean.iter().zip(n.std).zip(r);
         for (q, (x, ((m, s), r))) in self.a.iter_mut().zip(values.iter().zip(stats)) {
             let t = normalise::input(*x, *r, *m, *s) * scale;
@@ -256,7 +262,7 @@ impl<const S: usize> QuantRunner<S> {
             let held = self.held.get_mut(..first.outputs).unwrap_or_default();
             let w = first.weights.get(n.state_dim..).unwrap_or_default();
             let e = self.e.get(..n.encoded_dim()).unwrap_or_default();
-            super::kernel::mat_vec_bias(w, first.inputs, e, first.bias, held);
+            kernel::mat_vec_bias(w, first.inputs, e, first.bias, held);
         }
     }
 
@@ -298,7 +304,7 @@ impl<const S: usize> QuantRunner<S> {
     }
 
     /// The field at `self.z`: the last layer's accumulators into `self.f`
-    /// (activated by the caller with [`super::QDense::value`]).
+    /// (activated by the caller with [`QDense::value`](super::dense::QDense::value)).
     fn field(&mut self, net: &QuantNet<'_>) {
         let d = net.net.state_dim;
         for (x, z) in self.a.iter_mut().zip(&self.z).take(d) {
@@ -315,7 +321,7 @@ impl<const S: usize> QuantRunner<S> {
         let acc = acc.get_mut(..first.outputs).unwrap_or_default();
         acc.iter_mut().zip(&self.held).for_each(|(a, h)| *a = *h);
         let y = self.a.get(..d).unwrap_or_default();
-        super::kernel::mat_vec_acc(first.weights, first.inputs, y, acc);
+        kernel::mat_vec_acc(first.weights, first.inputs, y, acc);
         let Some((last, mid)) = rest.split_last() else {
             return;
         };
@@ -345,12 +351,12 @@ impl<const S: usize> QuantRunner<S> {
                 last.acc(x, acc);
                 for (o, (dst, a)) in out.iter_mut().zip(acc.iter()).enumerate() {
                     let (v, e) = last.value(o, *a);
-                    *dst = v as f32 * super::pow2(-e);
+                    *dst = v as f32 * pow2(-e);
                 }
             }
             // No decoder: the state is the output.
             None => {
-                let scale = super::pow2(-(net.state_exp() + STATE_FRAC));
+                let scale = pow2(-(net.state_exp() + STATE_FRAC));
                 for (dst, y) in out.iter_mut().zip(&self.y) {
                     *dst = *y as f32 * scale;
                 }

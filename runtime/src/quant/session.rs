@@ -1,7 +1,8 @@
 //! A quantised model bound to a sample ring: the integer counterpart of
 //! [`crate::Session`], for a device that streams samples one at a time.
 
-use super::{QuantNet, QuantRunner};
+use super::model::QuantNet;
+use super::runner::QuantRunner;
 use crate::error::{LoadError, RunError};
 use crate::net::Net;
 use crate::session::SampleRing;
@@ -77,9 +78,11 @@ impl<'m, const S: usize, const WINDOW: usize> QuantSession<'m, S, WINDOW> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::format::{self, Activation, Clock, Header, Layer, Names, Task};
+    use crate::format;
+    use crate::header::{Activation, Clock, Header, Layer, Names, Task};
     use crate::normalise::Reference;
-    use crate::quant::{build, QuantModel};
+    use crate::quant::build;
+    use crate::quant::model::QuantModel;
     use crate::solver::{SolverKind, SolverSpec, Startup};
     use crate::Model;
     use std::vec::Vec;

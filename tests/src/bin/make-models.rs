@@ -50,7 +50,7 @@ fn run() -> Result<(), String> {
     let bytes = std::fs::read(&default).map_err(|e| format!("{}: {e}", default.display()))?;
     let model = nagode::Model::from_bytes(&bytes).map_err(|e| e.to_string())?;
     if model.format_version() < nagode::format::FORMAT_VERSION {
-        let upgraded = nagode::format::upgrade_to_vec(&model).map_err(|e| e.to_string())?;
+        let upgraded = nagode::format::upgrade_to_vec(&bytes).map_err(|e| e.to_string())?;
         write(&default, &upgraded)?;
     }
     for (f32_file, file) in integration::models::QUANTISED {
