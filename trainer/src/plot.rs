@@ -44,6 +44,28 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
+/// The finite points' x and (transformed) y ranges; the unit square when
+/// there are none, a unit x range when x does not vary.
+fn bounds<'p>(
+    points: impl Iterator<Item = &'p (f64, f64)>,
+    tf: impl Fn(f64) -> f64,
+) -> (f64, f64, f64, f64) {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in points {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(tf(y));
+        y1 = y1.max(tf(y));
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if x1 - x0 < 1e-12 {
+        x1 = x0 + 1.0;
+    }
+    (x0, x1, y0, y1)
+}
+
 /// Draws `lines` into a PNG at `path`; `log_y` plots log10 of y.
 pub fn lines(
     path: &Path,
@@ -65,19 +87,7 @@ pub fn lines(
             .flat_map(|l| l.points.iter())
             .filter(|p| p.0.is_finite() && p.1.is_finite())
     };
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in pts() {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(tf(y));
-        y1 = y1.max(tf(y));
-    }
-    if x0 > x1 {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    if x1 - x0 < 1e-12 {
-        x1 = x0 + 1.0;
-    }
+    let (x0, x1, y0, y1) = bounds(pts(), tf);
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let root = BitMapBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;

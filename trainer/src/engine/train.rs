@@ -667,6 +667,54 @@ impl Plateau {
     }
 }
 
+/// Runs the epochs: `(history, why they stopped)`; `best` follows the
+/// kept model (score, weights, epoch).
+fn epochs(
+    run: &mut Run<'_>,
+    best: &mut (Score, Net, usize),
+    plateau: &mut Plateau,
+    mut on_epoch: impl FnMut(&EpochLog),
+) -> Result<(Vec<EpochLog>, Stop), TrainError> {
+    let mut history = Vec::new();
+    let mut stop = Stop::Epochs;
+    for epoch in 1..=run.cfg.epochs {
+        let (train_loss, cut) = run.pass(epoch)?;
+        if let Some(Stop::Diverged(why)) = cut {
+            stop = Stop::Diverged(why);
+            break;
+        }
+        let log = match run.validate(epoch, train_loss) {
+            Ok(log) => log,
+            Err(diverged) => {
+                stop = diverged;
+                break;
+            }
+        };
+        on_epoch(&log);
+        let score = Score::of(run.p.task, log.val_loss, log.val_metric);
+        // A classifier's small validation part saturates (every series
+        // right) long before training is done; ties then go to the later
+        // epoch (ItalyPowerDemand, 14 validation series: 0.948 mean over
+        // seeds 0-2 against 0.945 with the earliest best epoch).
+        let later_tie = plateau.train_counts && score.accuracy >= best.0.accuracy;
+        if run.cfg.keep_last || later_tie || score.beats(&best.0) {
+            *best = (score, run.net.clone(), epoch);
+        }
+        let patience_out =
+            plateau.update(score, log.train_loss, epoch, run.cfg.patience, &mut run.lr);
+        history.push(log);
+        if cut == Some(Stop::Budget) {
+            stop = Stop::Budget;
+            break;
+        }
+        if patience_out {
+            stop = Stop::EarlyStop;
+            break;
+        }
+    }
+    Ok((history, stop))
+}
+
 /// Trains `net` on `p`; `on_epoch` sees each epoch's log (progress display).
 pub fn train(
     net: Net,
@@ -674,7 +722,7 @@ pub fn train(
     p: &Problem,
     cfg: &TrainCfg,
     dev: &Cpu,
-    mut on_epoch: impl FnMut(&EpochLog),
+    on_epoch: impl FnMut(&EpochLog),
 ) -> Result<Trained, TrainError> {
     let first = evaluate(&net, solver, p, &p.val, dev);
     let mut best = (
@@ -705,42 +753,7 @@ pub fn train(
         cfg,
         dev,
     };
-    let mut history = Vec::new();
-    let mut stop = Stop::Epochs;
-    for epoch in 1..=cfg.epochs {
-        let (train_loss, cut) = run.pass(epoch)?;
-        if let Some(Stop::Diverged(why)) = cut {
-            stop = Stop::Diverged(why);
-            break;
-        }
-        let log = match run.validate(epoch, train_loss) {
-            Ok(log) => log,
-            Err(diverged) => {
-                stop = diverged;
-                break;
-            }
-        };
-        on_epoch(&log);
-        let score = Score::of(p.task, log.val_loss, log.val_metric);
-        // A classifier's small validation part saturates (every series
-        // right) long before training is done; ties then go to the later
-        // epoch (ItalyPowerDemand, 14 validation series: 0.948 mean over
-        // seeds 0-2 against 0.945 with the earliest best epoch).
-        let later_tie = plateau.train_counts && score.accuracy >= best.0.accuracy;
-        if cfg.keep_last || later_tie || score.beats(&best.0) {
-            best = (score, run.net.clone(), epoch);
-        }
-        let patience_out = plateau.update(score, log.train_loss, epoch, cfg.patience, &mut run.lr);
-        history.push(log);
-        if cut == Some(Stop::Budget) {
-            stop = Stop::Budget;
-            break;
-        }
-        if patience_out {
-            stop = Stop::EarlyStop;
-            break;
-        }
-    }
+    let (history, stop) = epochs(&mut run, &mut best, &mut plateau, on_epoch)?;
     if let Stop::Diverged(why) = &stop {
         if !best.0.loss.is_finite() {
             return Err(TrainError::Diverged(why.clone()));

@@ -389,87 +389,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn run(a: &BenchArgs) -> Result<(), AppError> {
     // The variants of one row are timed interleaved (A B A B ...), so a
     // busy shared machine slows them alike and the ratios stay meaningful.
-    println!(
-        "training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator"
-    );
-    println!("(median of {} interleaved iterations)", a.iters);
-    println!(
-        "{:<10} {:>16} {:>18} {:>8}",
-        "solver", "fused field op", "plain dfdx ops", "ratio"
-    );
     let mut report = Report {
         threads: rayon::current_num_threads(),
         ..Report::default()
     };
-    for r in training_rows(a.iters) {
-        println!(
-            "{:<10} {:>13.3} ms {:>15.3} ms {:>7.1}x",
-            r.solver,
-            r.fused_ms,
-            r.ops_ms,
-            r.ops_ms / r.fused_ms
-        );
-        report.training.push(r);
-    }
-    println!();
-    println!(
-        "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
-    );
-    println!(
-        "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
-        a.iters * 10
-    );
-    println!("(runtime: on the model's Net, the chip's code; host: on nagode::batch::HostLayers)");
-    println!(
-        "{:<10} {:>10} {:>10} {:>13} {:>12} {:>9} {:>9} {:>14}",
-        "solver",
-        "runtime",
-        "host",
-        "dfdx fused",
-        "dfdx ops",
-        "ops/rt",
-        "ops/host",
-        "per step rt/host"
-    );
-    for r in inference_rows(a.iters * 10)? {
-        println!(
-            "{:<10} {:>7.1} µs {:>7.1} µs {:>10.1} µs {:>9.1} µs {:>8.1}x {:>8.1}x {:>6.3}/{:.3} µs",
-            r.model,
-            r.runtime_us,
-            r.host_layers_us,
-            r.dfdx_fused_us,
-            r.dfdx_ops_us,
-            r.dfdx_ops_us / r.runtime_us,
-            r.dfdx_ops_us / r.host_layers_us,
-            r.runtime_us / r.steps as f64,
-            r.host_layers_us / r.steps as f64
-        );
-        report.inference.push(r);
-    }
-    println!();
-    println!(
-        "batch scoring: {BATCH_WINDOWS} windows of the 2→32→32→2 field, {STEPS} steps each, through nagode::batch on {} threads",
-        report.threads
-    );
-    println!(
-        "vs one after another on one thread (same HostLayers); median of {} interleaved runs",
-        a.iters
-    );
-    println!(
-        "{:<10} {:>12} {:>14} {:>10} {:>22}",
-        "solver", "batch", "sequential", "speed-up", "per step per window"
-    );
-    for r in batch_rows(a.iters)? {
-        println!(
-            "{:<10} {:>9.3} ms {:>11.3} ms {:>9.2}x {:>19.3} µs",
-            r.solver,
-            r.batch_ms,
-            r.sequential_ms,
-            r.sequential_ms / r.batch_ms,
-            r.per_step_us()
-        );
-        report.batch.push(r);
-    }
+    training_table(&mut report, a.iters);
+    inference_table(&mut report, a.iters * 10)?;
+    batch_table(&mut report, a.iters)?;
     let s = InferenceSetup::new(SolverChoice::Nag)?;
     let load = interleaved(
         a.iters * 10,
@@ -487,6 +413,97 @@ pub fn run(a: &BenchArgs) -> Result<(), AppError> {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
         crate::export::write_atomic(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Prints (and records) the training-iteration rows.
+fn training_table(report: &mut Report, iters: usize) {
+    println!(
+        "training iteration: batch {BATCH}, {STEPS} steps, field 2→32→32→2 tanh, damped oscillator"
+    );
+    println!("(median of {} interleaved iterations)", iters);
+    println!(
+        "{:<10} {:>16} {:>18} {:>8}",
+        "solver", "fused field op", "plain dfdx ops", "ratio"
+    );
+    for r in training_rows(iters) {
+        println!(
+            "{:<10} {:>13.3} ms {:>15.3} ms {:>7.1}x",
+            r.solver,
+            r.fused_ms,
+            r.ops_ms,
+            r.ops_ms / r.fused_ms
+        );
+        report.training.push(r);
+    }
+}
+
+/// Prints (and records) the one-window inference rows, `iters` runs each.
+fn inference_table(report: &mut Report, iters: usize) -> Result<(), AppError> {
+    println!();
+    println!(
+        "inference, one window at batch 1: the 2→32→32→2 field with 64 steps per solver, and the"
+    );
+    println!(
+        "default model (window 48, field 9→32→32→8, NAG); median of {} interleaved runs",
+        iters
+    );
+    println!("(runtime: on the model's Net, the chip's code; host: on nagode::batch::HostLayers)");
+    println!(
+        "{:<10} {:>10} {:>10} {:>13} {:>12} {:>9} {:>9} {:>14}",
+        "solver",
+        "runtime",
+        "host",
+        "dfdx fused",
+        "dfdx ops",
+        "ops/rt",
+        "ops/host",
+        "per step rt/host"
+    );
+    for r in inference_rows(iters)? {
+        println!(
+            "{:<10} {:>7.1} µs {:>7.1} µs {:>10.1} µs {:>9.1} µs {:>8.1}x {:>8.1}x {:>6.3}/{:.3} µs",
+            r.model,
+            r.runtime_us,
+            r.host_layers_us,
+            r.dfdx_fused_us,
+            r.dfdx_ops_us,
+            r.dfdx_ops_us / r.runtime_us,
+            r.dfdx_ops_us / r.host_layers_us,
+            r.runtime_us / r.steps as f64,
+            r.host_layers_us / r.steps as f64
+        );
+        report.inference.push(r);
+    }
+    Ok(())
+}
+
+/// Prints (and records) the batch-scoring rows.
+fn batch_table(report: &mut Report, iters: usize) -> Result<(), AppError> {
+    println!();
+    println!(
+        "batch scoring: {BATCH_WINDOWS} windows of the 2→32→32→2 field, {STEPS} steps each, through nagode::batch on {} threads",
+        report.threads
+    );
+    println!(
+        "vs one after another on one thread (same HostLayers); median of {} interleaved runs",
+        iters
+    );
+    println!(
+        "{:<10} {:>12} {:>14} {:>10} {:>22}",
+        "solver", "batch", "sequential", "speed-up", "per step per window"
+    );
+    for r in batch_rows(iters)? {
+        println!(
+            "{:<10} {:>9.3} ms {:>11.3} ms {:>9.2}x {:>19.3} µs",
+            r.solver,
+            r.batch_ms,
+            r.sequential_ms,
+            r.sequential_ms / r.batch_ms,
+            r.per_step_us()
+        );
+        report.batch.push(r);
     }
     Ok(())
 }

@@ -147,6 +147,48 @@ pub fn format_of(path: &Path) -> Result<String, AppError> {
     Ok(head.format)
 }
 
+/// Refuses shard files that are not all of one sweep, cut one way, and
+/// written by the `format` expected.
+fn same_sweep<R>(files: &[(&PathBuf, ShardFile<R>)], format: &str) -> Result<(), AppError> {
+    let Some((first, head)) = files.first() else {
+        return Ok(());
+    };
+    let (sweep, jobs, count) = (&head.sweep, head.jobs, head.shard.count);
+    for (path, f) in files {
+        if f.format != format {
+            return Err(refuse_merge(format!(
+                "{} was written by `{}`, not `{format}`",
+                path.display(),
+                f.format
+            )));
+        }
+        if f.sweep != *sweep || f.jobs != jobs {
+            return Err(refuse_merge(format!(
+                "{} is a shard of another sweep than {}:\n  {}\n  {}",
+                path.display(),
+                first.display(),
+                f.sweep.join(" "),
+                sweep.join(" ")
+            )));
+        }
+        if f.shard.count != count {
+            return Err(refuse_merge(format!(
+                "{} is shard {} but {} is shard {}: the sweep was cut two ways",
+                path.display(),
+                f.shard,
+                first.display(),
+                head.shard
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A `merge` refusal.
+fn refuse_merge(m: String) -> AppError {
+    AppError::Usage(format!("merge: {m}"))
+}
+
 /// The sweep (its command line) and every job's result in job order from
 /// the shard files `paths`, refused unless they are shards of one sweep
 /// that cover every job exactly once.
@@ -154,7 +196,7 @@ pub fn merge<R: DeserializeOwned>(
     paths: &[PathBuf],
     format: &str,
 ) -> Result<(Vec<String>, Vec<R>), AppError> {
-    let refuse = |m: String| AppError::Usage(format!("merge: {m}"));
+    let refuse = refuse_merge;
     let files = paths
         .iter()
         .map(|p| {
@@ -167,37 +209,11 @@ pub fn merge<R: DeserializeOwned>(
             Ok((p, f))
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    let Some((first, head)) = files.first() else {
+    let Some((_, head)) = files.first() else {
         return Err(refuse("no shard files given".into()));
     };
     let (sweep, jobs, count) = (head.sweep.clone(), head.jobs, head.shard.count);
-    for (path, f) in &files {
-        if f.format != format {
-            return Err(refuse(format!(
-                "{} was written by `{}`, not `{format}`",
-                path.display(),
-                f.format
-            )));
-        }
-        if f.sweep != sweep || f.jobs != jobs {
-            return Err(refuse(format!(
-                "{} is a shard of another sweep than {}:\n  {}\n  {}",
-                path.display(),
-                first.display(),
-                f.sweep.join(" "),
-                sweep.join(" ")
-            )));
-        }
-        if f.shard.count != count {
-            return Err(refuse(format!(
-                "{} is shard {} but {} is shard {}: the sweep was cut two ways",
-                path.display(),
-                f.shard,
-                first.display(),
-                head.shard
-            )));
-        }
-    }
+    same_sweep(&files, format)?;
     let mut slots: Vec<Option<(R, &PathBuf)>> = (0..jobs).map(|_| None).collect();
     for (path, f) in files {
         for (k, r) in f.results {

@@ -101,48 +101,15 @@ pub fn fit(
 ) -> Result<(Trained, Choices), TrainError> {
     let restarts = restarts.max(1);
     let lrs = if lrs.is_empty() { &[cfg.lr][..] } else { lrs };
-    let seed_of = |r: usize| cfg.seed.wrapping_add(RESTART_SEED * r as u64);
+    let seed_of = |r: usize| restart_seed(cfg, r);
     let mut notes = Vec::new();
-    let (mut lr, mut restart) = (lrs[0], 0);
-    if lrs.len() * restarts > 1 {
-        let n = lrs.len() * restarts;
-        let trial_cfg = TrainCfg {
-            epochs: trial_epochs(cfg.epochs),
-            patience: usize::MAX,
-            time_budget: cfg.time_budget.map(|b| b.div_f64(2.0 * n as f64)),
-            ..cfg.clone()
-        };
-        let mut trials = Vec::new();
-        for &l in lrs {
-            for r in 0..restarts {
-                let c = TrainCfg {
-                    lr: l,
-                    ..trial_cfg.clone()
-                };
-                let (score, why) = match outcome(run(init(seed_of(r)), &c))? {
-                    Outcome::Done(t) => (Some(t.best_score(task)), String::new()),
-                    Outcome::Diverged(why, _) => (None, why),
-                };
-                trials.push(Trial {
-                    lr: l,
-                    restart: r,
-                    score,
-                    why,
-                });
-            }
-        }
-        let best = trials.iter().filter_map(|t| t.score.map(|s| (t, s))).fold(
-            None::<(&Trial, Score)>,
-            |acc, (t, s)| match acc {
-                Some((_, b)) if !s.beats(&b) => acc,
-                _ => Some((t, s)),
-            },
-        );
-        if let Some((t, _)) = best {
-            (lr, restart) = (t.lr, t.restart);
-        }
-        notes.push(trial_note(task, &trials, trial_cfg.epochs, lr, restart));
-    }
+    let (mut lr, restart) = if lrs.len() * restarts > 1 {
+        let (lr, restart, note) = best_trial(task, cfg, lrs, restarts, &init, &mut run)?;
+        notes.push(note);
+        (lr, restart)
+    } else {
+        (lrs[0], 0)
+    };
     let mut fallback: Option<Trained> = None;
     for attempt in 0..=RETRIES {
         let c = TrainCfg { lr, ..cfg.clone() };
@@ -185,6 +152,59 @@ pub fn fit(
             lr_text(lr)
         ))),
     }
+}
+
+/// The seed of restart `r`'s initial weights.
+fn restart_seed(cfg: &TrainCfg, r: usize) -> u64 {
+    cfg.seed.wrapping_add(RESTART_SEED * r as u64)
+}
+
+/// Short trials of every learning rate and restart: the best by validation
+/// (the first on no finite score), and the note that lists them all.
+fn best_trial(
+    task: TaskKind,
+    cfg: &TrainCfg,
+    lrs: &[f32],
+    restarts: usize,
+    init: &impl Fn(u64) -> Net,
+    run: &mut impl FnMut(Net, &TrainCfg) -> Result<Trained, TrainError>,
+) -> Result<(f32, usize, String), TrainError> {
+    let n = lrs.len() * restarts;
+    let trial_cfg = TrainCfg {
+        epochs: trial_epochs(cfg.epochs),
+        patience: usize::MAX,
+        time_budget: cfg.time_budget.map(|b| b.div_f64(2.0 * n as f64)),
+        ..cfg.clone()
+    };
+    let mut trials = Vec::new();
+    for &l in lrs {
+        for r in 0..restarts {
+            let c = TrainCfg {
+                lr: l,
+                ..trial_cfg.clone()
+            };
+            let (score, why) = match outcome(run(init(restart_seed(cfg, r)), &c))? {
+                Outcome::Done(t) => (Some(t.best_score(task)), String::new()),
+                Outcome::Diverged(why, _) => (None, why),
+            };
+            trials.push(Trial {
+                lr: l,
+                restart: r,
+                score,
+                why,
+            });
+        }
+    }
+    let best = trials.iter().filter_map(|t| t.score.map(|s| (t, s))).fold(
+        None::<(&Trial, Score)>,
+        |acc, (t, s)| match acc {
+            Some((_, b)) if !s.beats(&b) => acc,
+            _ => Some((t, s)),
+        },
+    );
+    let (lr, restart) = best.map_or((lrs[0], 0), |(t, _)| (t.lr, t.restart));
+    let note = trial_note(task, &trials, trial_cfg.epochs, lr, restart);
+    Ok((lr, restart, note))
 }
 
 /// A training run's end: done, or diverged (why, and the model it kept

@@ -8,6 +8,7 @@ use crate::engine::train::{self, EpochLog, Stop, TrainCfg, Trained};
 use crate::export;
 use crate::export::host::{self, HostError};
 use crate::plot::{self, Line};
+use crate::tasks::baseline::Baseline;
 use dfdx::prelude::Cpu;
 use nagode::normalise::Reference;
 use std::io::IsTerminal;
@@ -626,22 +627,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
     } = fit(cfg, &dev)?;
     let mut p = p;
     let baselines = crate::tasks::baseline::baselines(&p);
-    let mut val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
-    if let Some(start) = naive_start {
-        // The first baseline of a forecaster is the naive forecast.
-        let naive = baselines[0].val;
-        if val_eval.metric.is_nan() || val_eval.metric > NAIVE_MARGIN * naive {
-            p.notes.push(format!(
-                "the naive start (epoch 0): the trained model's validation MSE is {:.2}x the \
-                 naive forecast's, above the {NAIVE_MARGIN} needed to trust it on {} windows",
-                val_eval.metric / naive.max(f32::MIN_POSITIVE),
-                p.val.len
-            ));
-            trained.net = start;
-            trained.best_epoch = 0;
-            val_eval = train::evaluate(&trained.net, &solver, &p, &p.val, &dev)?;
-        }
-    }
+    let val_eval = keep_naive_start(&mut trained, naive_start, &mut p, &solver, &baselines, &dev)?;
     let test = train::evaluate(&trained.net, &solver, &p, &p.test, &dev)?;
     let train_eval = train::evaluate(&trained.net, &solver, &p, &p.train, &dev)?;
     // Classifiers: accuracy per series where a series holds several windows.
@@ -687,44 +673,82 @@ pub fn run(cfg: &RunConfig) -> Result<Summary, AppError> {
         return Err(AppError::Baseline(summary.warnings.clone()));
     }
     if let Some(out) = &cfg.out {
-        let bytes = export::to_bytes(&summary.trained.net, &summary.solver, &summary.problem)?;
-        if let Stop::Diverged(why) = &summary.trained.stop {
-            // Keep the last good model beside, never in place of, the requested file.
-            let mut name = out.file_stem().unwrap_or_default().to_owned();
-            name.push(".last-good.nagode");
-            let last_good = out.with_file_name(name);
-            let written = export::write_atomic(&last_good, &bytes).is_ok();
-            return Err(AppError::Diverged {
-                why: why.clone(),
-                out: out.clone(),
-                last_good: written.then_some(last_good),
-                epoch: summary.trained.best_epoch,
-            });
-        }
-        // Parity before writing: the file is only written when the runtime
-        // accepts it and reproduces the training forward pass.
-        let model = nagode::Model::from_bytes(&bytes).map_err(HostError::from)?;
-        let rt = host::run_windows(&model, &summary.problem.test)?;
-        summary.parity = Some(check_parity(
-            &rt,
-            &summary.test_outputs,
-            summary.problem.test.len,
-            out,
-        )?);
-        export::write_atomic(out, &bytes)?;
-        // Reload from disk: what a user (or the firmware build) will read.
-        let on_disk = std::fs::read(out).map_err(|source| AppError::Io {
-            file: out.display().to_string(),
-            source,
-        })?;
-        nagode::Model::from_bytes(&on_disk).map_err(HostError::from)?;
-        summary.model_file = Some(out.clone());
+        write_checked(out, &mut summary)?;
     }
     if let Some(dir) = &cfg.plots {
         summary.plots = plots(dir, &summary)?;
     }
     summary.wall = start.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// A forecaster that started from the naive forecast (epoch 0) keeps that
+/// start unless training beat it on validation by [`NAIVE_MARGIN`]; returns
+/// the kept model's validation evaluation.
+fn keep_naive_start(
+    trained: &mut Trained,
+    naive_start: Option<Net>,
+    p: &mut Problem,
+    solver: &SolverCfg,
+    baselines: &[Baseline],
+    dev: &Cpu,
+) -> Result<train::Eval, AppError> {
+    let mut val_eval = train::evaluate(&trained.net, solver, p, &p.val, dev)?;
+    if let Some(start) = naive_start {
+        // The first baseline of a forecaster is the naive forecast.
+        let naive = baselines[0].val;
+        if val_eval.metric.is_nan() || val_eval.metric > NAIVE_MARGIN * naive {
+            p.notes.push(format!(
+                "the naive start (epoch 0): the trained model's validation MSE is {:.2}x the \
+                 naive forecast's, above the {NAIVE_MARGIN} needed to trust it on {} windows",
+                val_eval.metric / naive.max(f32::MIN_POSITIVE),
+                p.val.len
+            ));
+            trained.net = start;
+            trained.best_epoch = 0;
+            val_eval = train::evaluate(&trained.net, solver, p, &p.val, dev)?;
+        }
+    }
+    Ok(val_eval)
+}
+
+/// Writes the trained model to `out` once the runtime accepts it and
+/// reproduces the training forward pass; a diverged run writes its last
+/// good model beside `out` and fails.
+fn write_checked(out: &Path, summary: &mut Summary) -> Result<(), AppError> {
+    let bytes = export::to_bytes(&summary.trained.net, &summary.solver, &summary.problem)?;
+    if let Stop::Diverged(why) = &summary.trained.stop {
+        // Keep the last good model beside, never in place of, the requested file.
+        let mut name = out.file_stem().unwrap_or_default().to_owned();
+        name.push(".last-good.nagode");
+        let last_good = out.with_file_name(name);
+        let written = export::write_atomic(&last_good, &bytes).is_ok();
+        return Err(AppError::Diverged {
+            why: why.clone(),
+            out: out.to_path_buf(),
+            last_good: written.then_some(last_good),
+            epoch: summary.trained.best_epoch,
+        });
+    }
+    // Parity before writing: the file is only written when the runtime
+    // accepts it and reproduces the training forward pass.
+    let model = nagode::Model::from_bytes(&bytes).map_err(HostError::from)?;
+    let rt = host::run_windows(&model, &summary.problem.test)?;
+    summary.parity = Some(check_parity(
+        &rt,
+        &summary.test_outputs,
+        summary.problem.test.len,
+        out,
+    )?);
+    export::write_atomic(out, &bytes)?;
+    // Reload from disk: what a user (or the firmware build) will read.
+    let on_disk = std::fs::read(out).map_err(|source| AppError::Io {
+        file: out.display().to_string(),
+        source,
+    })?;
+    nagode::Model::from_bytes(&on_disk).map_err(HostError::from)?;
+    summary.model_file = Some(out.to_path_buf());
+    Ok(())
 }
 
 fn plots(dir: &Path, s: &Summary) -> Result<Vec<PathBuf>, AppError> {
@@ -860,37 +884,7 @@ pub fn print_summary(s: &Summary) {
     );
     println!("parameters         {}", s.params);
     println!("f evaluations      {} per prediction", s.evals);
-    let what = match p.task {
-        TaskKind::Forecast => "MSE (data units)",
-        TaskKind::Classify => "accuracy",
-    };
-    let width = s
-        .baselines
-        .iter()
-        .map(|b| b.name.len())
-        .max()
-        .unwrap_or(0)
-        .max(18);
-    println!(
-        "{what:<width$} {:>12} {:>12} {:>12}",
-        "train", "validation", "test"
-    );
-    println!(
-        "{:<width$} {:>12.6} {:>12.6} {:>12.6}",
-        "model", s.train_metric, s.val_metric, s.test_metric
-    );
-    for (k, b) in s.baselines.iter().enumerate() {
-        // Only the first (naive / majority) baseline has a training figure.
-        let train = if k == 0 {
-            format!("{:.6}", s.naive_train)
-        } else {
-            "-".into()
-        };
-        println!(
-            "{:<width$} {train:>12} {:>12.6} {:>12.6}",
-            b.name, b.val, b.test
-        );
-    }
+    print_metrics(s);
     if p.task == TaskKind::Forecast {
         println!(
             "test MSE / naive   {:.3}",
@@ -922,4 +916,41 @@ pub fn print_summary(s: &Summary) {
     }
     println!("training time      {:.1} s", t.seconds);
     println!("wall time          {:.1} s", s.wall);
+}
+
+/// The metric table: the model and every baseline on train, validation
+/// and test.
+fn print_metrics(s: &Summary) {
+    let p = &s.problem;
+    let what = match p.task {
+        TaskKind::Forecast => "MSE (data units)",
+        TaskKind::Classify => "accuracy",
+    };
+    let width = s
+        .baselines
+        .iter()
+        .map(|b| b.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
+    println!(
+        "{what:<width$} {:>12} {:>12} {:>12}",
+        "train", "validation", "test"
+    );
+    println!(
+        "{:<width$} {:>12.6} {:>12.6} {:>12.6}",
+        "model", s.train_metric, s.val_metric, s.test_metric
+    );
+    for (k, b) in s.baselines.iter().enumerate() {
+        // Only the first (naive / majority) baseline has a training figure.
+        let train = if k == 0 {
+            format!("{:.6}", s.naive_train)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:<width$} {train:>12} {:>12.6} {:>12.6}",
+            b.name, b.val, b.test
+        );
+    }
 }

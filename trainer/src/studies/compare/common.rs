@@ -326,3 +326,19 @@ pub(crate) fn one_run(
         diverged: None,
     })
 }
+
+/// The "epochs to target" and "seconds to target (modelled)" cells: the
+/// mean epoch over the runs that reached the target (`reached`: each one's
+/// epoch, counted from 1), and how many of the `runs` did.
+pub(crate) fn to_target_cells(reached: &[f64], runs: usize, per_epoch: f64) -> (String, String) {
+    if reached.is_empty() {
+        return ("not reached".to_string(), "—".to_string());
+    }
+    let e = mean_std(reached).0;
+    let of = if reached.len() < runs {
+        format!(" ({}/{runs} seeds)", reached.len())
+    } else {
+        String::new()
+    };
+    (format!("{e:.1}{of}"), format!("{:.2}", e * per_epoch))
+}

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::export::write_atomic;
 use crate::plot::PlotError;
 use crate::studies::compare::common::{
-    job_list, mean_std, relative_to, round_robin_medians, CompareArgs, Job,
+    job_list, mean_std, relative_to, round_robin_medians, to_target_cells, CompareArgs, Job,
 };
 use crate::studies::sweep::{self, Shard};
 use crate::tasks::density::{self, DensityCfg};
@@ -350,51 +350,8 @@ fn section(
         md,
         "| solver | lr | parameters | f evals / point | s / epoch | epochs to target | s to target (modelled) | test NLL, nats (mean ± std) | same models' test NLL, field integrated by RK4 x {FINE} | mass on the plot grid (seed 0) |\n|---|---|---|---|---|---|---|---|---|---|"
     );
-    for ((solver, lr, runs), it) in results.iter().zip(&info.iteration) {
-        let per_epoch = it * info.batches as f64;
-        let reach: Vec<f64> = runs
-            .iter()
-            .filter_map(|r| r.val.iter().position(|v| v.is_some_and(|v| v <= target)))
-            .map(|k| (k + 1) as f64)
-            .collect();
-        let (to_e, to_s) = if reach.is_empty() {
-            ("not reached".to_string(), "—".to_string())
-        } else {
-            let e = mean_std(&reach).0;
-            let of = if reach.len() < runs.len() {
-                format!(" ({}/{} seeds)", reach.len(), runs.len())
-            } else {
-                String::new()
-            };
-            (format!("{e:.1}{of}"), format!("{:.2}", e * per_epoch))
-        };
-        let tests: Vec<f64> = runs.iter().filter_map(|r| r.test).collect();
-        let (m, sd) = mean_std(&tests);
-        let fine: Vec<f64> = runs.iter().filter_map(|r| r.test_fine).collect();
-        let (fm, fsd) = mean_std(&fine);
-        let diverged = runs.len() - tests.len();
-        let note = if diverged > 0 {
-            format!(" ({diverged} diverged)")
-        } else {
-            String::new()
-        };
-        let mass = runs
-            .first()
-            .filter(|r| !r.grid.is_empty())
-            .map_or("—".into(), |r| {
-                let cell = (2.0 * R as f64 / GRID as f64).powi(2);
-                format!(
-                    "{:.3}",
-                    r.grid.iter().map(|&l| (l as f64).exp()).sum::<f64>() * cell
-                )
-            });
-        let _ = writeln!(
-            md,
-            "| {} | {lr} | {} | {} | {per_epoch:.3} | {to_e} | {to_s} | {m:.4} ± {sd:.4}{note} | {fm:.4} ± {fsd:.4} | {mass} |",
-            solver.name(),
-            runs.first().map_or(0, |r| r.params),
-            STEPS * solver.evals_per_step(),
-        );
+    for (solver_runs, it) in results.iter().zip(&info.iteration) {
+        table_row(md, solver_runs, it * info.batches as f64, target);
     }
     if info.dim == 2 {
         let stem = format!("density_{}", format!("{set:?}").to_lowercase());
@@ -412,6 +369,43 @@ fn section(
     }
     let _ = writeln!(md);
     Ok(())
+}
+
+/// One solver's row of a set's table.
+fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, target: f64) {
+    let reached: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.val.iter().position(|v| v.is_some_and(|v| v <= target)))
+        .map(|k| (k + 1) as f64)
+        .collect();
+    let (to_e, to_s) = to_target_cells(&reached, runs.len(), per_epoch);
+    let tests: Vec<f64> = runs.iter().filter_map(|r| r.test).collect();
+    let (m, sd) = mean_std(&tests);
+    let fine: Vec<f64> = runs.iter().filter_map(|r| r.test_fine).collect();
+    let (fm, fsd) = mean_std(&fine);
+    let diverged = runs.len() - tests.len();
+    let note = if diverged > 0 {
+        format!(" ({diverged} diverged)")
+    } else {
+        String::new()
+    };
+    let mass = runs
+        .first()
+        .filter(|r| !r.grid.is_empty())
+        .map_or("—".into(), |r| {
+            let cell = (2.0 * R as f64 / GRID as f64).powi(2);
+            format!(
+                "{:.3}",
+                r.grid.iter().map(|&l| (l as f64).exp()).sum::<f64>() * cell
+            )
+        });
+    let _ = writeln!(
+        md,
+        "| {} | {lr} | {} | {} | {per_epoch:.3} | {to_e} | {to_s} | {m:.4} ± {sd:.4}{note} | {fm:.4} ± {fsd:.4} | {mass} |",
+        solver.name(),
+        runs.first().map_or(0, |r| r.params),
+        STEPS * solver.evals_per_step(),
+    );
 }
 
 /// The data and each solver's learned density, side by side (no text:

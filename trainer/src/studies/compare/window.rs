@@ -4,7 +4,7 @@
 
 use super::common::{
     budget, job_list, mean_std, nan_as_null, one_run, parse, relative_to, round_robin_medians,
-    seeded, CompareArgs, CompareTask, Job, MergeArgs, RunRecord,
+    seeded, to_target_cells, CompareArgs, CompareTask, Job, MergeArgs, RunRecord,
 };
 use crate::data::{Builtin, Problem, TaskKind};
 use crate::engine::solver::SolverChoice;
@@ -457,27 +457,12 @@ fn target_loss(results: &[SolverRuns]) -> f64 {
 /// One solver's row of the table; `per_epoch` is its modelled seconds per
 /// epoch.
 fn table_row(md: &mut String, (solver, lr, runs): &SolverRuns, per_epoch: f64, target: f64) {
-    let reach: Vec<(f64, f64)> = runs
+    let reached: Vec<f64> = runs
         .iter()
-        .filter_map(|r| {
-            r.val_loss
-                .iter()
-                .position(|&l| l <= target)
-                .map(|k| ((k + 1) as f64, (k + 1) as f64 * per_epoch))
-        })
+        .filter_map(|r| r.val_loss.iter().position(|&l| l <= target))
+        .map(|k| (k + 1) as f64)
         .collect();
-    let to_target = if reach.is_empty() {
-        ("not reached".to_string(), "—".to_string())
-    } else {
-        let e = mean_std(&reach.iter().map(|x| x.0).collect::<Vec<_>>()).0;
-        let s = mean_std(&reach.iter().map(|x| x.1).collect::<Vec<_>>()).0;
-        let of = if reach.len() < runs.len() {
-            format!(" ({}/{} seeds)", reach.len(), runs.len())
-        } else {
-            String::new()
-        };
-        (format!("{e:.1}{of}"), format!("{s:.2}"))
-    };
+    let to_target = to_target_cells(&reached, runs.len(), per_epoch);
     let finite: Vec<f64> = runs
         .iter()
         .filter(|r| r.diverged.is_none())
