@@ -24,46 +24,42 @@ fn reframe(file: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     body
 }
 
-fn broken() -> Vec<(&'static str, Vec<u8>)> {
+/// One file of the corpus: its name and its bytes.
+type Case = (&'static str, Vec<u8>);
+
+/// Every case of the corpus, one group per stage of the loader's checks.
+fn broken() -> Vec<Case> {
     let h = rich_header();
     let w = weights(&h, 7, 0.5);
-    let raw = |h: &nagode::Header, w: &[f32]| raw_file(FORMAT_VERSION, h, &le_bytes(w));
-    let edited = |edit: fn(&mut nagode::Header)| {
-        let mut h = rich_header();
-        edit(&mut h);
-        let w = vec![0.25; format::weight_count(&h).unwrap_or(0)];
-        raw_file(FORMAT_VERSION, &h, &le_bytes(&w))
-    };
+    [
+        frame_cases(&h, &w),
+        layer_cases(&h, &w),
+        value_cases(),
+        version_cases(&h, &w),
+        name_cases(&h, &w),
+        quant_cases(&h, &w),
+    ]
+    .concat()
+}
+
+/// A current-version file of `h` and `w`, unchecked.
+fn raw(h: &nagode::Header, w: &[f32]) -> Vec<u8> {
+    raw_file(FORMAT_VERSION, h, &le_bytes(w))
+}
+
+/// The rich model's file after `edit` to its header (weights all 0.25).
+fn edited(edit: fn(&mut nagode::Header)) -> Vec<u8> {
+    let mut h = rich_header();
+    edit(&mut h);
+    let w = vec![0.25; format::weight_count(&h).unwrap_or(0)];
+    raw(&h, &w)
+}
+
+/// The file as a whole: length, magic, CRC, version, decode, trailing bytes.
+fn frame_cases(h: &nagode::Header, w: &[f32]) -> Vec<Case> {
     let valid = rich_file();
-    let mut nan = w.clone();
-    nan[20] = f32::NAN;
-    let mut inf = w.clone();
-    inf[3] = f32::INFINITY;
-    let mut absurd = rich_header();
-    for l in absurd.field.iter_mut() {
-        l.inputs = u16::MAX;
-        l.outputs = u16::MAX;
-    }
-    let mut wide = scalar_header(2, SolverKind::Euler);
-    wide.field[0] = common::layer(2, 1100, Activation::Tanh);
-    let _ = wide
-        .field
-        .push(common::layer(1100, 1, Activation::Identity));
-    let wide_w = vec![0.0; format::weight_count(&wide).unwrap_or(0)];
     let mut flipped = valid.clone();
     flipped[100] ^= 0x10;
-    // Version 1: the same model in the old layout, and its damage.
-    let v1 = raw_file(1, &h, &le_bytes(&w));
-    let mut v1_flipped = v1.clone();
-    v1_flipped[200] ^= 0x01;
-    let named = |channels: &str, classes: &str| raw_named(2, &h, &le_bytes(&w), channels, classes);
-    let long = "x".repeat(format::MAX_NAME_LEN + 1);
-    let mut classifier = rich_header();
-    classifier.task = Task::Classify { classes: 3 };
-    classifier.decoder[1].outputs = 3;
-    let cw = weights(&classifier, 9, 0.5);
-    let classifier_named =
-        |classes: &str| raw_named(2, &classifier, &le_bytes(&cw), "ecg\nresp", classes);
     vec![
         ("empty__TooShort", Vec::new()),
         ("three_bytes__TooShort", b"NAG".to_vec()),
@@ -79,11 +75,11 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ("truncated__CrcMismatch", valid[..valid.len() / 2].to_vec()),
         (
             "future_version__NewerVersion",
-            raw_file(u16::MAX, &h, &le_bytes(&w)),
+            raw_file(u16::MAX, h, &le_bytes(w)),
         ),
         (
             "version_zero__UnsupportedVersion",
-            raw_file(0, &h, &le_bytes(&w)),
+            raw_file(0, h, &le_bytes(w)),
         ),
         (
             "garbage_header__Decode",
@@ -95,14 +91,26 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
             "trailing_bytes__TrailingBytes",
             reframe(&valid, |b| b.push(0)),
         ),
-        ("weights_missing__WeightBytes", raw(&h, &w[..w.len() - 1])),
-        (
-            "weights_extra__WeightBytes",
-            raw(&h, &[w.as_slice(), &[1.0]].concat()),
-        ),
-        ("absurd_dims__WeightBytes", raw(&absurd, &w)),
-        ("nan_weight__NonFiniteWeight", raw(&h, &nan)),
-        ("inf_weight__NonFiniteWeight", raw(&h, &inf)),
+    ]
+}
+
+/// The layers against the weights: sizes, finite values, chaining.
+fn layer_cases(h: &nagode::Header, w: &[f32]) -> Vec<Case> {
+    let mut nan = w.to_vec();
+    nan[20] = f32::NAN;
+    let mut inf = w.to_vec();
+    inf[3] = f32::INFINITY;
+    let mut absurd = rich_header();
+    for l in absurd.field.iter_mut() {
+        l.inputs = u16::MAX;
+        l.outputs = u16::MAX;
+    }
+    vec![
+        ("weights_missing__WeightBytes", raw(h, &w[..w.len() - 1])),
+        ("weights_extra__WeightBytes", raw(h, &[w, &[1.0]].concat())),
+        ("absurd_dims__WeightBytes", raw(&absurd, w)),
+        ("nan_weight__NonFiniteWeight", raw(h, &nan)),
+        ("inf_weight__NonFiniteWeight", raw(h, &inf)),
         (
             "layer_chain__LayerInputs",
             edited(|h| h.field[1].inputs = 6),
@@ -119,6 +127,18 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
                 h.std.pop();
             }),
         ),
+    ]
+}
+
+/// Normalisation, solver and time parameters, and the format limits.
+fn value_cases() -> Vec<Case> {
+    let mut wide = scalar_header(2, SolverKind::Euler);
+    wide.field[0] = common::layer(2, 1100, Activation::Tanh);
+    let _ = wide
+        .field
+        .push(common::layer(1100, 1, Activation::Identity));
+    let wide_w = vec![0.0; format::weight_count(&wide).unwrap_or(0)];
+    vec![
         ("zero_std__BadNormalisation", edited(|h| h.std[1] = 0.0)),
         ("mu_one__BadParameter", edited(|h| h.solver.mu = 1.0)),
         (
@@ -134,7 +154,31 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
             edited(|h| h.state_bound = -1.0),
         ),
         ("wide_layer__Limit", raw(&wide, &wide_w)),
-        ("valid_rich", valid),
+        (
+            "time_unit_zero__BadParameter",
+            edited(|h| h.time_unit = 0.0),
+        ),
+        (
+            "time_unit_nan__BadParameter",
+            edited(|h| h.time_unit = f32::NAN),
+        ),
+        (
+            "time_unit_overflow__BadParameter",
+            edited(|h| {
+                h.sample_dt = 100.0;
+                h.time_unit = f32::MAX;
+            }),
+        ),
+    ]
+}
+
+/// The same model in the current and the older layouts, and their damage.
+fn version_cases(h: &nagode::Header, w: &[f32]) -> Vec<Case> {
+    let v1 = raw_file(1, h, &le_bytes(w));
+    let mut v1_flipped = v1.clone();
+    v1_flipped[200] ^= 0x01;
+    vec![
+        ("valid_rich", rich_file()),
         ("v1_valid_rich", v1.clone()),
         ("v1_bit_flip__CrcMismatch", v1_flipped),
         (
@@ -143,10 +187,24 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "v2_without_names__Decode",
-            reframe(&raw_named(2, &h, &le_bytes(&w), "", ""), |b| {
+            reframe(&raw_named(2, h, &le_bytes(w), "", ""), |b| {
                 b.truncate(b.len() - 2);
             }),
         ),
+    ]
+}
+
+/// Channel and class names: counts, characters, lengths, repeats.
+fn name_cases(h: &nagode::Header, w: &[f32]) -> Vec<Case> {
+    let named = |channels: &str, classes: &str| raw_named(2, h, &le_bytes(w), channels, classes);
+    let long = "x".repeat(format::MAX_NAME_LEN + 1);
+    let mut classifier = rich_header();
+    classifier.task = Task::Classify { classes: 3 };
+    classifier.decoder[1].outputs = 3;
+    let cw = weights(&classifier, 9, 0.5);
+    let classifier_named =
+        |classes: &str| raw_named(2, &classifier, &le_bytes(&cw), "ecg\nresp", classes);
+    vec![
         (
             "valid_named_classifier",
             encode_named(
@@ -169,7 +227,7 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "names_not_utf8__Decode",
-            raw_named_bytes(&h, &le_bytes(&w), b"ec\xff\nresp"),
+            raw_named_bytes(h, &le_bytes(w), b"ec\xff\nresp"),
         ),
         ("forecast_with_classes__NameCount", named("", "up\ndown")),
         (
@@ -180,47 +238,38 @@ fn broken() -> Vec<(&'static str, Vec<u8>)> {
             "classes_duplicate__DuplicateName",
             classifier_named("a\nb\na"),
         ),
-        (
-            "time_unit_zero__BadParameter",
-            edited(|h| h.time_unit = 0.0),
-        ),
-        (
-            "time_unit_nan__BadParameter",
-            edited(|h| h.time_unit = f32::NAN),
-        ),
-        ("valid_quantised", quantised(&h, &w, |_| {})),
+    ]
+}
+
+/// Version-4 files: a valid section and the damage its checks refuse.
+fn quant_cases(h: &nagode::Header, w: &[f32]) -> Vec<Case> {
+    vec![
+        ("valid_quantised", quantised(h, w, |_| {})),
         ("quant_rk4__BadQuant", {
             let mut rk = h.clone();
             rk.solver.kind = SolverKind::Rk4;
-            quantised(&rk, &w, |_| {})
+            quantised(&rk, w, |_| {})
         }),
         (
             "quant_overflow__BadQuant",
-            quantised(&h, &w, |q| {
+            quantised(h, w, |q| {
                 q.biases[..4].copy_from_slice(&i32::MAX.to_le_bytes())
             }),
         ),
         (
             "quant_short__BadQuant",
-            quantised(&h, &w, |q| {
+            quantised(h, w, |q| {
                 q.weights.pop();
             }),
         ),
         (
             "quant_exponent__BadQuant",
-            quantised(&h, &w, |q| q.out_exps[1] = 100),
+            quantised(h, w, |q| q.out_exps[1] = 100),
         ),
         (
             "quant_missing__Decode",
-            reframe(&quantised(&h, &w, |_| {}), |b| {
-                b.truncate(b.len() - section_len(&h));
-            }),
-        ),
-        (
-            "time_unit_overflow__BadParameter",
-            edited(|h| {
-                h.sample_dt = 100.0;
-                h.time_unit = f32::MAX;
+            reframe(&quantised(h, w, |_| {}), |b| {
+                b.truncate(b.len() - section_len(h));
             }),
         ),
     ]
@@ -292,10 +341,7 @@ fn quantised(h: &nagode::Header, w: &[f32], edit: impl FnOnce(&mut Section)) -> 
     })
 }
 
-fn write(
-    dir: &Path,
-    files: Vec<(&'static str, Vec<u8>)>,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn write(dir: &Path, files: Vec<Case>) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     for (name, bytes) in files {
         std::fs::write(dir.join(format!("{name}.nagode")), &bytes)?;

@@ -282,7 +282,19 @@ impl LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        // One writer per stage of the loader's checks, each `None` for the
+        // variants of the others; a variant none writes is at least named.
+        self.file_message(f)
+            .or_else(|| self.layer_message(f))
+            .or_else(|| self.value_message(f))
+            .unwrap_or_else(|| f.write_str(self.name()))
+    }
+}
+
+impl LoadError {
+    /// The file as a whole: length, magic, CRC, version, decode.
+    fn file_message(&self, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+        Some(match self {
             LoadError::TooShort { len, min } => {
                 write!(f, "model file too short: {len} bytes, need at least {min}")
             }
@@ -305,6 +317,13 @@ impl fmt::Display for LoadError {
             LoadError::TrailingBytes { count } => {
                 write!(f, "{count} unexpected bytes after the model data")
             }
+            _ => return None,
+        })
+    }
+
+    /// The layers against the weights: sizes, chaining, finite values.
+    fn layer_message(&self, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+        Some(match self {
             LoadError::SizeOverflow => {
                 f.write_str("layer dimensions are too large: weight count overflows")
             }
@@ -341,6 +360,13 @@ impl fmt::Display for LoadError {
                 layer,
                 index,
             } => write!(f, "{block} layer {layer} value {index} is NaN or infinite"),
+            _ => return None,
+        })
+    }
+
+    /// The values and names of a well-shaped model, and what a use of it needs.
+    fn value_message(&self, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+        Some(match self {
             LoadError::BadNormalisation { channel } => write!(
                 f,
                 "channel {channel}: normalisation mean must be finite and std finite and > 0"
@@ -385,7 +411,8 @@ impl fmt::Display for LoadError {
                 "session capacity {what} = {capacity} is smaller than the {need} the model needs"
             ),
             LoadError::WrongKind { reason } => write!(f, "wrong model kind: {reason}"),
-        }
+            _ => return None,
+        })
     }
 }
 

@@ -141,6 +141,8 @@ fn firmware_cargo() -> Command {
     command
 }
 
+/// Every check, in order: tools first, then formatting, the firmware,
+/// the workspace and the runtime's cross builds.
 fn test() -> Result<(), String> {
     let mut targets: Vec<&str> = RUNTIME_TARGETS.to_vec();
     targets.extend(
@@ -158,6 +160,16 @@ fn test() -> Result<(), String> {
         "cargo fmt --check (firmware)",
         firmware_cargo().args(["fmt", "--check"]),
     )?;
+    check_firmware()?;
+    check_workspace()?;
+    build_runtime()?;
+    println!("xtask: all checks passed");
+    Ok(())
+}
+
+/// Clippy on the firmware for every core, on its compiled and minimal
+/// images, and clippy and tests of its sample sources on the host.
+fn check_firmware() -> Result<(), String> {
     for target in FIRMWARE_TARGETS {
         run(
             &format!("cargo clippy (firmware, {target})"),
@@ -205,7 +217,11 @@ fn test() -> Result<(), String> {
     run(
         "cargo test (firmware sample-source, host)",
         firmware_cargo().args(["test", "-p", "sample-source", "--target", "host-tuple"]),
-    )?;
+    )
+}
+
+/// Clippy and the tests of the whole host workspace (QEMU tests included).
+fn check_workspace() -> Result<(), String> {
     run(
         "cargo clippy",
         cargo().args([
@@ -217,25 +233,25 @@ fn test() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    run("cargo test", cargo().args(["test", "--workspace"]))?;
+    run("cargo test", cargo().args(["test", "--workspace"]))
+}
+
+/// The runtime on every cross target: alone, with `defmt` (logging over a
+/// probe) and with `quant` (the integer path, meant for the FPU-less cores).
+fn build_runtime() -> Result<(), String> {
     for target in RUNTIME_TARGETS {
-        run(
-            &format!("runtime build for {target}"),
-            cargo().args(["build", "-p", "nagode", "--target", target]),
-        )?;
-        run(
-            &format!("runtime build for {target} with defmt"),
-            cargo().args([
-                "build",
-                "-p",
-                "nagode",
-                "--features",
-                "defmt",
-                "--target",
-                target,
-            ]),
-        )?;
+        for features in [None, Some("defmt"), Some("quant")] {
+            let mut command = cargo();
+            command.args(["build", "-p", "nagode", "--target", target]);
+            let what = match features {
+                Some(features) => {
+                    command.args(["--features", features]);
+                    format!("runtime build for {target} with {features}")
+                }
+                None => format!("runtime build for {target}"),
+            };
+            run(&what, &mut command)?;
+        }
     }
-    println!("xtask: all checks passed");
     Ok(())
 }
