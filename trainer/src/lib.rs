@@ -16,6 +16,8 @@
 //! - [`studies`]: comparisons, sweeps, the panel (which runs `train` as a
 //!   user would) and the benchmarks.
 
+#![deny(missing_docs)]
+
 pub mod commands;
 pub mod data;
 pub mod engine;

@@ -79,6 +79,7 @@ pub struct CompareArgs {
     /// Results file (JSON) of this run or shard, for `trainer merge`.
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// Where the report and its plots go.
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -90,7 +91,7 @@ pub enum CompareTask {
     Forecast,
     /// Classification (`--csv`).
     Classify,
-    /// Density estimation on `--points` (`crate::studies::compare::density`).
+    /// Density estimation on `--points`.
     Density,
 }
 
@@ -122,6 +123,7 @@ pub struct MergeArgs {
     /// The results files of every shard of one `compare --shard I/N` sweep.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Where the report and its plots go.
     #[command(flatten)]
     pub report: ReportArgs,
 }
