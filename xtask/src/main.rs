@@ -3,6 +3,8 @@
 //!
 //! Each check is one command; the first failure stops the run with its name.
 
+#[cfg(test)]
+mod layout;
 mod measure;
 
 use std::path::{Path, PathBuf};
