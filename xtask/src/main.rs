@@ -1,8 +1,10 @@
 //! `cargo xtask test`: provisions what the checks need, then runs every check.
 //! `cargo xtask measure`: the firmware's flash, RAM and instructions per core.
+//! `cargo xtask figures`: the measuring commands' output into `docs/figures.md`.
 //!
 //! Each check is one command; the first failure stops the run with its name.
 
+mod figures;
 #[cfg(test)]
 mod layout;
 mod measure;
@@ -28,11 +30,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("figures") => figures::figures(&root(), &args[1..]),
         Some("measure") => provision_targets(FIRMWARE_TARGETS)
             .and_then(|()| provision_qemu())
             .and_then(|()| measure::measure(&args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask test | measure [MODEL_FILE...]\n\n  test      provision targets and QEMU, then fmt, clippy, tests (QEMU ones too) and cross builds\n  measure   flash, RAM and instructions of the firmware on every QEMU core (Markdown table),\n            for the default and the 1-16-16-1 models plus any MODEL_FILE");
+            eprintln!("usage: cargo xtask test | measure [MODEL_FILE...] | figures [NAME...]\n\n  test      provision targets and QEMU, then fmt, clippy, tests (QEMU ones too) and cross builds\n  measure   flash, RAM and instructions of the firmware on every QEMU core (Markdown table),\n            for the default and the 1-16-16-1 models plus any MODEL_FILE\n  figures   run the measuring commands and write their blocks of docs/figures.md\n            (default, bench, measure, irregular, panel, compare; all without NAME)");
             return ExitCode::from(2);
         }
     };
