@@ -205,7 +205,7 @@ pub enum LoadError {
         first: usize,
     },
     /// The quantised section (format 4) does not fit the model, or could
-    /// overflow an integer accumulator (`quant::layers`).
+    /// overflow an integer accumulator (`quant::section::layers`).
     BadQuant {
         /// Block of the offending layer.
         block: Block,

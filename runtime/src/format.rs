@@ -40,8 +40,8 @@
 //! Version 5 is the version-3 layout with a [`ModelKind`] (postcard enum:
 //! variant index, then a streaming model's `warmup` as a `u32` varint)
 //! between the header and the channel names. It records a model whose
-//! state is carried across samples ([`crate::stream`]). The encoder writes
-//! version 5 only for a streaming model ([`encode_with_kind`]); a window
+//! state is carried across samples ([`crate::stream`]) or a flow. The
+//! encoder writes version 5 only for those ([`encode_with_kind`]); a window
 //! model is still written as version 3, byte for byte as before. The kind
 //! is its own part rather than a [`Header`] field, so [`Header`] keeps the
 //! wire form of versions 2 to 5 (no frozen `HeaderV2` is needed) and code

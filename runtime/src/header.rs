@@ -6,9 +6,10 @@
 //!
 //! The loader ([`crate::format`]) runs these checks on every file it
 //! decodes, and the encoder runs the very same ones before it writes, so the
-//! trainer cannot write a file the runtime refuses. Nothing here knows a
-//! byte of the file: versions, wire layouts and the CRC live in
-//! [`crate::format`].
+//! trainer cannot write a file the runtime refuses. Nothing here reads or
+//! writes a byte of the file: versions, wire layouts and the CRC live in
+//! [`crate::format`] (the [`Header`]'s serde form is the one wire detail
+//! here, its field order being the file's).
 //!
 //! # The model
 //!
@@ -45,7 +46,9 @@
 //! (checked arithmetic, so absurd dimensions give
 //! [`LoadError::SizeOverflow`] instead of wrapping), layer chaining, finite
 //! weights, normalisation, solver/time parameters, format limits; then
-//! `validate_names` checks the names and `check_kind` the kind.
+//! `validate_names` checks the names and `check_kind` the kind. They live
+//! here, below the format, so the loader, the encoder and the quantised
+//! section's checks share one definition.
 
 use crate::error::{Block, LoadError, NameList};
 use crate::normalise::Reference;
