@@ -10,6 +10,8 @@ extern crate std;
 
 #[cfg(feature = "std")]
 pub mod batch;
+pub mod build;
+mod capacities;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod error;
@@ -18,6 +20,7 @@ pub mod fixed;
 pub mod flow;
 pub mod format;
 pub mod header;
+mod include;
 pub mod model;
 pub mod net;
 pub mod normalise;
@@ -31,8 +34,11 @@ pub mod tanh;
 pub mod text;
 pub mod vote;
 
+pub use capacities::Capacities;
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
+pub use flow::{Flow, FlowModel};
 pub use header::Header;
 pub use model::Model;
 pub use net::{Layers, Net};
 pub use session::{Runner, Session};
+pub use stream::{Stream, StreamModel};

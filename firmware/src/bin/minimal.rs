@@ -18,43 +18,26 @@ mod out;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
-use nagode::{Layers, Runner};
+use nagode::Layers;
 use out::{exit, Console, Print};
 
-/// Session capacities sized by the build script to the embedded model.
-#[allow(dead_code)]
-mod config {
-    include!(concat!(env!("OUT_DIR"), "/config.rs"));
-}
+// The model as `nagode::codegen` generated it (build script): capacities,
+// the file (`FILE`) and, for feature `compiled`, its layers (`Compiled`).
+nagode::include_generated!(mod config);
 
 /// The fixed input window (the first replayed samples).
 mod input {
     include!(concat!(env!("OUT_DIR"), "/input.rs"));
 }
 
-#[cfg(feature = "compiled")]
-#[allow(dead_code)]
-mod compiled {
-    include!(concat!(env!("OUT_DIR"), "/compiled.rs"));
-}
-
-/// The model file on a 4-byte boundary (its weights are then read in place).
-#[cfg(not(feature = "compiled"))]
-#[repr(C, align(4))]
-struct Aligned<T>(T);
-
-#[cfg(not(feature = "compiled"))]
-static MODEL: Aligned<[u8; include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")).len()]> =
-    Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.nagode")));
-
 #[entry]
 fn main() -> ! {
     let mut console = Console::open();
     let mut out = [0.0f32; config::OUTPUTS];
     #[cfg(feature = "compiled")]
-    let result = predict(&compiled::Fixed, &mut out);
+    let result = predict(&config::Compiled, &mut out);
     #[cfg(not(feature = "compiled"))]
-    let result = nagode::Model::from_bytes(&MODEL.0)
+    let result = nagode::Model::from_bytes(config::FILE)
         .map_err(|e| e.name())
         .and_then(|model| predict(&model.net(), &mut out));
     match result {
@@ -76,8 +59,7 @@ fn main() -> ! {
 
 /// One window through `model` with buffers sized for it.
 fn predict<'m>(model: &impl Layers<'m>, out: &mut [f32]) -> Result<usize, &'static str> {
-    let mut runner =
-        Runner::<{ config::STATE }, { config::DIM }>::new(model.net()).map_err(|e| e.name())?;
+    let mut runner = config::Runner::new(model.net()).map_err(|e| e.name())?;
     runner
         .run_window(model, &input::INPUT, None, out)
         .map_err(|e| e.name())
