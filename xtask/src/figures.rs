@@ -157,7 +157,7 @@ fn run(root: &Path, block: &Block) -> Result<String, String> {
         .map(|a| a.replace("{md}", &report.display().to_string()))
         .collect();
     println!("xtask: figures: {}", block.shown);
-    let out = super::cargo()
+    let out = crate::workspace::cargo()
         .args(&args)
         .output()
         .map_err(|e| format!("figures: {}: could not start: {e}", block.shown))?;

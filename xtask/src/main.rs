@@ -8,9 +8,10 @@ mod figures;
 #[cfg(test)]
 mod layout;
 mod measure;
+mod workspace;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use workspace::{cargo, firmware_cargo, root};
 
 /// Cross targets the runtime must build for.
 const RUNTIME_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
@@ -46,19 +47,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(root());
-    command
 }
 
 /// Runs `command`, naming `what` on failure.
@@ -135,15 +123,6 @@ fn provision_qemu() -> Result<(), String> {
             "qemu-system-arm still does not run after: {QEMU_INSTALL}"
         ))
     }
-}
-
-/// Cargo inside firmware/ (its own workspace and `.cargo/config.toml`).
-fn firmware_cargo() -> Command {
-    let mut command = cargo();
-    command
-        .current_dir(root().join("firmware"))
-        .env_remove("CARGO_TARGET_DIR");
-    command
 }
 
 /// Every check, in order: tools first, then formatting, the firmware,
