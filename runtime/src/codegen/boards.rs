@@ -78,6 +78,18 @@ pub const BOARDS: &[Board] = &[
         ram: (0x3800_0000, 0x0001_0000),
     },
     Board {
+        name: "netduinoplus2",
+        core: "Cortex-M4F",
+        target: "thumbv7em-none-eabihf",
+        machine: "netduinoplus2",
+        cpu: "cortex-m4",
+        // STM32F405: 1 MiB flash at 0x0800_0000 (QEMU boots from its alias
+        // at 0, where the vector table is), 128 KiB SRAM: the Black Pill's
+        // layout on a machine QEMU runs.
+        flash: (0x0800_0000, 0x0010_0000),
+        ram: (0x2000_0000, 0x0002_0000),
+    },
+    Board {
         name: "stm32f411-blackpill",
         core: "Cortex-M4F (real board, untested here)",
         target: "thumbv7em-none-eabihf",
