@@ -1,13 +1,14 @@
 //! The application, free of any board: stream samples from a
 //! [`SampleSource`] into a session and report every prediction.
 
+use nagode::build::{Layers, Net};
 #[cfg(feature = "flow")]
 use nagode::flow::Flow;
 #[cfg(feature = "quant")]
 use nagode::quant::QuantSession;
 #[cfg(feature = "stream")]
 use nagode::stream::Stream;
-use nagode::{Layers, Net, RunError, Session};
+use nagode::{RunError, Session};
 
 use sample_source::SampleSource;
 

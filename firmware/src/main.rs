@@ -317,7 +317,7 @@ fn or_fail<'a, T>(
 /// `MODEL bytes window outputs stack after load .. sizeof model ..
 /// session ..` for `net` loaded from `file`, its session `session` bytes.
 #[cfg(not(feature = "baseline"))]
-fn model_line(console: &mut Console, net: &nagode::Net<'_>, file: &Loaded, session: usize) {
+fn model_line(console: &mut Console, net: &nagode::build::Net<'_>, file: &Loaded, session: usize) {
     console
         .str("MODEL ")
         .dec(file.bytes as u32)
@@ -499,7 +499,7 @@ fn open_quant_session(
     feature = "flow"
 )))]
 #[inline(never)]
-fn open_session<'m, L: nagode::Layers<'m>>(
+fn open_session<'m, L: nagode::build::Layers<'m>>(
     model: L,
 ) -> Result<Session<'m, { config::STATE }, { config::WINDOW }, { config::DIM }, L>, nagode::LoadError>
 {
@@ -528,7 +528,7 @@ fn run_model(_console: &mut Console, _ticks: &Ticks) -> (usize, usize) {
 /// weights where they are: the file in flash, or the compiled arrays), for
 /// instructions per multiply-accumulate without solver or activation cost.
 #[cfg(not(any(feature = "baseline", feature = "quant")))]
-fn kernel_bench(net: &nagode::Net<'_>, ticks: &Ticks, console: &mut Console) {
+fn kernel_bench(net: &nagode::build::Net<'_>, ticks: &Ticks, console: &mut Console) {
     let layers = net.encoder.iter().chain(net.field).chain(net.decoder);
     let Some(layer) = layers.max_by_key(|l| l.inputs * l.outputs) else {
         return;
@@ -541,7 +541,7 @@ fn kernel_bench(net: &nagode::Net<'_>, ticks: &Ticks, console: &mut Console) {
     let mut acc = [0.0f32; config::STATE];
     let start = ticks.now();
     for _ in 0..KERNEL_REPEATS {
-        nagode::field::mat_vec_acc(
+        nagode::build::mat_vec_acc(
             layer.weights(),
             layer.inputs,
             x.get(..cols).unwrap_or(&x),

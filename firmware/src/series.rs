@@ -93,7 +93,7 @@ fn split(name: &str) -> Option<(&str, usize)> {
 
 /// The session the firmware runs (sized by the build script).
 type SeriesSession<'m> =
-    Session<'m, { config::STATE }, { config::WINDOW }, { config::DIM }, nagode::Net<'m>>;
+    Session<'m, { config::STATE }, { config::WINDOW }, { config::DIM }, nagode::build::Net<'m>>;
 
 /// Classifies every series of `series_data` both ways and prints the
 /// results, then times the resample and one classification of the timed

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 
 /// Why a batch stopped.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum BatchError {
     /// The model does not fit the runners' `STATE` capacity.
     Load(LoadError),
@@ -951,7 +952,7 @@ mod tests {
             );
         }
         // Wider than any file can ask for: no runner holds it.
-        let wide = crate::Net {
+        let wide = crate::build::Net {
             state_dim: MAX_WIDTH + 1,
             ..net
         };

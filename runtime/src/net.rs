@@ -98,7 +98,7 @@ impl Net<'_> {
 
 /// The layer work of a model, whatever holds its weights: [`Net`] runs its
 /// layers from slices with run-time widths; a build script's generated type
-/// runs fixed-size arrays through [`crate::fixed`], so every width is a
+/// runs fixed-size arrays through [`crate::build::fixed`], so every width is a
 /// constant the compiler unrolls. Both compute the same sums in the same
 /// order, so both give the same bits.
 pub trait Layers<'m> {

@@ -70,7 +70,7 @@
 //!
 //! A format-4 file appends a [`QuantSection`] to the version-3 layout (see
 //! [`crate::format`]); [`QuantModel::from_bytes`] loads both, [`QuantNet`]
-//! is what a prediction reads (borrowed, like [`crate::Net`]), and
+//! is what a prediction reads (borrowed, like [`crate::build::Net`]), and
 //! [`QuantRunner`] runs a window with fixed buffers ([`QuantSession`] streams
 //! samples into one through a ring, as [`crate::Session`] does). The section
 //! is written by [`build::quantize`] on the host, calibrated on windows the

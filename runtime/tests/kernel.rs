@@ -2,7 +2,7 @@
 //! bytes at any alignment) against a plain product.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use nagode::field::{mat_vec_acc, Weights};
+use nagode::build::{mat_vec_acc, Weights};
 
 #[test]
 fn kernel_matches_naive_product_and_column_offsets() {

@@ -5,10 +5,11 @@
 pub mod models;
 pub mod qemu;
 
+use nagode::build::Net;
 use nagode::flow::{Flow, FlowModel};
 use nagode::quant::{QuantModel, QuantSession};
 use nagode::stream::{Stream, StreamModel};
-use nagode::{Model, Net, RunError, Session};
+use nagode::{Model, RunError, Session};
 
 /// Widest vector a host session here supports.
 pub const HOST_STATE: usize = 256;

@@ -1,11 +1,11 @@
-//! The runtime's dense kernel (`nagode::field::mat_vec_acc`, tuned for
+//! The runtime's dense kernel (`nagode::build::mat_vec_acc`, tuned for
 //! Cortex-M) gives bit for bit what the plain row-by-row definition gives,
 //! for any shape: short last rows, `x` longer or shorter than a row, more
 //! outputs than rows, on both weight paths (native `f32`s and little-endian
 //! bytes at any alignment). The firmware's parity tests rely on its
 //! summation order.
 
-use nagode::field::{mat_vec_acc, Weights};
+use nagode::build::{mat_vec_acc, Weights};
 use proptest::prelude::*;
 
 /// The whole floats of little-endian bytes.

@@ -18,7 +18,7 @@ mod out;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{EXIT_FAILURE, EXIT_SUCCESS};
-use nagode::Layers;
+use nagode::build::Layers;
 use out::{exit, Console, Print};
 
 // The model as `nagode::codegen` generated it (build script): capacities,

@@ -1,6 +1,6 @@
 //! A format-4 file loaded with its quantised section ([`QuantModel`]) and
 //! what an integer prediction reads from it ([`QuantNet`]): the integer
-//! counterparts of [`crate::Model`] and [`crate::Net`].
+//! counterparts of [`crate::Model`] and [`crate::build::Net`].
 
 use super::dense::QDense;
 use super::section::layers;

@@ -16,7 +16,7 @@ use crate::solver::{model_gap, nag_h, substeps, velocity_rescale, SolverKind, St
 pub const STATE_FRAC: i32 = 8;
 
 /// The buffers of one integer pass (`S` as [`crate::Runner`]'s `STATE`:
-/// [`crate::Net::state_capacity_needed`]). RAM: `6 * S * 4 + 3 * S * 2`
+/// [`crate::build::Net::state_capacity_needed`]). RAM: `6 * S * 4 + 3 * S * 2`
 /// bytes, plus about 50 for the kept gap rules and state bound.
 pub struct QuantRunner<const S: usize> {
     /// The last gap's rules, kept across passes: they are `f32` work

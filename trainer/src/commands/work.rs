@@ -7,7 +7,7 @@
 
 use crate::data::{Table, Windows};
 use crate::error::AppError;
-use nagode::field::Dense;
+use nagode::build::Dense;
 use nagode::solver::{model_gap, substeps};
 use nagode::Model;
 use std::path::Path;

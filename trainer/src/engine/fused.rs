@@ -365,7 +365,7 @@ impl FusedField {
                         .for_each(|row| row.copy_from_slice(&self.input)),
                 }
                 matmul_acc(z, &self.wy, &self.wy_rows, rows, self.d, self.h1, first);
-                nagode::field::activate(self.first_act, first);
+                nagode::build::activate(self.first_act, first);
                 let mut prev: &[f32] = first;
                 for l in &self.layers {
                     let (a, r) = std::mem::take(&mut rest).split_at_mut(rows * l.outputs);
@@ -373,7 +373,7 @@ impl FusedField {
                         row.copy_from_slice(&l.b);
                     }
                     matmul_acc(prev, &l.wt, &l.w, rows, l.inputs, l.outputs, a);
-                    nagode::field::activate(l.act, a);
+                    nagode::build::activate(l.act, a);
                     prev = a;
                     rest = r;
                 }

@@ -43,7 +43,8 @@ impl From<BatchError> for HostError {
                 window,
                 source: error,
             },
-            BatchError::Length { .. } => HostError::Batch(e),
+            // `Length`, and any reason a later runtime adds (non-exhaustive).
+            _ => HostError::Batch(e),
         }
     }
 }

@@ -538,7 +538,7 @@ fn training_rows(iters: usize) -> Vec<TrainingRow> {
         .collect()
 }
 
-/// One inference row per set-up: the runtime (on the model's [`nagode::Net`]
+/// One inference row per set-up: the runtime (on the model's [`nagode::build::Net`]
 /// and on [`nagode::batch::HostLayers`]) against the dfdx forward pass
 /// (fused and plain), `iters` interleaved runs each.
 fn inference_rows(iters: usize) -> Result<Vec<InferenceRow>, AppError> {

@@ -188,11 +188,11 @@ fn init_from(net: &mut Net, p: &Problem, path: &Path) -> Result<(), AppError> {
     }
     let d = net.arch.state_dim;
     // The trainer's layout: `wt[input][output]`, then the bias.
-    let wt = |l: &nagode::field::Dense<'_>, cols: std::ops::Range<usize>| -> Vec<f32> {
+    let wt = |l: &nagode::build::Dense<'_>, cols: std::ops::Range<usize>| -> Vec<f32> {
         cols.flat_map(|i| (0..l.outputs).map(move |o| l.weight(o, i).unwrap_or(f32::NAN)))
             .collect()
     };
-    let bias = |l: &nagode::field::Dense<'_>| -> Vec<f32> {
+    let bias = |l: &nagode::build::Dense<'_>| -> Vec<f32> {
         (0..l.outputs)
             .map(|o| l.bias(o).unwrap_or(f32::NAN))
             .collect()
