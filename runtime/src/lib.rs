@@ -12,7 +12,6 @@ extern crate std;
 pub mod batch;
 pub mod build;
 mod capacities;
-pub mod classify;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 mod error;
