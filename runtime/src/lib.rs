@@ -35,7 +35,6 @@ pub mod text;
 pub mod vote;
 
 pub use capacities::Capacities;
-pub use classify::{Classifier, StaticModel};
 pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use flow::{Flow, FlowModel};
 pub use header::Header;
