@@ -72,6 +72,15 @@ fn cortex_m4f_an386_matches_host() {
     parity("mps2-an386", "sine16.nagode");
 }
 
+/// The STM32F405 (flash at 0x0800_0000, 128 KiB SRAM from 0x2000_0000):
+/// the memory layout the Black Pill guide (firmware/README.md) relies on,
+/// on a machine QEMU runs.
+#[test]
+fn cortex_m4f_stm32f405_netduinoplus2_matches_host() {
+    parity("netduinoplus2", "default.nagode");
+    parity("netduinoplus2", "sine16.nagode");
+}
+
 #[test]
 fn cortex_m7_an500_matches_host() {
     parity("mps2-an500", "default.nagode");
@@ -149,6 +158,7 @@ fn every_qemu_board_has_a_parity_test() {
         "mps2-an386",
         "mps2-an500",
         "mps2-an505",
+        "netduinoplus2",
     ];
     for board in qemu::qemu_boards() {
         assert!(
