@@ -9,7 +9,8 @@ use crate::model::Model;
 
 /// What a model needs of the type that runs it: `nagode::Session<'_,
 /// STATE, WINDOW, DIM>` for a window model, `nagode::Stream<'_, STATE,
-/// DIM>` for a streaming one, `nagode::Flow<'_, STATE, DIM>` for a flow.
+/// DIM>` for a streaming one, `nagode::Flow<'_, STATE, DIM>` for a flow,
+/// `nagode::Classifier<'_, STATE, DIM>` for a static-input classifier.
 /// `Display` writes that type, ready to paste.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacities {
@@ -38,7 +39,7 @@ impl Capacities {
             kind,
             dim: match kind {
                 ModelKind::Flow => window.dim.saturating_add(1),
-                ModelKind::Window | ModelKind::Streaming { .. } => window.dim,
+                ModelKind::Window | ModelKind::Streaming { .. } | ModelKind::Static => window.dim,
             },
             ..window
         })
@@ -67,6 +68,7 @@ impl fmt::Display for Capacities {
             ModelKind::Window => write!(f, "nagode::Session<'_, {state}, {}, {dim}>", self.window),
             ModelKind::Streaming { .. } => write!(f, "nagode::Stream<'_, {state}, {dim}>"),
             ModelKind::Flow => write!(f, "nagode::Flow<'_, {state}, {dim}>"),
+            ModelKind::Static => write!(f, "nagode::Classifier<'_, {state}, {dim}>"),
         }
     }
 }

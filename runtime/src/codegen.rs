@@ -257,6 +257,11 @@ fn types(c: &Capacities) -> String {
             "/// The flow's evaluator (`Flow::new` on the loaded file, or\n\
              /// `Flow::from_net(NET)`).\npub type Flow<'m> = nagode::Flow<'m, STATE, DIM>;\n\n"
         }
+        ModelKind::Static => {
+            "/// A classifier for this model: its layers from a loaded file's `Net`\n\
+             /// (the default) or [`Compiled`] (`Classifier::with_layers(Compiled)`).\n\
+             pub type Classifier<'m, L = Net<'m>> = nagode::Classifier<'m, STATE, DIM, L>;\n\n"
+        }
     });
     if let ModelKind::Streaming { warmup } = c.kind {
         code.push_str(&format!(
@@ -272,6 +277,7 @@ fn ram_check(c: &Capacities, board: &Board) -> String {
         ModelKind::Window => "Session<'static>",
         ModelKind::Streaming { .. } => "Stream<'static>",
         ModelKind::Flow => "Flow<'static>",
+        ModelKind::Static => "Classifier<'static>",
     };
     format!(
         "// The session alone must fit the RAM of board {name}.\n\

@@ -52,9 +52,11 @@ impl<'a> FlowModel<'a> {
             ModelKind::Flow => Ok(Self {
                 model: Model::from_bytes(bytes)?,
             }),
-            ModelKind::Window | ModelKind::Streaming { .. } => Err(LoadError::WrongKind {
-                reason: "not a flow: the file holds a window or streaming model",
-            }),
+            ModelKind::Window | ModelKind::Streaming { .. } | ModelKind::Static => {
+                Err(LoadError::WrongKind {
+                    reason: "not a flow: the file holds a window, streaming or static-input model",
+                })
+            }
         }
     }
 

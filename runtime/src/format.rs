@@ -50,6 +50,14 @@
 //! index 2, no payload): its header already holds what the flow needs (see
 //! [`crate::header`] for its fixed shape, checked on encode and load).
 //!
+//! Version 6 is the version-5 layout whose kind is
+//! [`ModelKind::Static`] (variant index 3, no payload): a static-input
+//! classifier ([`crate::classify`]; its shape in [`crate::header`]). It is
+//! a version of its own so that a runtime from before it says
+//! [`LoadError::NewerVersion`] instead of failing to decode the kind. A
+//! version-6 file holds that kind and no other; a version-5 file never
+//! holds it.
+//!
 //! Older versions, still read:
 //! * version 2: header, weights, channel names, class names (no padding);
 //! * version 1: the header without `time_unit`, `clock`, `reference`, then
@@ -62,7 +70,7 @@
 //! Any change to the wire layout (a field added, removed, reordered or
 //! re-typed, in the header or around it) is a new [`FORMAT_VERSION`]. The
 //! loader keeps the decode path of every older version (`decode_v1`,
-//! `decode_v2`, `decode_v3`, `decode_v4`, `decode_v5` below, each converting into the one in-memory [`Header`])
+//! `decode_v2`, `decode_v3`, `decode_v4`, `decode_v5` (which reads version 6 too) below, each converting into the one in-memory [`Header`])
 //! and the tests keep a frozen file of every version with its golden outputs
 //! (`runtime/tests/fixtures`, `runtime/tests/compat.rs`), so a model on a
 //! device never stops loading. A version newer than this build is refused
@@ -101,8 +109,10 @@ pub const FORMAT_VERSION: u16 = 3;
 pub const QUANT_VERSION: u16 = 4;
 /// The version of a streaming model's file ([`encode_with_kind`]).
 pub const STREAM_VERSION: u16 = 5;
+/// The version of a static-input classifier's file ([`ModelKind::Static`]).
+pub const STATIC_VERSION: u16 = 6;
 /// The newest version this build reads (it reads every version from 1 up).
-pub const NEWEST_VERSION: u16 = STREAM_VERSION;
+pub const NEWEST_VERSION: u16 = STATIC_VERSION;
 /// Fewest bytes of a model file: magic, version, CRC and more.
 pub const MIN_FILE_LEN: usize = MAGIC.len() + 1 + 4;
 
@@ -263,6 +273,7 @@ fn message<'h, 'w, 'n>(
     let (version, part) = match kind {
         ModelKind::Window => (window_version, KindPart(None)),
         ModelKind::Streaming { .. } | ModelKind::Flow => (STREAM_VERSION, KindPart(Some(kind))),
+        ModelKind::Static => (STATIC_VERSION, KindPart(Some(kind))),
     };
     let front = (
         MAGIC,
@@ -290,7 +301,7 @@ fn check_for_encode(
         .len()
         .checked_mul(4)
         .ok_or(LoadError::SizeOverflow)?;
-    validate(header, bytes, weights.iter().copied())?;
+    validate(header, kind, bytes, weights.iter().copied())?;
     validate_names(
         header,
         names.channels.iter().copied(),
@@ -339,7 +350,7 @@ pub fn encode(
 
 /// [`encode`] for a model of any kind: a window model as version 3 (the
 /// same bytes as [`encode`]), a streaming model or a flow as
-/// [`STREAM_VERSION`].
+/// [`STREAM_VERSION`], a static-input classifier as [`STATIC_VERSION`].
 pub fn encode_with_kind(
     header: &Header,
     kind: ModelKind,
@@ -433,9 +444,10 @@ pub fn upgrade_to_vec(bytes: &[u8]) -> Result<alloc::vec::Vec<u8>, EncodeError> 
                 "a version-4 model is not upgraded (its integer section would be dropped)",
             )
         }
-        STREAM_VERSION => {
+        STREAM_VERSION | STATIC_VERSION => {
             return refuse(
-                "a version-5 model (streaming or flow) is not upgraded (its kind would be lost)",
+                "a version-5 model (streaming or flow) or a version-6 one (static input) is not \
+                 upgraded (its kind would be lost)",
             )
         }
         _ => {}
@@ -531,8 +543,9 @@ fn v3_layout(body: &[u8], version: u16) -> Result<(Decoded<'_>, &[u8]), LoadErro
     Ok((decoded, rest))
 }
 
-/// Version 5: the version-3 layout with the model's kind after the header.
-fn decode_v5(body: &[u8]) -> Result<(Decoded<'_>, ModelKind), LoadError> {
+/// Version 5 (and 6, `version`): the version-3 layout with the model's
+/// kind after the header; a static-input kind exactly in version 6.
+fn decode_v5(body: &[u8], version: u16) -> Result<(Decoded<'_>, ModelKind), LoadError> {
     type V5<'a> = (
         ([u8; 4], u16, Header, ModelKind, &'a str, &'a str),
         &'a [u8],
@@ -541,12 +554,17 @@ fn decode_v5(body: &[u8]) -> Result<(Decoded<'_>, ModelKind), LoadError> {
     let (((_, _, header, kind, channel_names, class_names), _, weights), rest) =
         postcard::take_from_bytes::<V5<'_>>(body).map_err(LoadError::Decode)?;
     no_rest(rest)?;
+    if (kind == ModelKind::Static) != (version == STATIC_VERSION) {
+        return Err(LoadError::WrongKind {
+            reason: "a static-input model is a version-6 file, and a version-6 file holds one",
+        });
+    }
     let decoded = Decoded {
         header,
         weights,
         channel_names,
         class_names,
-        version: STREAM_VERSION,
+        version,
     };
     Ok((decoded, kind))
 }
@@ -630,7 +648,7 @@ fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
         2 => (decode_v2(body)?, None, window),
         3 => (decode_v3(body)?, None, window),
         4 => decode_v4(body).map(|(d, q)| (d, Some(q), window))?,
-        5 => decode_v5(body).map(|(d, k)| (d, None, k))?,
+        v @ (STREAM_VERSION | STATIC_VERSION) => decode_v5(body, v).map(|(d, k)| (d, None, k))?,
         v if v > NEWEST_VERSION => {
             return Err(LoadError::NewerVersion {
                 found: v,
@@ -641,6 +659,7 @@ fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
     };
     validate(
         &decoded.header,
+        kind,
         decoded.weights.len(),
         le_f32s(decoded.weights),
     )?;

@@ -40,6 +40,17 @@
 //! last value could be the reference. Anything else is refused with
 //! [`LoadError::WrongKind`].
 //!
+//! A static-input model ([`ModelKind::Static`], [`crate::classify`])
+//! classifies one feature vector: `channels` is its feature count (up to
+//! [`MAX_WIDTH`]), the window is 1, and the file stores no normalisation
+//! (`mean` and `std` empty: the trainer folds its feature scaling into the
+//! first encoder layer). The encoder maps the features to the initial state
+//! `h(0)` (it ends at `state_dim`); the field takes `[h, t]`
+//! (`state_dim + 1 -> state_dim`) and is integrated over `[0, sample_dt]`,
+//! `sample_dt = 1`, in [`substeps`]`(1, max_step)` steps of the file's
+//! solver; the decoder maps `h(1)` to the class logits. Time unit 1, the
+//! global reference.
+//!
 //! # Checks
 //!
 //! `validate` checks, in order: weight bytes against the layer shapes
@@ -179,12 +190,22 @@ pub enum ModelKind {
     /// state at `t = 0`, integrated with its log-density change over
     /// `[0, sample_dt]` to the standard normal (see the module docs).
     Flow,
+    /// A static input (one feature vector) classified through an ODE block
+    /// ([`crate::classify`], format 6): encoder, state integrated over
+    /// `[0, 1]`, decoder (see the module docs).
+    Static,
 }
 
 /// The checks a kind adds to a header: a stream needs the global
-/// reference; a flow has the fixed shape of the module docs.
+/// reference; a flow and a static-input model have the fixed shapes of the
+/// module docs.
 pub(crate) fn check_kind(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
     match kind {
+        ModelKind::Static if !is_static_shape(header) => Err(LoadError::WrongKind {
+            reason: "a static-input model has window 1, sample_dt 1, time unit 1, no \
+                     normalisation (folded into its encoder), an encoder ending at state_dim, \
+                     class logits and the global reference",
+        }),
         ModelKind::Streaming { .. } if header.reference != Reference::Global => {
             Err(LoadError::WrongKind {
                 reason: "a streaming model must use the global reference",
@@ -210,6 +231,19 @@ fn is_flow_shape(header: &Header) -> bool {
             == (Task::Forecast {
                 horizon: header.state_dim,
             })
+        && header.reference == Reference::Global
+}
+
+/// Whether a header has a static-input model's shape (see the module docs).
+fn is_static_shape(header: &Header) -> bool {
+    header.window == 1
+        && header.sample_dt == 1.0
+        && header.time_unit == 1.0
+        && header.mean.is_empty()
+        && header.std.is_empty()
+        && !header.encoder.is_empty()
+        && encoded_dim(header) == usize::from(header.state_dim)
+        && matches!(header.task, Task::Classify { .. })
         && header.reference == Reference::Global
 }
 
@@ -377,8 +411,11 @@ fn nonzero(value: usize, what: &'static str) -> Result<(), LoadError> {
     }
 }
 
-/// Checks that each block's layers chain: widths agree and end where they must.
-fn check_chaining(header: &Header) -> Result<(), LoadError> {
+/// Checks that each block's layers chain: widths agree and end where they
+/// must. A static-input model stores no normalisation and its field takes
+/// `[state, t]`.
+fn check_chaining(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
+    let is_static = kind == ModelKind::Static;
     let channels = usize::from(header.channels);
     let state = usize::from(header.state_dim);
     nonzero(channels, "channels")?;
@@ -386,11 +423,12 @@ fn check_chaining(header: &Header) -> Result<(), LoadError> {
     nonzero(state, "state_dim")?;
     let out = output_len(header)?;
     nonzero(out, "output length (horizon or classes)")?;
+    let stats = if is_static { 0 } else { channels };
     for (what, len) in [("mean", header.mean.len()), ("std", header.std.len())] {
-        if len != channels {
+        if len != stats {
             return Err(LoadError::NormalisationLength {
                 what,
-                expected: channels,
+                expected: stats,
                 found: len,
             });
         }
@@ -399,7 +437,10 @@ fn check_chaining(header: &Header) -> Result<(), LoadError> {
         return Err(LoadError::EmptyField);
     }
     let e = encoded_dim(header);
-    let field_in = state.checked_add(e).ok_or(LoadError::SizeOverflow)?;
+    let field_extra = if is_static { 1 } else { e };
+    let field_in = state
+        .checked_add(field_extra)
+        .ok_or(LoadError::SizeOverflow)?;
     for (block, layers, input, output) in [
         (Block::Encoder, &header.encoder, channels, e),
         (Block::Field, &header.field, field_in, state),
@@ -462,8 +503,14 @@ fn positive(what: &'static str, value: f32) -> Result<(), LoadError> {
     )
 }
 
-/// Normalisation, solver and time parameters, then the format limits.
-fn check_parameters(header: &Header) -> Result<(), LoadError> {
+/// Normalisation, solver and time parameters, then the format limits (a
+/// static-input model's features are as wide as a layer may be).
+fn check_parameters(header: &Header, kind: ModelKind) -> Result<(), LoadError> {
+    let channel_limit = if kind == ModelKind::Static {
+        MAX_WIDTH
+    } else {
+        MAX_CHANNELS
+    };
     for (channel, (m, s)) in header.mean.iter().zip(&header.std).enumerate() {
         if !(m.is_finite() && s.is_finite() && *s > 0.0) {
             return Err(LoadError::BadNormalisation { channel });
@@ -511,7 +558,7 @@ fn check_parameters(header: &Header) -> Result<(), LoadError> {
         .map(usize::from);
     for (what, value, limit) in [
         ("window", usize::from(header.window), MAX_WINDOW),
-        ("channels", usize::from(header.channels), MAX_CHANNELS),
+        ("channels", usize::from(header.channels), channel_limit),
         ("state_dim", usize::from(header.state_dim), MAX_WIDTH),
         ("output length", output_len(header)?, MAX_WIDTH),
         ("layer width", widths.max().unwrap_or(0), MAX_WIDTH),
@@ -523,9 +570,11 @@ fn check_parameters(header: &Header) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Every check of a header against its weights, in the documented order.
+/// Every check of a header of `kind` against its weights, in the
+/// documented order.
 pub(crate) fn validate(
     header: &Header,
+    kind: ModelKind,
     weight_bytes: usize,
     weights: impl Iterator<Item = f32>,
 ) -> Result<(), LoadError> {
@@ -538,7 +587,7 @@ pub(crate) fn validate(
             found: weight_bytes,
         });
     }
-    check_chaining(header)?;
+    check_chaining(header, kind)?;
     check_finite(header, weights)?;
-    check_parameters(header)
+    check_parameters(header, kind)
 }

@@ -54,6 +54,9 @@ impl<'a> StreamModel<'a> {
             ModelKind::Flow => Err(LoadError::WrongKind {
                 reason: "a flow cannot be streamed",
             }),
+            ModelKind::Static => Err(LoadError::WrongKind {
+                reason: "a static-input classifier cannot be streamed",
+            }),
         }
     }
 
