@@ -15,20 +15,20 @@ mod capacities;
 pub mod classify;
 #[cfg(feature = "codegen")]
 pub mod codegen;
-pub mod error;
-pub mod field;
-pub mod fixed;
+mod error;
+mod field;
+mod fixed;
 pub mod flow;
 pub mod format;
 pub mod header;
 mod include;
-pub mod model;
-pub mod net;
+mod model;
+mod net;
 pub mod normalise;
 #[cfg(feature = "quant")]
 pub mod quant;
 pub mod resample;
-pub mod session;
+mod session;
 pub mod solver;
 pub mod stream;
 pub mod tanh;
@@ -41,6 +41,7 @@ pub use error::{Block, EncodeError, LoadError, NameList, RunError};
 pub use flow::{Flow, FlowModel};
 pub use header::Header;
 pub use model::Model;
-pub use net::{Layers, Net};
+#[cfg(feature = "quant")]
+pub use quant::{QuantModel, QuantSession};
 pub use session::{Runner, Session};
 pub use stream::{Stream, StreamModel};
