@@ -1,9 +1,12 @@
 //! `cargo xtask test`: provisions what the checks need, then runs every check.
 //! `cargo xtask measure`: the firmware's flash, RAM and instructions per core.
 //! `cargo xtask figures`: the measuring commands' output into `docs/figures.md`.
+//! `cargo xtask embed-check --model FILE --csv FILE`: the template firmware
+//! with that model in QEMU, both paths bit for bit against the host.
 //!
 //! Each check is one command; the first failure stops the run with its name.
 
+mod embed_check;
 mod figures;
 #[cfg(test)]
 mod layout;
@@ -24,6 +27,9 @@ const FIRMWARE_TARGETS: &[&str] = &[
     "thumbv8m.main-none-eabihf",
 ];
 
+/// The target of the template firmware (`cargo xtask embed-check`).
+const TEMPLATE_TARGET: &str = "thumbv7em-none-eabihf";
+
 /// What installs QEMU on Debian/Ubuntu.
 const QEMU_INSTALL: &str = "apt-get update && apt-get install -y qemu-system-arm";
 
@@ -35,8 +41,11 @@ fn main() -> ExitCode {
         Some("measure") => provision_targets(FIRMWARE_TARGETS)
             .and_then(|()| provision_qemu())
             .and_then(|()| measure::measure(&args[1..])),
+        Some("embed-check") => provision_targets(&[TEMPLATE_TARGET])
+            .and_then(|()| provision_qemu())
+            .and_then(|()| embed_check::embed_check(&args[1..])),
         _ => {
-            eprintln!("usage: cargo xtask test | measure [MODEL_FILE...] | figures [NAME...]\n\n  test      provision targets and QEMU, then fmt, clippy, tests (QEMU ones too) and cross builds\n  measure   flash, RAM and instructions of the firmware on every QEMU core (Markdown table),\n            for the default and the 1-16-16-1 models plus any MODEL_FILE\n  figures   run the measuring commands and write their blocks of docs/figures.md\n            (default, bench, measure, irregular, panel, compare; all without NAME)");
+            eprintln!("usage: cargo xtask test | measure [MODEL_FILE...] | figures [NAME...] | embed-check --model FILE --csv FILE\n\n  test         provision targets and QEMU, then fmt, clippy, tests (QEMU ones too), cross builds and embed-check\n  measure      flash, RAM and instructions of the firmware on every QEMU core (Markdown table),\n               for the default and the 1-16-16-1 models plus any MODEL_FILE\n  figures      run the measuring commands and write their blocks of docs/figures.md\n               (default, bench, measure, irregular, panel, compare; all without NAME)\n  embed-check  the template firmware (templates/firmware) with MODEL_FILE on both paths in QEMU\n               over the CSV's windows, every prediction bit for bit against the host; flash per path");
             return ExitCode::from(2);
         }
     };
@@ -147,6 +156,7 @@ fn test() -> Result<(), String> {
     check_firmware()?;
     check_workspace()?;
     build_runtime()?;
+    check_template()?;
     println!("xtask: all checks passed");
     Ok(())
 }
@@ -238,4 +248,64 @@ fn build_runtime() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The template firmware (its own workspace): formatting, clippy on both
+/// paths, then `embed-check` on a model trained here from a CSV with
+/// irregular date-time gaps (weekends, holidays).
+fn check_template() -> Result<(), String> {
+    let template = root().join("templates/firmware");
+    let template_cargo = || {
+        let mut command = cargo();
+        command
+            .current_dir(&template)
+            .env_remove("CARGO_TARGET_DIR")
+            // Any model and recording: clippy runs the build script.
+            .env("NAGODE_MODEL", root().join("firmware/models/sine16.nagode"))
+            .env("NAGODE_CSV", root().join("data/airline.csv"));
+        command
+    };
+    run(
+        "cargo fmt --check (template)",
+        template_cargo().args(["fmt", "--check"]),
+    )?;
+    run(
+        "rustfmt --check (template replay.rs)",
+        Command::new("rustfmt")
+            .args(["--edition", "2021", "--check"])
+            .arg(template.join("replay.rs")),
+    )?;
+    for path in ["loaded", "compiled"] {
+        run(
+            &format!("cargo clippy (template, {path})"),
+            template_cargo().args([
+                "clippy",
+                "--release",
+                "--no-default-features",
+                "--features",
+                path,
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
+    let dir = std::env::temp_dir().join(format!("nagode-xtask-model-{}", std::process::id()));
+    let model = dir.join("model.nagode");
+    let csv = root().join("data/panel/msft_irregular.csv");
+    let trained = run(
+        "trainer train (the model embed-check runs)",
+        cargo()
+            .args(["run", "--quiet", "-p", "trainer", "--", "train", "--csv"])
+            .arg(&csv)
+            .args(["--epochs", "3", "--budget", "0", "--no-plots", "--out"])
+            .arg(&model),
+    );
+    let checked = trained.and_then(|()| {
+        let [model, csv] = [&model, &csv].map(|p| p.to_string_lossy().into_owned());
+        embed_check::embed_check(&["--model".into(), model, "--csv".into(), csv])
+    });
+    // Nothing is left behind, whatever happened.
+    let _ = std::fs::remove_dir_all(&dir);
+    checked
 }
