@@ -3,12 +3,47 @@
 //! grouped into patches for a patched classifier (`data::patch`).
 
 use super::work;
-use crate::data::{self, patch, DataError};
+use crate::data::{self, patch, Builtin, DataError};
 use crate::error::AppError;
 use crate::export::host::HostError;
+use crate::tasks::window::Source;
 use clap::Args;
 use nagode::Model;
 use std::path::{Path, PathBuf};
+
+/// Where the data comes from, as `train` takes it (and `quantize`, which
+/// must cut the same data the same way).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Built-in data set (ignored with --csv).
+    #[arg(long, value_enum, default_value = "ecg")]
+    data: Builtin,
+    /// CSV file (wide: optional `t`, channel columns, optional `label`;
+    /// long: `id`, `t`, channels, `label`).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Separate test CSV; without it the input is split (time-ordered for
+    /// forecasting, by series for long-layout classification).
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// Channel columns to use (comma-separated); default: all but t, id, label.
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+}
+
+impl DataArgs {
+    /// The source these options name.
+    pub fn source(self) -> Source {
+        match self.csv {
+            Some(path) => Source::Csv {
+                path,
+                test: self.test,
+                columns: self.columns,
+            },
+            None => Source::Builtin(self.data),
+        }
+    }
+}
 
 /// A model file, given either way: `trainer inspect m.nagode` or
 /// `trainer inspect --model m.nagode` (the same for `eval` and `predict`).

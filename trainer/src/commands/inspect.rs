@@ -4,7 +4,7 @@ use super::files::{load, patch_layout, patched_range, read, ModelArg};
 use crate::error::AppError;
 use nagode::format::{Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
 use nagode::normalise::Reference;
-use nagode::Model;
+use nagode::{Capacities, Model};
 use std::fmt::Write as _;
 
 /// `trainer inspect MODEL`.
@@ -65,7 +65,7 @@ fn describe(path: &std::path::Path, bytes: &[u8], model: &Model<'_>) -> String {
         h.solver.max_step,
         h.solver.max_step * h.time_unit
     );
-    s.push_str(&costs(model));
+    s.push_str(&costs(model, bytes));
     s
 }
 
@@ -157,17 +157,22 @@ fn solver(sv: &SolverSpec) -> String {
     }
 }
 
-/// Weights, evaluations per prediction and the session capacities needed.
-fn costs(model: &Model<'_>) -> String {
+/// Weights, evaluations per prediction and the type that runs the file
+/// with exactly the capacities it needs (to paste into a firmware, or
+/// what `nagode::codegen` generates).
+fn costs(model: &Model<'_>, bytes: &[u8]) -> String {
     let weights = model.weight_bytes().len() / 4;
+    let c = Capacities::of(bytes).unwrap_or_else(|_| model.capacities());
     format!(
         "weights     {weights} f32 ({} bytes)\n\
          cost        {} field evaluations per prediction (regular gaps)\n\
-         session     needs STATE >= {}, WINDOW >= {}\n",
+         type        {c} (STATE {}, WINDOW {}, DIM {}); {} outputs\n",
         weights * 4,
         model.evals_per_prediction(),
-        model.state_capacity_needed(),
-        model.window_capacity_needed()
+        c.state,
+        c.window,
+        c.dim,
+        c.outputs
     )
 }
 
@@ -193,5 +198,11 @@ mod tests {
         let plain = Model::from_bytes(&setup.bytes).expect("loads");
         let s = describe(std::path::Path::new("d.nagode"), &setup.bytes, &plain);
         assert!(!s.contains("\npatch"), "{s}");
+        let c = plain.capacities();
+        let line = format!(
+            "\ntype        nagode::Session<'_, {}, {}, {}> (STATE {0}, WINDOW {1}, DIM {2}); {} outputs\n",
+            c.state, c.window, c.dim, c.outputs
+        );
+        assert!(s.contains(&line), "{s}");
     }
 }

@@ -8,12 +8,12 @@
 //! `--stride`), so the test part is the one training never saw.
 
 use super::eval::{score_outputs, task_of, Score};
-use super::files::{load, read, ModelArg};
+use super::files::{load, read, DataArgs, ModelArg};
 use super::work;
-use crate::data::{Builtin, Problem, Windows};
+use crate::data::{Problem, Windows};
 use crate::export::host::{self, HostError, HOST_STATE};
 use crate::export::{self, ExportError};
-use crate::tasks::window::{self, AppError, RunConfig, Source};
+use crate::tasks::window::{self, AppError, RunConfig};
 use clap::Args;
 use nagode::quant::{build, QuantModel, QuantRunner};
 use nagode::Model;
@@ -65,18 +65,9 @@ impl std::fmt::Display for Bound {
 pub struct QuantizeArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Built-in data set the model was trained on (ignored with --csv).
-    #[arg(long, value_enum, default_value = "ecg")]
-    data: Builtin,
-    /// CSV the model was trained on.
-    #[arg(long)]
-    csv: Option<PathBuf>,
-    /// Separate test CSV, as given to `train`.
-    #[arg(long)]
-    test: Option<PathBuf>,
-    /// Channel columns, as given to `train`.
-    #[arg(long, value_delimiter = ',')]
-    columns: Option<Vec<String>>,
+    /// The data the model was trained on, as given to `train`.
+    #[command(flatten)]
+    source: DataArgs,
     /// Stride, as given to `train` [default: derived, as `train` does].
     #[arg(long)]
     stride: Option<usize>,
@@ -194,14 +185,7 @@ pub fn default_out(model: &Path) -> PathBuf {
 
 /// The run that cuts the data as `trainer train` did for `model`.
 fn problem_config(model: &Model<'_>, a: &QuantizeArgs) -> RunConfig {
-    let source = match &a.csv {
-        Some(path) => Source::Csv {
-            path: path.clone(),
-            test: a.test.clone(),
-            columns: a.columns.clone(),
-        },
-        None => Source::Builtin(a.data),
-    };
+    let source = a.source.clone().source();
     let (task, horizon) = task_of(model);
     let mut cfg = RunConfig {
         source,
@@ -350,6 +334,8 @@ pub fn after_training(path: &Path, cfg: &RunConfig, bound: Bound) -> Result<(), 
 mod tests {
     use super::*;
     use crate::commands::train::TrainArgs;
+    use crate::data::Builtin;
+    use crate::tasks::window::Source;
     use clap::Parser;
 
     #[derive(Parser)]

@@ -1,6 +1,7 @@
 //! The `train` command's options, in the library so that `trainer panel`
 //! builds its runs exactly as a user's `trainer train` would.
 
+use crate::commands::files::DataArgs;
 use crate::commands::quantize::Bound;
 use crate::data::{Builtin, TaskKind};
 use crate::engine::solver::SolverChoice;
@@ -22,23 +23,12 @@ enum ReferenceArg {
 /// Options of `train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Built-in data set (ignored with --csv).
-    #[arg(long, value_enum, default_value = "ecg")]
-    data: Builtin,
-    /// CSV file (wide: optional `t`, channel columns, optional `label`;
-    /// long: `id`, `t`, channels, `label`).
-    #[arg(long)]
-    csv: Option<PathBuf>,
-    /// Separate test CSV; without it the input is split (time-ordered for
-    /// forecasting, by series for long-layout classification).
-    #[arg(long)]
-    test: Option<PathBuf>,
+    /// Where the data comes from.
+    #[command(flatten)]
+    source: DataArgs,
     /// What to learn: the next samples (forecast) or the window's label (classify).
     #[arg(long, value_enum)]
     task: Option<TaskKind>,
-    /// Channel columns to use (comma-separated); default: all but t, id, label.
-    #[arg(long, value_delimiter = ',')]
-    columns: Option<Vec<String>>,
     /// Samples per window [default: derived from the series' lengths, at
     /// most 48; long-layout classification: the shortest series].
     #[arg(long)]
@@ -223,14 +213,7 @@ impl TrainArgs {
     /// The run these options ask for, defaults filled in.
     pub fn config(self) -> RunConfig {
         let d = RunConfig::default();
-        let source = match self.csv {
-            Some(path) => Source::Csv {
-                path,
-                test: self.test,
-                columns: self.columns,
-            },
-            None => Source::Builtin(self.data),
-        };
+        let source = self.source.source();
         let task = self.task.unwrap_or(match source {
             Source::Builtin(Builtin::Italy) => TaskKind::Classify,
             _ => TaskKind::Forecast,
