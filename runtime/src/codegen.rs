@@ -8,8 +8,7 @@
 //! * the capacities as constants (`STATE`, `WINDOW`, `DIM`, `OUTPUTS`,
 //!   `CHANNELS`, and `WARMUP` for a streaming model) and the type that runs
 //!   the file with them (`Session` and `Runner`, `Stream`, `Flow` or
-//!   `Classifier`), so no
-//!   capacity is written by hand;
+//!   `Classifier`), so no capacity is written by hand;
 //! * `FILE`: the file itself, 4-aligned in flash (the loaded path:
 //!   `Model::from_bytes(model::FILE)`);
 //! * `NET` and `Compiled` (the compiled path): every weight as an aligned
