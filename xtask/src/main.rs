@@ -19,7 +19,7 @@ use workspace::{cargo, firmware_cargo, root};
 /// Cross targets the runtime must build for.
 const RUNTIME_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "thumbv6m-none-eabi"];
 
-/// Every target of the firmware's core matrix (firmware/boards.rs).
+/// Every target of the firmware's core matrix (`nagode::codegen::boards`).
 const FIRMWARE_TARGETS: &[&str] = &[
     "thumbv6m-none-eabi",
     "thumbv7m-none-eabi",
