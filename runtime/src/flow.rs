@@ -21,16 +21,21 @@
 //! multiplies plus about `D` passes through the hidden layers:
 //! [`Flow::macs_per_sample`] counts them.
 //!
-//! The sample is in the flow's own units: the file stores no scaling of
-//! the data (the trainer's toy sets are used as drawn, its sensor points are
-//! standardised before training), so a caller scales raw readings first.
+//! [`Flow::log_density`] takes a sample in the flow's own units. A
+//! version-7 file also stores the data scaling and an anomaly threshold
+//! ([`FlowMeta`]): [`Flow::score`] takes the raw readings (`window`
+//! consecutive samples of every channel, ordered `[k][c]`), scales each by
+//! its channel's offset and scale, and returns `-log p` of the scaled
+//! point; [`Flow::is_anomaly`] compares a score with the threshold. A
+//! version-5 flow has neither: its `score` is `-log_density` of the sample
+//! as given and it has no threshold.
 //!
 //! No heap, no panic: every buffer is a const-capacity array in [`Flow`].
 
 use crate::error::{LoadError, RunError};
 use crate::field::{activate, mat_vec_acc, Dense, MlpField};
 use crate::format;
-use crate::header::{Activation, ModelKind, MAX_LAYERS};
+use crate::header::{Activation, FlowMeta, ModelKind, MAX_LAYERS};
 use crate::model::Model;
 use crate::net::Net;
 use crate::solver::{evals_per_step, substeps, AnySolver, Solver, VectorField};
@@ -42,27 +47,33 @@ pub const HALF_LOG_TAU: f32 = 0.918_938_5;
 #[derive(Clone, Debug)]
 pub struct FlowModel<'a> {
     model: Model<'a>,
+    meta: Option<FlowMeta>,
 }
 
 impl<'a> FlowModel<'a> {
-    /// Loads a version-5 flow with every check of [`Model::from_bytes`];
-    /// refuses a window or streaming model with [`LoadError::WrongKind`].
+    /// Loads a version-5 or -7 flow with every check of
+    /// [`Model::from_bytes`]; refuses any other kind of model with
+    /// [`LoadError::WrongKind`].
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
         match format::model_kind(bytes)? {
             ModelKind::Flow => Ok(Self {
                 model: Model::from_bytes(bytes)?,
+                meta: format::flow_meta(bytes)?,
             }),
-            ModelKind::Window | ModelKind::Streaming { .. } | ModelKind::Static => {
-                Err(LoadError::WrongKind {
-                    reason: "not a flow: the file holds a window, streaming or static-input model",
-                })
-            }
+            _ => Err(LoadError::WrongKind {
+                reason: "not a flow: the file holds a window, streaming or static-input model",
+            }),
         }
     }
 
     /// The model.
     pub fn model(&self) -> &Model<'a> {
         &self.model
+    }
+
+    /// The scaling and threshold of a version-7 file (`None` for version 5).
+    pub fn meta(&self) -> Option<&FlowMeta> {
+        self.meta.as_ref()
     }
 }
 
@@ -192,12 +203,15 @@ pub struct Flow<'m, const STATE: usize, const DIM: usize = STATE> {
     field: TraceField<'m, STATE>,
     solver: AnySolver<DIM>,
     y: [f32; DIM],
+    meta: Option<FlowMeta>,
 }
 
 impl<'m, const STATE: usize, const DIM: usize> Flow<'m, STATE, DIM> {
     /// An evaluator for a loaded flow.
     pub fn new(model: &'m FlowModel<'m>) -> Result<Self, LoadError> {
-        Self::from_net(model.model.net())
+        let mut flow = Self::from_net(model.model.net())?;
+        flow.meta = model.meta.clone();
+        Ok(flow)
     }
 
     /// An evaluator for a flow's [`Net`] (its kind checked by the caller,
@@ -218,7 +232,41 @@ impl<'m, const STATE: usize, const DIM: usize> Flow<'m, STATE, DIM> {
             solver: AnySolver::from_spec(&net.solver),
             net,
             y: [0.0; DIM],
+            meta: None,
         })
+    }
+
+    /// The anomaly score of raw readings: `-log p` of the point scaled by
+    /// the file's [`FlowMeta`] (as given for a version-5 flow). Refuses what
+    /// [`Self::log_density`] refuses.
+    pub fn score(&mut self, raw: &[f32]) -> Result<f32, RunError> {
+        let d = self.net.state_dim;
+        let mut point = [0.0f32; DIM];
+        let scaled = point.get_mut(..raw.len()).ok_or(RunError::SampleLength {
+            expected: d,
+            found: raw.len(),
+        })?;
+        match &self.meta {
+            Some(m) => {
+                let channels = m.offset.iter().zip(&m.scale).cycle();
+                for ((y, x), (o, s)) in scaled.iter_mut().zip(raw).zip(channels) {
+                    *y = (x - o) / s;
+                }
+            }
+            None => scaled.copy_from_slice(raw),
+        }
+        Ok(-self.log_density(scaled)?)
+    }
+
+    /// Whether `score` is above the file's threshold (`None` for a
+    /// version-5 flow, which has none).
+    pub fn is_anomaly(&self, score: f32) -> Option<bool> {
+        self.threshold().map(|t| score > t)
+    }
+
+    /// The file's anomaly threshold on [`Self::score`] (`None` for version 5).
+    pub fn threshold(&self) -> Option<f32> {
+        self.meta.as_ref().map(|m| m.threshold)
     }
 
     /// Multiply-adds of one [`Self::log_density`]: per evaluation the

@@ -58,6 +58,14 @@
 //! version-6 file holds that kind and no other; a version-5 file never
 //! holds it.
 //!
+//! Version 7 is a version-5 flow followed, between the weights and the CRC,
+//! by its [`FlowMeta`] (postcard struct: `window` as a `u16` varint, the
+//! per-channel offsets and scales as `f32` sequences, the threshold and the
+//! quantile as `f32`s): the data scaling a device applies to raw readings
+//! and the anomaly threshold ([`crate::flow::Flow::score`]). The encoder
+//! writes it with [`encode_flow_to_vec`]; a flow without them is still
+//! version 5.
+//!
 //! Older versions, still read:
 //! * version 2: header, weights, channel names, class names (no padding);
 //! * version 1: the header without `time_unit`, `clock`, `reference`, then
@@ -86,13 +94,13 @@
 //! checks, so the trainer cannot write a file the runtime refuses.
 
 use crate::error::{EncodeError, LoadError};
-use crate::header::{check_kind, split_names, validate, validate_names};
+use crate::header::{check_flow_meta, check_kind, split_names, validate, validate_names};
 /// What a model is, re-exported from [`crate::header`] so every path
 /// `format::X` that named it before the split still does.
 pub use crate::header::{
-    encoded_dim, output_len, weight_count, Activation, Clock, Header, Layer, ModelKind, Names,
-    SolverKind, SolverSpec, Startup, Task, MAX_CHANNELS, MAX_LAYERS, MAX_NAME_LEN, MAX_WIDTH,
-    MAX_WINDOW,
+    encoded_dim, output_len, weight_count, Activation, Clock, FlowMeta, Header, Layer, ModelKind,
+    Names, SolverKind, SolverSpec, Startup, Task, MAX_CHANNELS, MAX_LAYERS, MAX_NAME_LEN,
+    MAX_WIDTH, MAX_WINDOW,
 };
 use crate::normalise::Reference;
 #[cfg(feature = "quant")]
@@ -111,8 +119,10 @@ pub const QUANT_VERSION: u16 = 4;
 pub const STREAM_VERSION: u16 = 5;
 /// The version of a static-input classifier's file ([`ModelKind::Static`]).
 pub const STATIC_VERSION: u16 = 6;
+/// The version of a flow with its scaling and threshold ([`encode_flow_to_vec`]).
+pub const FLOW_VERSION: u16 = 7;
 /// The newest version this build reads (it reads every version from 1 up).
-pub const NEWEST_VERSION: u16 = STATIC_VERSION;
+pub const NEWEST_VERSION: u16 = FLOW_VERSION;
 /// Fewest bytes of a model file: magic, version, CRC and more.
 pub const MIN_FILE_LEN: usize = MAGIC.len() + 1 + 4;
 
@@ -409,14 +419,37 @@ pub fn encode_quant_to_vec(
 ) -> Result<alloc::vec::Vec<u8>, EncodeError> {
     check_for_encode(header, ModelKind::Window, weights, names)?;
     check_section(header, section)?;
-    let msg = (
+    crc_to_vec(&(
         message(QUANT_VERSION, ModelKind::Window, header, weights, names)?,
         section,
-    );
-    let len = postcard::serialize_with_flavor(&msg, postcard::ser_flavors::Size::default())
+    ))
+}
+
+/// A version-7 file: the flow as [`encode_with_kind_to_vec`] writes it
+/// (version 5), then its `meta`, checked with the loader's own rules.
+#[cfg(feature = "alloc")]
+pub fn encode_flow_to_vec(
+    header: &Header,
+    weights: &[f32],
+    names: &Names<'_>,
+    meta: &FlowMeta,
+) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    check_for_encode(header, ModelKind::Flow, weights, names)?;
+    check_flow_meta(header, meta)?;
+    let (mut front, pad, weights) =
+        message(FORMAT_VERSION, ModelKind::Flow, header, weights, names)?;
+    // 5 and 7 are both one-byte varints: the padding stays right.
+    front.1 = FLOW_VERSION;
+    crc_to_vec(&((front, pad, weights), meta))
+}
+
+/// `msg` and its CRC in a new `Vec`.
+#[cfg(feature = "alloc")]
+fn crc_to_vec<T: Serialize>(msg: &T) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+    let len = postcard::serialize_with_flavor(msg, postcard::ser_flavors::Size::default())
         .map_err(EncodeError::Serialize)?;
     let mut out = alloc::vec![0u8; len.saturating_add(4)];
-    let written = postcard::to_slice_crc32(&msg, &mut out, CRC.digest())
+    let written = postcard::to_slice_crc32(msg, &mut out, CRC.digest())
         .map_err(EncodeError::Serialize)?
         .len();
     out.truncate(written);
@@ -444,10 +477,10 @@ pub fn upgrade_to_vec(bytes: &[u8]) -> Result<alloc::vec::Vec<u8>, EncodeError> 
                 "a version-4 model is not upgraded (its integer section would be dropped)",
             )
         }
-        STREAM_VERSION | STATIC_VERSION => {
+        STREAM_VERSION | STATIC_VERSION | FLOW_VERSION => {
             return refuse(
-                "a version-5 model (streaming or flow) or a version-6 one (static input) is not \
-                 upgraded (its kind would be lost)",
+                "a version-5 or -7 model (streaming or flow) or a version-6 one (static input) \
+                 is not upgraded (its kind would be lost)",
             )
         }
         _ => {}
@@ -543,14 +576,47 @@ fn v3_layout(body: &[u8], version: u16) -> Result<(Decoded<'_>, &[u8]), LoadErro
     Ok((decoded, rest))
 }
 
+/// The version-5 layout: header, kind, names, padding, weights.
+type V5<'a> = (
+    ([u8; 4], u16, Header, ModelKind, &'a str, &'a str),
+    &'a [u8],
+    &'a [u8],
+);
+
+/// Version 7: the version-5 layout of a flow, then its [`FlowMeta`]
+/// (checked against the header).
+fn decode_v7(body: &[u8]) -> Result<(Decoded<'_>, FlowMeta), LoadError> {
+    let ((((_, _, header, kind, channel_names, class_names), _, weights), meta), rest) =
+        postcard::take_from_bytes::<(V5<'_>, FlowMeta)>(body).map_err(LoadError::Decode)?;
+    no_rest(rest)?;
+    if kind != ModelKind::Flow {
+        return Err(LoadError::WrongKind {
+            reason: "a version-7 file holds a flow",
+        });
+    }
+    check_flow_meta(&header, &meta)?;
+    let decoded = Decoded {
+        header,
+        weights,
+        channel_names,
+        class_names,
+        version: FLOW_VERSION,
+    };
+    Ok((decoded, meta))
+}
+
+/// A valid flow file's [`FlowMeta`] (`None` before version 7), after every
+/// check of [`crate::Model::from_bytes`].
+pub fn flow_meta(bytes: &[u8]) -> Result<Option<FlowMeta>, LoadError> {
+    decode_parts(bytes).map(|(_, tail, _)| match tail {
+        Tail::Flow(meta) => Some(meta),
+        Tail::None | Tail::Quant(_) => None,
+    })
+}
+
 /// Version 5 (and 6, `version`): the version-3 layout with the model's
 /// kind after the header; a static-input kind exactly in version 6.
 fn decode_v5(body: &[u8], version: u16) -> Result<(Decoded<'_>, ModelKind), LoadError> {
-    type V5<'a> = (
-        ([u8; 4], u16, Header, ModelKind, &'a str, &'a str),
-        &'a [u8],
-        &'a [u8],
-    );
     let (((_, _, header, kind, channel_names, class_names), _, weights), rest) =
         postcard::take_from_bytes::<V5<'_>>(body).map_err(LoadError::Decode)?;
     no_rest(rest)?;
@@ -581,13 +647,13 @@ pub fn model_kind(bytes: &[u8]) -> Result<ModelKind, LoadError> {
 /// is refused on either path; without it the section (covered by the CRC)
 /// is skipped and costs no code.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
-    let (decoded, section, _) = decode_parts(bytes)?;
+    let (decoded, tail, _) = decode_parts(bytes)?;
     #[cfg(feature = "quant")]
-    if let Some(raw) = section {
+    if let Tail::Quant(raw) = tail {
         quant_checked(&decoded.header, raw)?;
     }
     #[cfg(not(feature = "quant"))]
-    let _ = section;
+    let _ = tail;
     Ok(decoded)
 }
 
@@ -595,10 +661,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, LoadError> {
 /// every check of [`decode`].
 #[cfg(feature = "quant")]
 pub(crate) fn quant_section(bytes: &[u8]) -> Result<Option<QuantSection<'_>>, LoadError> {
-    let (decoded, section, _) = decode_parts(bytes)?;
-    section
-        .map(|raw| quant_checked(&decoded.header, raw))
-        .transpose()
+    match decode_parts(bytes)? {
+        (decoded, Tail::Quant(raw), _) => quant_checked(&decoded.header, raw).map(Some),
+        (_, Tail::None | Tail::Flow(_), _) => Ok(None),
+    }
 }
 
 /// A raw version-4 section decoded (nothing may follow it) and checked
@@ -612,11 +678,21 @@ fn quant_checked<'a>(header: &Header, raw: &'a [u8]) -> Result<QuantSection<'a>,
     Ok(section)
 }
 
-/// A decoded file, a version-4 file's raw section and the model's kind.
-type Parts<'a> = (Decoded<'a>, Option<&'a [u8]>, ModelKind);
+/// What follows a file's weights.
+enum Tail<'a> {
+    /// Nothing (versions 1, 2, 3, 5 and 6).
+    None,
+    /// A version-4 file's quantised section, raw.
+    Quant(&'a [u8]),
+    /// A version-7 flow's metadata, checked.
+    Flow(FlowMeta),
+}
+
+/// A decoded file, what follows its weights and the model's kind.
+type Parts<'a> = (Decoded<'a>, Tail<'a>, ModelKind);
 
 /// Frame, CRC, version, header, kind and `f32` checks; a version-4 file's
-/// section comes back raw.
+/// section comes back raw, a version-7 file's metadata checked.
 fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
     if bytes.len() < MIN_FILE_LEN {
         return Err(LoadError::TooShort {
@@ -643,12 +719,15 @@ fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
     let after_magic = body.get(MAGIC.len()..).unwrap_or_default();
     let (version, _) = postcard::take_from_bytes::<u16>(after_magic).map_err(LoadError::Decode)?;
     let window = ModelKind::Window;
-    let (decoded, section, kind) = match version {
-        1 => (decode_v1(body)?, None, window),
-        2 => (decode_v2(body)?, None, window),
-        3 => (decode_v3(body)?, None, window),
-        4 => decode_v4(body).map(|(d, q)| (d, Some(q), window))?,
-        v @ (STREAM_VERSION | STATIC_VERSION) => decode_v5(body, v).map(|(d, k)| (d, None, k))?,
+    let (decoded, tail, kind) = match version {
+        1 => (decode_v1(body)?, Tail::None, window),
+        2 => (decode_v2(body)?, Tail::None, window),
+        3 => (decode_v3(body)?, Tail::None, window),
+        4 => decode_v4(body).map(|(d, q)| (d, Tail::Quant(q), window))?,
+        v @ (STREAM_VERSION | STATIC_VERSION) => {
+            decode_v5(body, v).map(|(d, k)| (d, Tail::None, k))?
+        }
+        FLOW_VERSION => decode_v7(body).map(|(d, m)| (d, Tail::Flow(m), ModelKind::Flow))?,
         v if v > NEWEST_VERSION => {
             return Err(LoadError::NewerVersion {
                 found: v,
@@ -669,5 +748,5 @@ fn decode_parts(bytes: &[u8]) -> Result<Parts<'_>, LoadError> {
         split_names(decoded.class_names),
     )?;
     check_kind(&decoded.header, kind)?;
-    Ok((decoded, section, kind))
+    Ok((decoded, tail, kind))
 }

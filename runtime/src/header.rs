@@ -219,6 +219,59 @@ pub(crate) fn check_kind(header: &Header, kind: ModelKind) -> Result<(), LoadErr
     }
 }
 
+/// What a flow file of version 7 adds for a device reading raw sensor
+/// values ([`crate::flow::Flow::score`]): a point is `window` consecutive
+/// samples of `offset.len()` channels, ordered `[k][c]`, and coordinate
+/// `(k, c)` enters the flow as `(x - offset[c]) / scale[c]`; a score
+/// (`-log p` of the scaled point) above `threshold` is an anomaly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowMeta {
+    /// Samples per point.
+    pub window: u16,
+    /// Per channel: the value subtracted (the training samples' mean).
+    pub offset: Vec<f32, MAX_CHANNELS>,
+    /// Per channel: the divisor after it (the training samples' std).
+    pub scale: Vec<f32, MAX_CHANNELS>,
+    /// The anomaly threshold on the score.
+    pub threshold: f32,
+    /// The share of validation points scoring at or below `threshold` when
+    /// it was chosen (for the record; the runtime uses `threshold`).
+    pub quantile: f32,
+}
+
+/// A flow's [`FlowMeta`] against its header: as many scales as offsets,
+/// `window * channels = state_dim`, finite offsets, finite positive scales,
+/// a finite threshold and a quantile in `[0, 1]`.
+pub(crate) fn check_flow_meta(header: &Header, meta: &FlowMeta) -> Result<(), LoadError> {
+    let channels = meta.offset.len();
+    let dim = usize::from(meta.window).checked_mul(channels);
+    if meta.scale.len() != channels || channels == 0 || dim != Some(usize::from(header.state_dim)) {
+        return Err(LoadError::WrongKind {
+            reason: "a flow's scaling needs one offset and scale per channel and \
+                     window * channels = state_dim",
+        });
+    }
+    let bad = |(o, s): (&f32, &f32)| !(o.is_finite() && s.is_finite() && *s > 0.0);
+    if let Some(channel) = meta.offset.iter().zip(&meta.scale).position(bad) {
+        return Err(LoadError::BadNormalisation { channel });
+    }
+    if !meta.threshold.is_finite() {
+        return Err(LoadError::BadParameter {
+            what: "flow threshold",
+            value: meta.threshold,
+            range: "finite",
+        });
+    }
+    if !(0.0..=1.0).contains(&meta.quantile) {
+        return Err(LoadError::BadParameter {
+            what: "flow quantile",
+            value: meta.quantile,
+            range: "[0, 1]",
+        });
+    }
+    Ok(())
+}
+
 /// Whether a header has a flow's shape (see the module docs).
 fn is_flow_shape(header: &Header) -> bool {
     header.channels == 1

@@ -1,13 +1,16 @@
 //! `trainer eval`: a model scored by the runtime on every window of a CSV
 //! (a classifier also per series, by a vote of its windows, when a series
 //! holds several); a flow file (format 5, `nagode::flow`) by its mean
-//! negative log-likelihood over the CSV's rows, each row a point.
+//! negative log-likelihood over the CSV's rows, each row a point; a
+//! format-7 flow by its anomaly scores (`scores`: ROC and PR AUC against a
+//! 0/1 `label` column, beside two baselines).
 //!
 //! A patched classifier (channels `NAME@j`, `data::patch`) reads the CSV's
 //! `NAME` columns grouped into its patches; series of unequal lengths need
 //! `--resample N` or `--vote` (see `files::prepare`).
 
 use super::files::{load, patch_layout, read, table_for, ModelCsv, SeriesArgs};
+use super::scores::{eval_scores, load_flow, refuse_series_options};
 use super::work;
 use crate::data::{self, TaskKind, Windows};
 use crate::error::AppError;
@@ -216,8 +219,10 @@ pub fn flow_nll(flow: &FlowModel<'_>, table: &data::Table) -> Result<(usize, f64
 /// `eval` of a flow file: its NLL over the CSV's rows.
 fn eval_flow(a: &ModelCsv, bytes: &[u8]) -> Result<(), AppError> {
     let path = a.model.path();
-    let flow = FlowModel::from_bytes(bytes)
-        .map_err(|e| AppError::Usage(format!("{}: {e}", path.display())))?;
+    let flow = load_flow(path, bytes)?;
+    if eval_scores(&flow, a)? {
+        return Ok(());
+    }
     let table = data::load_csv(&a.csv, a.columns.as_deref())?;
     let points: usize = table.series.iter().map(|s| s.values.len()).sum();
     let per = Flow::<MAX_WIDTH, { MAX_WIDTH + 1 }>::new(&flow)
@@ -240,11 +245,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
     let a = &args.io;
     let bytes = read(a.model.path())?;
     if model_kind(&bytes) == Ok(ModelKind::Flow) {
-        if args.series.resample.is_some() || args.series.vote {
-            return Err(AppError::Usage(
-                "--resample and --vote are for classifiers; this file is a flow".into(),
-            ));
-        }
+        refuse_series_options(&args.series)?;
         return eval_flow(a, &bytes);
     }
     let model = load(a.model.path(), &bytes)?;

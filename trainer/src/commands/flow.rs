@@ -1,25 +1,53 @@
 //! `trainer flow`: trains a continuous normalising flow on a point set (the
-//! density task of `compare --task density`), checks that the runtime's
-//! `nagode::flow` gives the trainer's log-density on the test points, and
-//! only then writes the flow file (format 5, `ModelKind::Flow`) that
-//! `trainer eval` and the firmware's feature `flow` read.
+//! density task of `compare --task density`) or, with `--csv`, on a user's
+//! sensor data as an anomaly detector (`tasks::density::anomaly`); checks
+//! that the runtime's `nagode::flow` gives the trainer's log-density on the
+//! test points, and only then writes the flow file that `trainer eval`,
+//! `trainer predict` and the firmware's feature `flow` read: format 5 for a
+//! point set, format 7 (with the data scaling and the anomaly threshold)
+//! from a CSV.
+//!
+//! Every run also re-integrates the trained field finely (RK4,
+//! [`FINE_STEPS`] steps) and prints that NLL beside the one the flow's own
+//! steps give: the change of variables holds for the continuous flow, so
+//! the two agree only when the steps resolve it.
 
-use crate::data::{points, PointSet};
+use crate::data::{load_csv, points, PointSet, Points};
 use crate::engine::solver::SolverChoice;
 use crate::error::AppError;
-use crate::export::flow_to_bytes;
-use crate::tasks::density::{flow_solver, log_density, mean_nll, train, DensityCfg};
+use crate::export::{flow_to_bytes, flow_with_meta_to_bytes};
+use crate::tasks::density::anomaly::{compare, meta, prepare, runtime_scores};
+use crate::tasks::density::{flow_solver, log_density, mean_nll, train, DensityCfg, Trained};
 use crate::tasks::window::check_parity;
 use clap::Args;
 use nagode::flow::{Flow, FlowModel};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Steps of the fine re-integration (RK4) the reported NLL is checked against.
+pub const FINE_STEPS: usize = 64;
 
 /// Options of `trainer flow`.
 #[derive(Args, Debug, Clone)]
 pub struct FlowArgs {
-    /// The point set.
-    #[arg(long, value_enum, default_value = "moons")]
-    pub data: PointSet,
+    /// The point set (default: moons; not with --csv).
+    #[arg(long, value_enum, conflicts_with = "csv")]
+    pub data: Option<PointSet>,
+    /// Train on this sensor CSV instead: a point is --window consecutive
+    /// samples of the chosen channels.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Channel columns of --csv (default: all but t, id, label).
+    #[arg(long, value_delimiter = ',', requires = "csv")]
+    pub columns: Option<Vec<String>>,
+    /// Samples per point (with --csv).
+    #[arg(long, default_value_t = 2)]
+    pub window: usize,
+    /// A separate test CSV (with --csv; default: the last 15 % of each series).
+    #[arg(long, requires = "csv")]
+    pub test: Option<PathBuf>,
+    /// The anomaly threshold is this quantile of the validation points' scores.
+    #[arg(long, default_value_t = 0.99)]
+    pub quantile: f64,
     /// The solver integrating the flow over [0, 1].
     #[arg(long, value_enum, default_value = "nag")]
     pub solver: SolverChoice,
@@ -47,9 +75,8 @@ pub struct FlowArgs {
 }
 
 /// Trains, checks runtime parity on the test points, writes the file and
-/// prints the NLLs.
+/// prints the NLLs (and, from a labelled CSV, the detection figures).
 pub fn flow(args: &FlowArgs) -> Result<(), AppError> {
-    let p = points(args.data, args.seed).map_err(AppError::from)?;
     if args.steps == 0 || args.hidden.is_empty() {
         return Err(AppError::Usage(
             "a flow needs --steps >= 1 and at least one hidden width".into(),
@@ -64,30 +91,115 @@ pub fn flow(args: &FlowArgs) -> Result<(), AppError> {
         clip: 1.0,
         seed: args.seed,
     };
-    let trained = train(&p, &cfg)?;
+    match &args.csv {
+        Some(csv) => flow_csv(args, &cfg, csv),
+        None => flow_points(args, &cfg),
+    }
+}
+
+/// A flow on a built-in point set: format 5, the points as drawn.
+fn flow_points(args: &FlowArgs, cfg: &DensityCfg) -> Result<(), AppError> {
+    let p = points(args.data.unwrap_or(PointSet::Moons), args.seed).map_err(AppError::from)?;
+    let trained = train(&p, cfg)?;
     let bytes = flow_to_bytes(&trained.net, &cfg.solver)?;
     let model = FlowModel::from_bytes(&bytes).map_err(|e| AppError::Usage(e.to_string()))?;
-    let mut runtime = Flow::<1024>::new(&model).map_err(|e| AppError::Usage(e.to_string()))?;
-    let want = log_density(&trained.net, &cfg.solver, &p.test, p.dim)?;
+    let mut runtime =
+        Box::new(Flow::<1024>::new(&model).map_err(|e| AppError::Usage(e.to_string()))?);
     let got = p
         .test
         .chunks(p.dim)
-        .map(|x| runtime.log_density(x))
+        .map(|x| runtime.score(x))
         .collect::<Result<Vec<f32>, _>>()
         .map_err(|e| AppError::Usage(format!("runtime log-density: {e}")))?;
-    let (abs, rel) = check_parity(&got, &want, want.len(), &args.out)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let parity = check_and_write(&trained, cfg, &p, &got, &bytes, &args.out)?;
+    let file = (bytes.len(), runtime.macs_per_sample());
+    print_summary(args, cfg, &p, &trained, parity, file)
+}
+
+/// A flow on a sensor CSV: format 7 with its scaling and threshold.
+fn flow_csv(args: &FlowArgs, cfg: &DensityCfg, csv: &Path) -> Result<(), AppError> {
+    let table = load_csv(csv, args.columns.as_deref())?;
+    let test = match &args.test {
+        Some(path) => Some(load_csv(path, args.columns.as_deref())?),
+        None => None,
+    };
+    let prep = prepare(&table, test.as_ref(), args.window)?;
+    let p = &prep.points;
+    let trained = train(p, cfg)?;
+    let val: Vec<f32> = log_density(&trained.net, &cfg.solver, &p.val, p.dim)?
+        .iter()
+        .map(|v| -v)
+        .collect();
+    let meta = meta(&prep, args.window, &val, args.quantile)?;
+    let bytes = flow_with_meta_to_bytes(&trained.net, &cfg.solver, &meta)?;
+    let model = FlowModel::from_bytes(&bytes).map_err(|e| AppError::Usage(e.to_string()))?;
+    let got = runtime_scores(&model, &prep.raw[2])?;
+    let parity = check_and_write(&trained, cfg, p, &got, &bytes, &args.out)?;
+    let macs = Flow::<1024>::new(&model)
+        .map_err(|e| AppError::Usage(e.to_string()))?
+        .macs_per_sample();
+    print_summary(args, cfg, p, &trained, parity, (bytes.len(), macs))?;
+    println!(
+        "points             {} train, {} validation, {} test ({} windows skipped at gaps off the nominal {})",
+        prep.raw[0].len(),
+        prep.raw[1].len(),
+        prep.raw[2].len(),
+        prep.raw.iter().map(|r| r.skipped).sum::<usize>(),
+        prep.nominal_gap
+    );
+    println!(
+        "threshold          score {:.4} (the {} quantile of the validation scores)",
+        meta.threshold, meta.quantile
+    );
+    if let Some(c) = compare(&prep.raw[2], table.channels.len(), &got, meta.threshold) {
+        print!("test points: {c}");
+    }
+    Ok(())
+}
+
+/// The runtime's test scores `got` against the trainer's `-log p`; within
+/// the parity limit the file is written. Returns `(abs, rel)`.
+fn check_and_write(
+    trained: &Trained,
+    cfg: &DensityCfg,
+    p: &Points,
+    got: &[f32],
+    bytes: &[u8],
+    out: &Path,
+) -> Result<(f32, f32), AppError> {
+    let want: Vec<f32> = log_density(&trained.net, &cfg.solver, &p.test, p.dim)?
+        .iter()
+        .map(|v| -v)
+        .collect();
+    let parity = check_parity(got, &want, want.len(), out)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| AppError::Io {
             file: dir.display().to_string(),
             source,
         })?;
     }
-    std::fs::write(&args.out, &bytes).map_err(|source| AppError::Io {
-        file: args.out.display().to_string(),
-        source,
-    })?;
+    crate::export::write_atomic(out, bytes)?;
+    Ok(parity)
+}
+
+/// The summary every flow prints; `file` is its size in bytes and its
+/// multiply-adds per point.
+fn print_summary(
+    args: &FlowArgs,
+    cfg: &DensityCfg,
+    p: &Points,
+    trained: &Trained,
+    (abs, rel): (f32, f32),
+    (bytes, macs): (usize, u64),
+) -> Result<(), AppError> {
     let val = mean_nll(&trained.net, &cfg.solver, &p.val, p.dim)?;
     let test = mean_nll(&trained.net, &cfg.solver, &p.test, p.dim)?;
+    let fine = mean_nll(
+        &trained.net,
+        &flow_solver(SolverChoice::Rk4, FINE_STEPS),
+        &p.val,
+        p.dim,
+    )?;
     println!(
         "== nagode trainer: flow on {} ({:?}, {} steps) ==",
         p.name, args.solver, args.steps
@@ -97,18 +209,15 @@ pub fn flow(args: &FlowArgs) -> Result<(), AppError> {
     println!("validation NLL     {val:.4} nats per point");
     println!("test NLL           {test:.4} nats per point");
     println!(
+        "re-integrated      {fine:.4} nats per validation point (RK4, {FINE_STEPS} steps): the flow's own is {:+.2} % off",
+        100.0 * (val - fine) / fine.abs()
+    );
+    println!(
         "runtime parity     max |nagode - dfdx| = {abs:.3e} ({rel:.3e} relative) over {} test points",
-        want.len()
+        p.count(&p.test)
     );
-    println!(
-        "cost               {} MACs per point",
-        runtime.macs_per_sample()
-    );
-    println!(
-        "model file         {} ({} bytes)",
-        args.out.display(),
-        bytes.len()
-    );
+    println!("cost               {macs} MACs per point");
+    println!("model file         {} ({bytes} bytes)", args.out.display());
     println!("training time      {:.1} s", trained.seconds);
     Ok(())
 }
@@ -119,7 +228,12 @@ mod tests {
 
     fn args(out: PathBuf) -> FlowArgs {
         FlowArgs {
-            data: PointSet::Moons,
+            data: Some(PointSet::Moons),
+            csv: None,
+            columns: None,
+            window: 2,
+            test: None,
+            quantile: 0.99,
             solver: SolverChoice::Nag,
             steps: 4,
             hidden: vec![8],
@@ -143,6 +257,45 @@ mod tests {
         no_steps.steps = 0;
         assert!(matches!(flow(&no_steps), Err(AppError::Usage(_))));
         assert!(!dir.join("none.nagode").exists());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// From a labelled CSV: a format-7 file whose scaling and threshold
+    /// the runtime applies; a constant channel writes no file.
+    #[test]
+    fn a_csv_flow_stores_its_scaling_and_threshold() {
+        let dir = std::env::temp_dir().join(format!("nagode-flow-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let csv = dir.join("s.csv");
+        let rows: String = (0..400)
+            .map(|k| {
+                let spike = k % 97 == 50;
+                let x = 100.0 + 5.0 * (0.3 * k as f32).sin() + if spike { 40.0 } else { 0.0 };
+                format!("{x},7,{}\n", u8::from(spike))
+            })
+            .collect();
+        std::fs::write(&csv, format!("x,flat,label\n{rows}")).expect("csv");
+        let mut a = args(dir.join("s.nagode"));
+        (a.data, a.csv, a.epochs) = (None, Some(csv.clone()), 3);
+        let err = flow(&a).expect_err("flat is constant");
+        assert!(err.to_string().contains("`flat` is constant"), "{err}");
+        assert!(!a.out.exists());
+        a.columns = Some(vec!["x".into()]);
+        flow(&a).expect("trains on x");
+        let bytes = std::fs::read(&a.out).expect("written");
+        let model = FlowModel::from_bytes(&bytes).expect("a flow file");
+        assert_eq!(model.model().format_version(), 7);
+        let meta = model.meta().expect("scaling and threshold");
+        assert_eq!((meta.window, meta.offset.len()), (2, 1));
+        assert!(
+            (meta.offset[0] - 100.0).abs() < 2.0 && meta.scale[0] > 3.0,
+            "{meta:?}"
+        );
+        let mut run = Flow::<64>::new(&model).expect("evaluator");
+        let calm = run.score(&[100.0, 101.0]).expect("score");
+        let spike = run.score(&[100.0, 160.0]).expect("score");
+        assert!(spike > calm, "{spike} vs {calm}");
+        assert_eq!(run.is_anomaly(spike), Some(true));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -8,6 +8,7 @@ mod flow;
 mod inspect;
 mod predict;
 pub mod quantize;
+mod scores;
 pub mod train;
 mod work;
 

@@ -1,5 +1,6 @@
 //! `trainer predict`: a model's outputs on every full window of a CSV, or
-//! with `--vote` a classifier's vote per series.
+//! with `--vote` a classifier's vote per series; a flow's score per point
+//! (`scores`).
 //!
 //! A patched classifier (channels `NAME@j`, `data::patch`) reads the CSV's
 //! `NAME` columns grouped into its patches; series of unequal lengths need
@@ -7,13 +8,14 @@
 
 use super::eval::argmax;
 use super::files::{load, read, table_for, ModelCsv, SeriesArgs};
+use super::scores::{load_flow, predict_scores, refuse_series_options};
 use super::work;
 use crate::data::Table;
 use crate::error::AppError;
 use crate::export::host::HostError;
 use crate::export::write_atomic;
 use clap::Args;
-use nagode::format::Task;
+use nagode::format::{model_kind, ModelKind, Task};
 use nagode::Model;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -37,6 +39,11 @@ pub struct PredictArgs {
 pub fn predict(args: &PredictArgs) -> Result<(), AppError> {
     let a = &args.io;
     let bytes = read(a.model.path())?;
+    if model_kind(&bytes) == Ok(ModelKind::Flow) {
+        refuse_series_options(&args.series)?;
+        let flow = load_flow(a.model.path(), &bytes)?;
+        return predict_scores(&flow, a, args.out.as_deref());
+    }
     let model = load(a.model.path(), &bytes)?;
     let prepared = table_for(a, &args.series, &model)?;
     for n in &prepared.notes {

@@ -11,7 +11,10 @@ use crate::engine::train::STATE_BOUND;
 /// The end of a flow's interval `[0, FLOW_END]` (its one gap, written to the flow file): the base
 /// density sits here. The exported file's `sample_dt`.
 pub const FLOW_END: f32 = 1.0;
-use nagode::format::{encode_with_kind_to_vec, Header, Layer, ModelKind, Names, Task, MAX_LAYERS};
+use nagode::format::{
+    encode_flow_to_vec, encode_with_kind_to_vec, FlowMeta, Header, Layer, ModelKind, Names, Task,
+    MAX_LAYERS,
+};
 use nagode::{EncodeError, LoadError, NameList};
 use std::path::Path;
 
@@ -109,6 +112,25 @@ fn push_field(
 /// `[0, FLOW_END]` with `solver`; the time is the one channel,
 /// unscaled, and the points are taken in the units the flow was trained on.
 pub fn flow_to_bytes(net: &Net, solver: &SolverCfg) -> Result<Vec<u8>, ExportError> {
+    let (header, weights) = flow_header(net, solver)?;
+    encode_with_kind_to_vec(&header, ModelKind::Flow, &weights, &Names::NONE)
+        .map_err(|e| ExportError::Encode(e.to_string()))
+}
+
+/// [`flow_to_bytes`] with the data scaling and anomaly threshold `meta`: a
+/// format-7 flow file, whose points a device passes as raw readings.
+pub fn flow_with_meta_to_bytes(
+    net: &Net,
+    solver: &SolverCfg,
+    meta: &FlowMeta,
+) -> Result<Vec<u8>, ExportError> {
+    let (header, weights) = flow_header(net, solver)?;
+    encode_flow_to_vec(&header, &weights, &Names::NONE, meta)
+        .map_err(|e| ExportError::Encode(e.to_string()))
+}
+
+/// A flow's header and flat weights (see [`flow_to_bytes`]).
+fn flow_header(net: &Net, solver: &SolverCfg) -> Result<(Header, Vec<f32>), ExportError> {
     let spec = solver.spec().ok_or(ExportError::Resnet)?;
     let [field] = net.fields.as_slice() else {
         return Err(ExportError::Resnet);
@@ -135,8 +157,7 @@ pub fn flow_to_bytes(net: &Net, solver: &SolverCfg) -> Result<Vec<u8>, ExportErr
         clock: nagode::format::Clock::Number,
         reference: nagode::normalise::Reference::Global,
     };
-    encode_with_kind_to_vec(&header, ModelKind::Flow, &weights, &Names::NONE)
-        .map_err(|e| ExportError::Encode(e.to_string()))
+    Ok((header, weights))
 }
 
 /// The header and the flat weights of `net`.

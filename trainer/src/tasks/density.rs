@@ -24,6 +24,10 @@
 //! exact log-determinant of the discrete map; with few steps the two differ
 //! (the compare report measures the 2-D densities' mass on a grid).
 
+pub mod anomaly;
+pub mod detect;
+pub mod sensor;
+
 use crate::data::Points;
 use crate::engine::forward::Tr;
 use crate::engine::params::{Arch, Field, Net};
