@@ -17,8 +17,9 @@ pub struct Series {
     pub gaps: Vec<f32>,
 }
 
-/// Reads a CSV as `trainer train --csv` does, for a model with `channels`
-/// channels named `names` (empty: a model without names).
+/// Reads a CSV as `trainer train --csv` and `trainer predict` do, for a
+/// model with `channels` channels named `names` (empty: a model without
+/// names).
 ///
 /// * Delimiter `,`, unless the header has none but `;` or tabs.
 /// * Wide layout (one series) or long layout (an `id` column; the rows of a
@@ -31,6 +32,10 @@ pub struct Series {
 /// * A row with an empty, `NaN`, `NA` or `N/A` channel cell is dropped (the
 ///   next gap is longer; without `t` its row number still counts; in a
 ///   one-column file a blank line before a data row is such a row).
+/// * A patched model (channels `NAME@j`, `j` = 0..k, sample-major) reads
+///   the `NAME` columns, `k` samples per input: the newest samples of a
+///   series form whole patches (its oldest `n % k` are dropped), a patch's
+///   time is its last sample's.
 ///
 /// Quoted fields are not read. Errors name the line.
 #[allow(dead_code)]
@@ -40,6 +45,65 @@ pub fn read(
     channels: usize,
     nominal_gap: f32,
 ) -> Result<Vec<Series>, String> {
+    let (columns, k) = patch(names, channels);
+    let c = channels / k;
+    let rows = rows(text, &columns, c)?;
+    let series = rows.iter().map(|(values, times)| {
+        // The last sample of each patch (of every sample for `k` = 1).
+        let ends: Vec<usize> = (times.len() % k + k - 1..times.len()).step_by(k).collect();
+        let samples = ends
+            .iter()
+            .flat_map(|&e| &values[(e + 1 - k) * c..(e + 1) * c])
+            .copied()
+            .collect();
+        let gaps = ends
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| match i.checked_sub(1) {
+                Some(p) => (times[e] - times[ends[p]]) as f32,
+                None => nominal_gap,
+            })
+            .collect();
+        Series { samples, gaps }
+    });
+    Ok(series.filter(|s| !s.gaps.is_empty()).collect())
+}
+
+/// The columns a model reads and its patch: the names' bases and `k` when
+/// every name is `BASE@j` as the trainer writes a patch (`k` >= 2,
+/// sample-major: `a@0, b@0, a@1, b@1, ...`), else the names and 1.
+fn patch<'n>(names: &[&'n str], channels: usize) -> (Vec<&'n str>, usize) {
+    let split = |name: &'n str| {
+        let (base, j) = name.rsplit_once('@')?;
+        let digits = !j.is_empty() && j.bytes().all(|b| b.is_ascii_digit());
+        let canonical = digits && (j == "0" || !j.starts_with('0')) && !base.is_empty();
+        Some((base, j.parse::<usize>().ok().filter(|_| canonical)?))
+    };
+    let parsed: Option<Vec<(&str, usize)>> = names.iter().map(|n| split(n)).collect();
+    let parsed = parsed.unwrap_or_default();
+    let c = parsed.iter().take_while(|(_, j)| *j == 0).count();
+    let bases: Vec<&str> = parsed.iter().take(c).map(|(base, _)| *base).collect();
+    let regular = |c: usize| {
+        parsed
+            .iter()
+            .enumerate()
+            .all(|(i, &(base, j))| j == i / c && base == bases[i % c])
+    };
+    match channels.checked_div(c) {
+        Some(k) if k >= 2 && k * c == channels && parsed.len() == channels && regular(c) => {
+            (bases, k)
+        }
+        _ => (names.to_vec(), 1),
+    }
+}
+
+/// A series as the CSV holds it: samples (`[n][channels]`, flattened) and
+/// their times.
+type Recorded = (Vec<f32>, Vec<f64>);
+
+/// Each series' samples and times, the channels the columns `names`
+/// (empty: every column but `t`, `id` and `label`); see [`read`].
+fn rows(text: &str, names: &[&str], channels: usize) -> Result<Vec<Recorded>, String> {
     let mut lines = text.lines().enumerate();
     let (_, header) = lines
         .by_ref()
@@ -49,38 +113,12 @@ pub fn read(
     let columns: Vec<&str> = header.split(delim).map(str::trim).collect();
     let find = |name: &str| columns.iter().position(|c| *c == name);
     let (t, id) = (find("t"), find("id"));
-    let chans: Vec<usize> = if names.is_empty() {
-        (0..columns.len())
-            .filter(|&i| Some(i) != t && Some(i) != id && Some(i) != find("label"))
-            .collect()
-    } else {
-        names
-            .iter()
-            .map(|n| {
-                find(n).ok_or_else(|| {
-                    format!("no column `{n}` (a channel of the model); the header: {header}")
-                })
-            })
-            .collect::<Result<_, _>>()?
-    };
-    if chans.len() != channels {
-        return Err(format!(
-            "{} channel columns ({}), the model reads {channels}",
-            chans.len(),
-            chans
-                .iter()
-                .map(|&i| columns[i])
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let chans = channel_columns(&columns, names, channels)?;
     let one_column = columns.len() == 1;
-    let mut series: Vec<Series> = Vec::new();
-    // The current series: its id, its last kept sample's time, its rows so
-    // far (dropped ones too), and a one-column file's blank lines not yet
-    // counted.
+    let mut series: Vec<Recorded> = Vec::new();
+    // The current series: its id, its rows so far (dropped ones too), and
+    // a one-column file's blank lines not yet counted.
     let mut current: Option<&str> = None;
-    let mut previous: Option<f64> = None;
     let mut rows = 0u64;
     let mut blanks = 0u64;
     for (i, line) in lines {
@@ -99,11 +137,8 @@ pub fn read(
         }
         let name = id.map_or("", |c| cells[c]);
         if series.is_empty() || current != Some(name) {
-            series.push(Series {
-                samples: Vec::new(),
-                gaps: Vec::new(),
-            });
-            (current, previous, rows, blanks) = (Some(name), None, 0, 0);
+            series.push((Vec::new(), Vec::new()));
+            (current, rows, blanks) = (Some(name), 0, 0);
         }
         rows += std::mem::take(&mut blanks);
         let row = rows as f64;
@@ -113,41 +148,79 @@ pub fn read(
                 .ok_or_else(|| at(format!("t `{}` is no number, date or date-time", cells[c])))?,
             None => row,
         };
-        // As the trainer reads a cell: an f64 rounded to f32; NaN is missing.
-        let mut sample = Vec::with_capacity(channels);
-        for &c in &chans {
-            let cell = cells[c];
-            let missing = ["", "nan", "na", "n/a"]
-                .iter()
-                .any(|m| cell.eq_ignore_ascii_case(m));
-            match cell.parse::<f64>() {
-                _ if missing => break,
-                Ok(v) if v.is_nan() => break,
-                Ok(v) if (v as f32).is_finite() => sample.push(v as f32),
-                _ => {
-                    return Err(at(format!(
-                        "`{cell}` in column `{}` is no finite number",
-                        columns[c]
-                    )))
-                }
-            }
-        }
-        if sample.len() < channels {
+        let Some(sample) = sample(&cells, &chans, &columns).map_err(at)? else {
             continue;
-        }
-        let gap = match previous {
-            Some(p) if time > p => (time - p) as f32,
-            Some(_) => return Err(at("the time does not increase".to_string())),
-            None => nominal_gap,
         };
-        previous = Some(time);
-        if let Some(s) = series.last_mut() {
-            s.samples.extend(sample);
-            s.gaps.push(gap);
+        if let Some((values, times)) = series.last_mut() {
+            if times.last().is_some_and(|&p| time <= p) {
+                return Err(at("the time does not increase".to_string()));
+            }
+            values.extend(sample);
+            times.push(time);
         }
     }
-    series.retain(|s| !s.gaps.is_empty());
     Ok(series)
+}
+
+/// The indices of the channel columns: those named `names`, or without
+/// names every column but `t`, `id` and `label`; `channels` of them.
+fn channel_columns(
+    columns: &[&str],
+    names: &[&str],
+    channels: usize,
+) -> Result<Vec<usize>, String> {
+    let find = |name: &str| columns.iter().position(|c| *c == name);
+    let chans: Vec<usize> = if names.is_empty() {
+        let others = ["t", "id", "label"].map(find);
+        (0..columns.len())
+            .filter(|i| !others.contains(&Some(*i)))
+            .collect()
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                find(n).ok_or_else(|| {
+                    format!(
+                        "no column `{n}` (a channel of the model); the header: {}",
+                        columns.join(",")
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if chans.len() != channels {
+        let found: Vec<&str> = chans.iter().map(|&i| columns[i]).collect();
+        return Err(format!(
+            "{} channel columns ({}), the model reads {channels}",
+            chans.len(),
+            found.join(", ")
+        ));
+    }
+    Ok(chans)
+}
+
+/// A row's sample, read as the trainer reads a cell (an `f64` rounded to
+/// `f32`), or `None` when a cell is missing (empty, `NaN`, `NA`, `N/A`).
+fn sample(cells: &[&str], chans: &[usize], columns: &[&str]) -> Result<Option<Vec<f32>>, String> {
+    let mut sample = Vec::with_capacity(chans.len());
+    for &c in chans {
+        let cell = cells[c];
+        let missing = ["", "nan", "na", "n/a"]
+            .iter()
+            .any(|m| cell.eq_ignore_ascii_case(m));
+        match cell.parse::<f64>() {
+            _ if missing => return Ok(None),
+            Ok(v) if v.is_nan() => return Ok(None),
+            Ok(v) if (v as f32).is_finite() => sample.push(v as f32),
+            _ => {
+                return Err(format!(
+                    "`{cell}` in column `{}` is no finite number",
+                    columns[c]
+                ))
+            }
+        }
+    }
+    Ok(Some(sample))
 }
 
 /// The header's delimiter: `,`, unless it has none but `;` or tabs (then

@@ -70,14 +70,14 @@ pub fn embed_check(args: &[String]) -> Result<(), String> {
     let board = qemu::boards::board_named(BOARD).ok_or(format!("no board {BOARD}"))?;
     let input = Input::read(&model, &csv, board)?;
     println!(
-        "embed-check: {} ({}) on {} ({}); {}: {} series, {} samples, {} predictions on the host",
+        "embed-check: {} ({}) on {} ({}); {}: {} series, {} inputs (samples, or patches), {} predictions on the host",
         model.display(),
         input.capacities,
         board.name,
         board.core,
         csv.display(),
         input.series.len(),
-        input.samples(),
+        input.inputs(),
         input.host.len()
     );
     let copy = TemplateCopy::of_template()?;
@@ -141,12 +141,6 @@ impl Input {
             ));
         }
         let names: Vec<&str> = loaded.channel_names().collect();
-        if names.iter().any(|n| n.contains('@')) {
-            return Err(format!(
-                "model {name} is patched (channels {}): the template pushes one sample per input",
-                names.join(", ")
-            ));
-        }
         fits(&bytes, &capacities, board).map_err(|e| format!("model {name} {e}"))?;
         let text = fs::read_to_string(csv).map_err(|e| format!("CSV {}: {e}", csv.display()))?;
         let series = replay::read(&text, &names, loaded.channels(), loaded.nominal_gap())
@@ -184,7 +178,8 @@ impl Input {
         })
     }
 
-    fn samples(&self) -> usize {
+    /// Inputs the session is fed: samples, or patches of a patched model.
+    fn inputs(&self) -> usize {
         self.series.iter().map(|s| s.gaps.len()).sum()
     }
 }
