@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use integration::qemu::{self, boards::Board};
-use nagode::header::{MAX_CHANNELS, MAX_WINDOW};
+use nagode::header::{MAX_CHANNELS, MAX_WIDTH, MAX_WINDOW};
 use nagode::{Capacities, Model, Session};
 
 use crate::workspace::{cargo, root};
@@ -35,13 +35,13 @@ const BOARD: &str = "netduinoplus2";
 /// Longest a run in QEMU may take (a long CSV on a large model).
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Widest vector the host session holds.
-const HOST_STATE: usize = integration::HOST_STATE;
+/// Widest vector a model file can ask for: the host session holds any.
+const HOST_STATE: usize = MAX_WIDTH;
 
 /// Most window values a model file can ask for: the host session holds any.
 const HOST_WINDOW: usize = MAX_WINDOW * MAX_CHANNELS;
 
-/// Stack of the thread that runs the host session (about 150 kB).
+/// Stack of the thread that runs the host session (under 200 kB).
 const HOST_STACK: usize = 16 << 20;
 
 /// A prediction: the index of its newest sample over the whole recording,
