@@ -434,6 +434,84 @@ const GOLDEN_V5_FLOW: [u32; 8] = [
     0xc04c22e2, 0xc06e4d60, 0xc0c7b112, 0xbfe417e8, 0xc03a2fbc, 0xc11f7fbe, 0xc14443b0, 0xc11fe1a6,
 ];
 
+/// The version-5 flow's field with its scaling and threshold (format 7): a
+/// point is 2 samples of one channel, offset 100, scale 5, threshold 6,
+/// quantile 0.99. Only for writing the file once:
+/// `NAGODE_WRITE_V7_FLOW_FIXTURE=1 cargo test -p nagode --features std --test compat`.
+#[cfg(feature = "alloc")]
+fn v7_flow_source() -> Vec<u8> {
+    let h = common::flow_header(2, &[16, 16], nagode::format::SolverKind::Nag, 8);
+    let w = common::weights(&h, 71, 0.9);
+    let meta = nagode::format::FlowMeta {
+        window: 2,
+        offset: heapless::Vec::from_slice(&[100.0]).unwrap(),
+        scale: heapless::Vec::from_slice(&[5.0]).unwrap(),
+        threshold: 6.0,
+        quantile: 0.99,
+    };
+    nagode::format::encode_flow_to_vec(&h, &w, &Names::NONE, &meta).unwrap()
+}
+
+/// A frozen version-7 flow: its scaling and threshold, and the scores of
+/// raw points, as bits; the verdicts follow the stored threshold.
+#[test]
+fn v7_flow() {
+    let bytes = include_bytes!("fixtures/v7_flow.nagode");
+    #[cfg(feature = "alloc")]
+    assert_eq!(v7_flow_source(), bytes);
+    let model = nagode::flow::FlowModel::from_bytes(bytes).unwrap();
+    assert_eq!(model.model().format_version(), 7);
+    let meta = model.meta().unwrap();
+    assert_eq!(
+        (meta.window, meta.offset[0], meta.scale[0]),
+        (2, 100.0, 5.0)
+    );
+    let mut flow = nagode::flow::Flow::<16>::new(&model).unwrap();
+    let (mut got, mut verdicts) = (Vec::new(), Vec::new());
+    for p in 0..8 {
+        let raw = [
+            100.0 + 7.0 * (0.8 * p as f32).sin(),
+            100.0 + 5.5 * (0.5 * p as f32 + 1.0).cos(),
+        ];
+        let score = flow.score(&raw).unwrap();
+        got.push(score.to_bits());
+        verdicts.push(flow.is_anomaly(score).unwrap());
+    }
+    if std::env::var_os("NAGODE_PRINT_GOLDEN").is_some() {
+        let hex: Vec<String> = got.iter().map(|b| format!("0x{b:08x}")).collect();
+        println!("v7 flow: &[{}] {verdicts:?}", hex.join(", "));
+        return;
+    }
+    assert_eq!(got, GOLDEN_V7_FLOW);
+    let threshold = meta.threshold;
+    let want: Vec<bool> = GOLDEN_V7_FLOW
+        .iter()
+        .map(|&b| f32::from_bits(b) > threshold)
+        .collect();
+    assert_eq!(verdicts, want);
+    assert!(want.contains(&true) && want.contains(&false), "{want:?}");
+}
+
+/// Recorded with the format-7 flow code that wrote the file: the scores of
+/// the eight raw points of [`v7_flow`], as bits. Scaled, they are the
+/// version-5 flow's eight points up to rounding, so these are its
+/// [`GOLDEN_V5_FLOW`] negated within a few ulp.
+const GOLDEN_V7_FLOW: [u32; 8] = [
+    0x404c22e4, 0x406e4d5f, 0x40c7b118, 0x3fe417e2, 0x403a2fc4, 0x411f7fb9, 0x414443b0, 0x411fe1a8,
+];
+
+#[cfg(feature = "alloc")]
+#[test]
+fn write_v7_flow_fixture_on_request() {
+    if std::env::var_os("NAGODE_WRITE_V7_FLOW_FIXTURE").is_none() {
+        return;
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v7_flow.nagode");
+    assert!(!path.exists(), "{} is frozen", path.display());
+    std::fs::write(&path, v7_flow_source()).unwrap();
+}
+
 /// The version-2 forecaster rewritten as version 3 (aligned weights), frozen:
 /// `NAGODE_WRITE_V3_FIXTURE=1 cargo test -p nagode --features std --test compat`.
 #[cfg(feature = "alloc")]

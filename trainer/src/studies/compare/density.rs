@@ -294,7 +294,7 @@ fn report(a: &CompareArgs, outcomes: Vec<Outcome>) -> Result<String, AppError> {
          solvers timed round-robin on the same batch. A fixed-step flow's NLL is that of \
          its discretisation; the RK4 x {FINE} column integrates the same learned field finely, \
          which shows how much of a coarse solver's NLL is the solver's error rather than the \
-         learned density; the 2-D grid mass (exp log p summed over the plot's 64 x 64 cells) \
+         learned density, and the rows are ranked by it (the honest NLL, best first); the 2-D grid mass (exp log p summed over the plot's 64 x 64 cells) \
          is 1 for a normalised density with its mass inside the square.\n",
         sweep_argv(a).join(" "),
         HIDDEN.map(|h| h.to_string()).join(" → "),
@@ -350,7 +350,18 @@ fn section(
         md,
         "| solver | lr | parameters | f evals / point | s / epoch | epochs to target | s to target (modelled) | test NLL, nats (mean ± std) | same models' test NLL, field integrated by RK4 x {FINE} | mass on the plot grid (seed 0) |\n|---|---|---|---|---|---|---|---|---|---|"
     );
-    for (solver_runs, it) in results.iter().zip(&info.iteration) {
+    // Ranked by the honest NLL (the field integrated finely), best first.
+    let honest = |(_, _, runs): &SolverRuns| {
+        let fine: Vec<f64> = runs.iter().filter_map(|r| r.test_fine).collect();
+        if fine.is_empty() {
+            f64::INFINITY
+        } else {
+            mean_std(&fine).0
+        }
+    };
+    let mut rows: Vec<(&SolverRuns, &f64)> = results.iter().zip(&info.iteration).collect();
+    rows.sort_by(|a, b| honest(a.0).total_cmp(&honest(b.0)));
+    for (solver_runs, it) in rows {
         table_row(md, solver_runs, it * info.batches as f64, target);
     }
     if info.dim == 2 {
