@@ -4,7 +4,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use trainer::commands::quantize::{self, Bound};
-use trainer::tasks::window::{self, AppError, RunConfig};
+use trainer::data::Builtin;
+use trainer::tasks::window::{self, AppError, RunConfig, Source};
 
 /// Trains NAG-integrated neural ODEs on time series with dfdx, exports
 /// `nagode` model files and checks them against the runtime.
@@ -44,6 +45,10 @@ enum Command {
     /// estimation), check the runtime's log-density against the trainer's
     /// and write the flow file (`eval` scores it; firmware feature `flow`).
     Flow(trainer::commands::FlowArgs),
+    /// Classify static feature vectors through an ODE block (the built-in
+    /// 8×8 digits, or --csv with feature columns and a `label`): encoder,
+    /// state integrated over [0, 1], decoder; writes a format-6 file.
+    Static(trainer::commands::static_input::StaticArgs),
     /// Time one training iteration (batch 32, 64 steps, field 2→32→32→2
     /// tanh, damped oscillator) per solver, and runtime vs dfdx inference.
     Bench(trainer::studies::bench::BenchArgs),
@@ -59,6 +64,9 @@ enum Command {
 
 /// Trains per `cfg`; with a bound, then quantises the exported model.
 fn train(cfg: &RunConfig, quantize: Option<Bound>) -> Result<(), AppError> {
+    if let Source::Builtin(Builtin::Digits) = cfg.source {
+        return trainer::commands::static_input::train_digits(cfg);
+    }
     let out = match (quantize, &cfg.out) {
         (Some(_), None) => {
             return Err(AppError::Usage(
@@ -96,6 +104,7 @@ fn main() -> ExitCode {
         Some(Command::Eval(a)) => trainer::commands::eval(&a),
         Some(Command::Quantize(a)) => trainer::commands::quantize(&a),
         Some(Command::Flow(a)) => trainer::commands::flow(&a),
+        Some(Command::Static(a)) => trainer::commands::static_input::run(&a),
         Some(Command::Bench(a)) => trainer::studies::bench::run(&a),
         Some(Command::Irregular(a)) => trainer::studies::compare::irregular(&a),
     };

@@ -248,6 +248,10 @@ pub fn eval(args: &EvalArgs) -> Result<(), AppError> {
         refuse_series_options(&args.series)?;
         return eval_flow(a, &bytes);
     }
+    if model_kind(&bytes) == Ok(ModelKind::Static) {
+        refuse_series_options(&args.series)?;
+        return super::static_input::eval_file(a.model.path(), &bytes, &a.csv);
+    }
     let model = load(a.model.path(), &bytes)?;
     let prepared = table_for(a, &args.series, &model)?;
     for n in &prepared.notes {

@@ -9,6 +9,7 @@ mod inspect;
 mod predict;
 pub mod quantize;
 mod scores;
+pub mod static_input;
 pub mod train;
 mod work;
 

@@ -17,6 +17,10 @@ pub enum Builtin {
     Oscillator,
     /// The damped oscillators with random samples dropped (irregular `t`).
     OscillatorIrregular,
+    /// The 8×8 handwritten digits (UCI; scikit-learn's copy): static
+    /// feature vectors, not a series (`train` and `compare` run the
+    /// static-input classifier on them, `data::features`).
+    Digits,
 }
 
 const ECG_CSV: &str = include_str!("../../../data/ecg_mitdb.csv");
@@ -45,6 +49,11 @@ pub fn builtin(which: Builtin, seed: u64) -> Result<(Table, Option<Table>), Data
         )),
         Builtin::Oscillator => Ok((oscillators(seed, 0.0, OSC_SERIES), None)),
         Builtin::OscillatorIrregular => Ok((oscillators(seed, OSC_DROP, OSC_SERIES), None)),
+        Builtin::Digits => Err(DataError::Setting(
+            "the digits are static feature vectors, not a series: `trainer train --data digits` \
+             and `trainer static` train their classifier"
+                .into(),
+        )),
     }
 }
 

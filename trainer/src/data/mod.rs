@@ -14,6 +14,7 @@
 
 mod builtin;
 mod error;
+pub mod features;
 pub mod patch;
 mod points;
 mod problem;

@@ -6,5 +6,6 @@ pub mod baseline;
 pub mod choose;
 pub mod crossval;
 pub mod density;
+pub mod static_classify;
 pub mod streaming;
 pub mod window;

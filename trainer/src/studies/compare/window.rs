@@ -54,6 +54,8 @@ fn setup(data: Builtin, epochs: Option<usize>) -> RunConfig {
         Builtin::Ecg => (TaskKind::Forecast, 48, 15, 40, 5e-3),
         Builtin::Italy => (TaskKind::Classify, 0, 150, 0, 5e-3),
         Builtin::Oscillator | Builtin::OscillatorIrregular => (TaskKind::Forecast, 24, 40, 0, 5e-3),
+        // Routed to the static comparison before this (compare/mod.rs).
+        Builtin::Digits => (TaskKind::Classify, 0, 0, 0, 5e-3),
     };
     RunConfig {
         source: Source::Builtin(data),
