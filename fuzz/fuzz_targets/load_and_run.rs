@@ -1,6 +1,8 @@
 //! Arbitrary bytes as a model file; whatever loads is run on a window of
 //! samples taken from the same bytes, as a stream when the file is a
-//! streaming model (format 5), and through the integer path too when it
+//! streaming model (format 5), as a flow's points when it is a flow (format
+//! 5 or 7: raw points scaled by the file's own scaling, scored and judged
+//! against its threshold), and through the integer path too when it
 //! carries a quantised section (format 4). Must never panic.
 //!
 //! First byte even: the rest is the file as is (exercises magic and CRC).
@@ -79,6 +81,21 @@ fuzz_target!(|data: &[u8]| {
                         out[..n].iter().all(|v| v.is_finite()),
                         "stream Ok with a non-finite output"
                     );
+                }
+            }
+        }
+    }
+    // A flow: four points of values drawn from the bytes, scored.
+    if let Ok(flow_model) = nagode::flow::FlowModel::from_bytes(&bytes) {
+        if let Ok(mut flow) = nagode::flow::Flow::<128, 129>::new(&flow_model) {
+            let d = flow_model.model().state_dim();
+            let points: Vec<f32> = (0..4 * d)
+                .map(|i| f32::from(bytes[(3 * i) % bytes.len()]) - 128.0)
+                .collect();
+            for point in points.chunks_exact(d.max(1)) {
+                if let Ok(score) = flow.score(point) {
+                    assert!(score.is_finite(), "flow Ok with a non-finite score");
+                    let _ = flow.is_anomaly(score);
                 }
             }
         }
