@@ -194,7 +194,9 @@ pub fn fit_scaling(train: &RawPoints, names: &[String]) -> Result<(Vec<f32>, Vec
         let mean = sum[ch] / n[ch].max(1.0);
         let var = (sq[ch] / n[ch].max(1.0) - mean * mean).max(0.0);
         let std = var.sqrt();
-        if !(std > 1e-9 * mean.abs().max(1e-30)) || (std as f32) == 0.0 {
+        // NaN-safe: a NaN std is refused too.
+        let varies = std > 1e-9 * mean.abs().max(1e-30) && (std as f32) > 0.0;
+        if !varies {
             return Err(AppError::Usage(format!(
                 "channel `{}` is constant in the training points (zero scale): \
                  a flow cannot scale it; leave it out with --columns",
