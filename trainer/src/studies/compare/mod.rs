@@ -12,18 +12,29 @@
 
 pub mod common;
 pub mod density;
+pub mod digits;
 pub mod irregular;
 pub mod window;
 
 pub use common::{CompareArgs, CompareTask, MergeArgs, ReportArgs};
 pub use irregular::{irregular, IrregularArgs};
 
+use crate::data::Builtin;
 use crate::error::AppError;
 use crate::studies::sweep;
 
-/// `trainer compare`: the density comparison for `--task density`, else
-/// the solver comparison on windows.
+/// `trainer compare`: the static-input comparison for `--data digits`, the
+/// density comparison for `--task density`, else the solver comparison on
+/// windows.
 pub fn run(a: &CompareArgs) -> Result<(), AppError> {
+    if a.data.contains(&Builtin::Digits) {
+        return match (a.data.len(), a.task, &a.csv) {
+            (1, None, None) => digits::run(a),
+            _ => Err(AppError::Usage(
+                "compare --data digits (static inputs) runs alone, without --task or --csv".into(),
+            )),
+        };
+    }
     match (a.task, &a.csv) {
         (Some(CompareTask::Density), None) => density::run(a),
         (Some(CompareTask::Density), Some(_)) => Err(AppError::Usage(
