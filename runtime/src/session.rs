@@ -5,7 +5,7 @@ use crate::header::MAX_CHANNELS;
 use crate::model::Model;
 use crate::net::{Layers, Net};
 use crate::normalise::{self, Reference};
-use crate::solver::{model_gap, substeps, AnySolver, Solver, VectorField};
+use crate::solver::{euler_step, model_gap, substeps, AnySolver, Solver, SolverKind, VectorField};
 use heapless::Deque;
 
 /// Runs a model with no heap: every buffer is sized by the capacities.
@@ -397,9 +397,17 @@ impl<const S: usize, const D: usize> Runner<S, D> {
         };
         let y = self.y.get_mut(..d).unwrap_or_default();
         let (m, h) = substeps(gap, net.solver.max_step)?;
+        // Euler steps here, its stage in `e` (the encoding is held by now):
+        // a compiled model's kind is a constant, so an Euler one links no
+        // solver state or tableau (the minimal image's flash and stack).
+        let euler = net.solver.kind == SolverKind::Euler;
         let mut t = t;
         for step in 0..m {
-            self.solver.step(&mut field, t, h, y)?;
+            if euler {
+                euler_step(&mut field, t, h, y, &mut self.e);
+            } else {
+                self.solver.step(&mut field, t, h, y)?;
+            }
             t += h;
             if let Some((component, value)) = y
                 .iter()

@@ -480,6 +480,26 @@ impl<const N: usize, T: Real> Solver<T> for ExplicitRk<N, T> {
     }
 }
 
+/// One forward-Euler step `y += h f(t, y)` with the stage in `k` (at least
+/// `y.len()` wide): the bits of [`ExplicitRk::euler`]'s step (its one stage
+/// is `f` at `y` and `t + 0 h`, its weight exactly 1, so `1 k` is `k`)
+/// without a tableau or buffers of its own. The engine takes it when the
+/// model's [`SolverKind`] is Euler, which generated code knows at compile
+/// time, so a compiled Euler model links no other method.
+pub fn euler_step<F: VectorField + ?Sized>(
+    f: &mut F,
+    t: f32,
+    h: f32,
+    y: &mut [f32],
+    k: &mut [f32],
+) {
+    let k = k.get_mut(..y.len()).unwrap_or_default();
+    f.eval(t, y, k);
+    for (yi, ki) in y.iter_mut().zip(k.iter()) {
+        *yi += h * *ki;
+    }
+}
+
 /// The Nesterov-accelerated first-order method (see the module docs) for
 /// states up to `N` wide. The velocity persists between steps until
 /// [`Solver::reset`].

@@ -8,8 +8,9 @@
 )]
 
 use nagode::solver::{
-    evals_per_step as kind_evals, nag_h, substeps, tableau, velocity_rescale, AnySolver,
-    ExplicitRk, Nag, Real, Solver, SolverKind, SolverSpec, Startup, VectorField, MAX_SUBSTEPS,
+    euler_step, evals_per_step as kind_evals, nag_h, substeps, tableau, velocity_rescale,
+    AnySolver, ExplicitRk, Nag, Real, Solver, SolverKind, SolverSpec, Startup, VectorField,
+    MAX_SUBSTEPS,
 };
 use nagode::RunError;
 
@@ -214,6 +215,20 @@ fn nag_mu0_is_euler_bit_for_bit() {
             euler.step(&mut f, 0.0, h, &mut b).unwrap();
             assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "step {n}");
         }
+    }
+}
+
+#[test]
+fn euler_step_is_the_euler_tableau_bit_for_bit() {
+    let mut euler = ExplicitRk::<2>::euler();
+    let mut f = field(2, pendulum);
+    let (mut a, mut b, mut k) = ([1.3f32, -0.2], [1.3f32, -0.2], [0.0f32; 3]);
+    for n in 0..500u16 {
+        let h = 0.01 + 0.002 * f32::from(n % 7);
+        let t = f32::from(n) * 0.01;
+        euler_step(&mut f, t, h, &mut a, &mut k);
+        euler.step(&mut f, t, h, &mut b).unwrap();
+        assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "step {n}");
     }
 }
 
