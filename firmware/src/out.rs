@@ -33,8 +33,10 @@ impl Console {
 /// Text through the runtime's printer (`nagode::text`): the firmware only
 /// says where the bytes go.
 impl Print for Console {
-    /// Writes raw bytes (dropped if no host is attached).
+    /// Writes raw bytes (dropped if no host is attached). Not inlined: one
+    /// copy serves every print (196 B less in the minimal image with `exit`).
     #[cfg(not(feature = "rtt"))]
+    #[inline(never)]
     fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         if let Some(stream) = self.stream.as_mut() {
             // A failed host write cannot be reported anywhere else.
@@ -57,6 +59,7 @@ impl Print for Console {
 
 /// Ends the run with `status` through semihosting (QEMU's exit code); on a
 /// board without a host, parks the core.
+#[inline(never)]
 pub fn exit(status: cortex_m_semihosting::debug::ExitStatus) -> ! {
     cortex_m_semihosting::debug::exit(status);
     loop {
