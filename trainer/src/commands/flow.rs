@@ -315,6 +315,42 @@ mod tests {
         let spike = run.score(&[100.0, 160.0]).expect("score");
         assert!(spike > calm, "{spike} vs {calm}");
         assert_eq!(run.is_anomaly(spike), Some(true));
+        predict_writes_one_score_per_point(&a.out, &csv, &dir);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// `trainer predict FLOW --csv` through its own argument parser: one row
+    /// per point (399 of 400 samples, window 2) with the score and verdict;
+    /// `--vote` is refused and writes nothing.
+    fn predict_writes_one_score_per_point(flow: &Path, csv: &Path, dir: &Path) {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            p: crate::commands::PredictArgs,
+        }
+        let out = dir.join("scores.csv");
+        let argv = |extra: &[&str]| {
+            let mut v = vec!["predict".to_string(), flow.display().to_string()];
+            v.extend(["--csv", &csv.display().to_string(), "--columns", "x"].map(String::from));
+            v.extend(["--out", &out.display().to_string()].map(String::from));
+            v.extend(extra.iter().map(|s| s.to_string()));
+            Cli::try_parse_from(v).expect("parses").p
+        };
+        let err = crate::commands::predict(&argv(&["--vote"])).expect_err("--vote");
+        assert!(err.to_string().contains("this file is a flow"), "{err}");
+        assert!(!out.exists());
+        crate::commands::predict(&argv(&[])).expect("scores");
+        let text = std::fs::read_to_string(&out).expect("written");
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("t,score,anomaly"));
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), 399);
+        // The spike at sample 50 (k % 97 == 50) is flagged.
+        assert!(
+            rows[49].starts_with("50,") && rows[49].ends_with(",1"),
+            "{}",
+            rows[49]
+        );
     }
 }
