@@ -58,12 +58,15 @@ impl Build<'_> {
     /// Builds the firmware (release) from inside `firmware/`, so its
     /// `.cargo/config.toml` applies, and copies the ELF to
     /// `firmware/target/qemu/<board>-<tag>.elf`. With feature `minimal` the
-    /// ELF is the minimal image (`src/bin/minimal.rs`).
+    /// ELF is the minimal image (`src/bin/minimal.rs`), with feature
+    /// `static` the static-input classifier (`src/bin/classify.rs`).
     pub fn run(&self) -> Result<PathBuf, String> {
         let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let dir = firmware_dir();
         let bin = if self.features.contains(&"minimal") {
             "minimal"
+        } else if self.features.contains(&"static") {
+            "classify"
         } else {
             "firmware"
         };
