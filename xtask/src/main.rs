@@ -11,6 +11,7 @@ mod figures;
 #[cfg(test)]
 mod layout;
 mod measure;
+mod measure_static;
 mod workspace;
 
 use std::process::{Command, ExitCode};

@@ -363,6 +363,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
             r.stack
         );
     }
+    crate::measure_static::print_table()?;
     println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `log_density` (a sample's anomaly score), a series row's one resample and one window. Reproduce: `cargo xtask measure`.");
     Ok(())
 }
