@@ -105,8 +105,10 @@ impl<'m, L: Layers<'m>, const STATE: usize, const DIM: usize> Ring<'m>
 }
 
 /// A flow's anomaly score over a 1-channel series (feature `flow`): a
-/// prediction is `-log p` of the point `replay_data::flow_point(previous,
-/// current)` of the last two samples pushed; the gaps play no part.
+/// prediction is `Flow::score` of the last two samples pushed, raw when the
+/// file stores its scaling (format 7; then a second output, the verdict
+/// against its threshold: 1 anomaly, 0 normal), else of the point
+/// `replay_data::flow_point(previous, current)`; the gaps play no part.
 #[cfg(feature = "flow")]
 pub struct Scorer<'m, const STATE: usize, const DIM: usize> {
     flow: Flow<'m, STATE, DIM>,
@@ -145,13 +147,18 @@ impl<'m, const STATE: usize, const DIM: usize> Ring<'m> for Scorer<'m, STATE, DI
     }
     fn predict(&mut self, out: &mut [f32]) -> Result<usize, RunError> {
         let [previous, current] = self.last;
-        let point = crate::replay_data::flow_point(previous, current);
-        let score = -self.flow.log_density(&point)?;
-        let Some(slot) = out.first_mut() else {
-            return Ok(0);
+        let point = match self.flow.threshold() {
+            Some(_) => self.last,
+            None => crate::replay_data::flow_point(previous, current),
         };
-        *slot = score;
-        Ok(1)
+        let score = self.flow.score(&point)?;
+        let verdict = self.flow.is_anomaly(score).map(|v| f32::from(u8::from(v)));
+        let mut n = 0;
+        for (slot, value) in out.iter_mut().zip(core::iter::once(score).chain(verdict)) {
+            *slot = value;
+            n += 1;
+        }
+        Ok(n)
     }
 }
 

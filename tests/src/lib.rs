@@ -84,8 +84,10 @@ pub fn host_stream_replay(
 }
 
 /// What the flow firmware (feature `flow`) prints for one replay: from the
-/// second sample on, `-log p` under the host's [`Flow`] of the point
-/// `qemu::replay::flow_point(previous, current)` (the gaps play no part).
+/// second sample on, the host [`Flow`]'s score of the last two samples,
+/// raw for a flow with its scaling (format 7: then also the verdict, 1 or
+/// 0), else of the point `qemu::replay::flow_point(previous, current)`
+/// (the gaps play no part).
 pub fn host_flow_replay(
     model: &FlowModel<'_>,
     samples: &[f32],
@@ -95,11 +97,15 @@ pub fn host_flow_replay(
         .windows(2)
         .enumerate()
         .map(|(i, pair)| {
-            let point = qemu::replay::flow_point(pair[0], pair[1]);
-            let log_p = flow
-                .log_density(&point)
+            let point = match flow.threshold() {
+                Some(_) => [pair[0], pair[1]],
+                None => qemu::replay::flow_point(pair[0], pair[1]),
+            };
+            let score = flow
+                .score(&point)
                 .map_err(|e| format!("host flow at sample {}: {e}", i + 1))?;
-            Ok((i + 1, vec![-log_p]))
+            let verdict = flow.is_anomaly(score).map(|v| f32::from(u8::from(v)));
+            Ok((i + 1, std::iter::once(score).chain(verdict).collect()))
         })
         .collect()
 }

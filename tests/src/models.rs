@@ -367,6 +367,13 @@ pub const STREAM_ECG: &str = "stream_ecg.nagode";
 /// the firmware's `flow` feature).
 pub const FLOW_MOONS: &str = "flow_moons.nagode";
 
+/// A flow trained on the replayed ECG with its scaling and threshold in
+/// `firmware/models/` (format 7, for the firmware's `flow` feature on raw
+/// samples): `cargo run --release -p trainer -- flow --csv
+/// data/ecg_mitdb.csv --out firmware/models/flow_ecg.nagode` (window 2,
+/// RK4 x 4, `[z, t]` → 32 → 32 → 2, threshold at the 0.99 quantile).
+pub const FLOW_ECG: &str = "flow_ecg.nagode";
+
 /// A 2-D flow shaped as `trainer compare --task density` trains the moons'
 /// (`trainer::export::flow_to_bytes`'s header): the field `[z, t]` → 32
 /// tanh → 32 tanh → 2 over `[0, 1]`, NAG mu 0.5 with consistency scaling

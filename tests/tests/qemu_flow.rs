@@ -1,7 +1,9 @@
 //! Flows on the chip (firmware feature `flow`): every printed anomaly score
-//! `-log p` equals the host's `Flow::log_density` bit for bit on the same
-//! flow file and the same points (`replay_data::flow_point` of consecutive
-//! replayed samples), on every core; a window model is refused by name.
+//! `-log p` equals the host's `Flow::score` bit for bit on the same flow
+//! file and the same points (`replay_data::flow_point` of consecutive
+//! replayed samples for a format-5 flow, the raw samples through the
+//! file's scaling for a format-7 one, with its verdict), on every core; a
+//! window model is refused by name.
 
 use integration::qemu;
 use nagode::flow::FlowModel;
@@ -27,6 +29,28 @@ fn flow_scores_match_host_on_every_core() {
         });
     assert!(hi - lo > 0.1, "scores barely vary: {lo}..{hi}");
 
+    qemu::host_parity_on_every_core(model, &["flow"], &samples, &host);
+}
+
+/// A format-7 flow trained on the replayed ECG: the chip passes the raw
+/// samples, the file's scaling is applied by the runtime, and every score
+/// and verdict equals the host's bit for bit on every core.
+#[test]
+fn raw_samples_through_the_stored_scaling_match_host_on_every_core() {
+    let model = integration::models::FLOW_ECG;
+    let samples = qemu::replay_samples().expect("replay samples");
+    let (_, bytes) = qemu::model_file(model).expect("checked-in flow file");
+    let flow = FlowModel::from_bytes(&bytes).expect("flow loads on the host");
+    assert_eq!(flow.model().format_version(), 7);
+    let host = integration::host_flow_replay(&flow, &samples).expect("host replay");
+    assert_eq!(host.len(), samples.len() - 1);
+    // A score and a verdict per point; the verdicts follow the threshold.
+    let threshold = flow.meta().expect("scaling and threshold").threshold;
+    for (_, v) in &host {
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].is_finite());
+        assert_eq!(v[1], f32::from(u8::from(v[0] > threshold)));
+    }
     qemu::host_parity_on_every_core(model, &["flow"], &samples, &host);
 }
 
