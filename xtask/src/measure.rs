@@ -7,7 +7,9 @@
 //! feature `stream`) for the streaming ECG forecaster
 //! (`integration::models::STREAM_ECG`, or an extra format-5 file), the
 //! flow path (firmware feature `flow`) for the seeded 2-D flow
-//! (`integration::models::FLOW_MOONS`, or an extra flow file), the series
+//! (`integration::models::FLOW_MOONS`, the ECG anomaly flow
+//! `integration::models::FLOW_ECG` with its stored scaling, or an extra
+//! flow file), the series
 //! path (firmware feature `series`) for the seeded patched classifier
 //! (`integration::models::SERIES_PATCHED`), plus the
 //! minimal images (one prediction printed as hex, nothing else linked), as
@@ -60,6 +62,10 @@ const MODELS: &[(&str, &str)] = &[
     (
         integration::models::FLOW_MOONS,
         "seeded 2-D flow ([z, t]→32→32→2, NAG 8 steps)",
+    ),
+    (
+        integration::models::FLOW_ECG,
+        "ECG anomaly flow (format 7: raw samples scaled, [z, t]→32→32→2, RK4 4 steps)",
     ),
 ];
 
@@ -364,7 +370,7 @@ pub fn measure(extra: &[String]) -> Result<(), String> {
         );
     }
     crate::measure_static::print_table()?;
-    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `log_density` (a sample's anomaly score), a series row's one resample and one window. Reproduce: `cargo xtask measure`.");
+    println!("\nBytes; instructions from QEMU 7.2 `-icount shift=0` + SysTick, calibrated in the same run; a streaming row's prediction is one sample's push and read-out, a flow row's one `Flow::score` (a sample's anomaly score, with its verdict for a format-7 flow), a series row's one resample and one window. Reproduce: `cargo xtask measure`.");
     Ok(())
 }
 
