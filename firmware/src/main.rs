@@ -8,8 +8,10 @@
 //! `QuantSession`) instead of the `f32` `Session`; with feature `stream` a
 //! streaming model (format 5) runs through `StreamModel` and `Stream`,
 //! predicting after every sample once its warm-up is over; with feature
-//! `flow` a flow (format 5, `ModelKind::Flow`) scores each point of two
-//! consecutive samples (`replay_data::flow_point`) by `-log p`; with feature
+//! `flow` a flow (format 5 or 7, `ModelKind::Flow`) scores each point of
+//! two consecutive samples by `-log p` (`Flow::score`: a format-7 flow takes
+//! the raw samples through its stored scaling and also prints its verdict,
+//! 1 anomaly or 0; a format-5 one the point `replay_data::flow_point`); with feature
 //! `series` a classifier classifies recorded series of different lengths
 //! (`series_data.rs`), each resampled to its window and by a vote of its
 //! windows (`series`).
