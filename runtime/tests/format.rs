@@ -143,7 +143,10 @@ fn newer_version_is_refused_by_name() {
     let newest = format::NEWEST_VERSION;
     assert_eq!(
         err.to_string(),
-        format!("format version {} is newer than supported {newest}", newest + 1)
+        format!(
+            "format version {} is newer than supported {newest}",
+            newest + 1
+        )
     );
     let file = raw_file(0, &h, &le_bytes(&weights(&h, 1, 0.5)));
     assert_eq!(
