@@ -98,13 +98,7 @@ fn run<'m, L: Layers<'m>>(
         fail(console, "run", "NoInput")
     };
     measure::repaint_free_stack();
-    let start = ticks.now();
-    for _ in 0..REPEATS {
-        if let Err(e) = classifier.classify(x, &mut logits) {
-            fail(console, "run", e.name());
-        }
-    }
-    let spent = ticks.since(start);
+    let spent = timed(console, ticks, &mut classifier, x, None);
     console
         .str("TICKS ")
         .dec(REPEATS)
@@ -115,13 +109,7 @@ fn run<'m, L: Layers<'m>>(
         .nl();
     let steps = classifier.steps();
     for m in (1..=steps).chain([2 * steps]) {
-        let start = ticks.now();
-        for _ in 0..REPEATS {
-            if let Err(e) = classifier.classify_steps(x, m, &mut logits) {
-                fail(console, "run", e.name());
-            }
-        }
-        let spent = ticks.since(start);
+        let spent = timed(console, ticks, &mut classifier, x, Some(m));
         console
             .str("DIAL ")
             .dec(m)
@@ -134,6 +122,29 @@ fn run<'m, L: Layers<'m>>(
     measure::report(console);
     console.str("DONE ").dec(inputs::INPUTS.len() as u32).nl();
     exit(EXIT_SUCCESS)
+}
+
+/// Ticks of [`REPEATS`] classifications of `x` with `steps` steps (`None`:
+/// the file's).
+fn timed<'m, L: Layers<'m>>(
+    console: &mut Console,
+    ticks: &Ticks,
+    classifier: &mut Classify<'m, L>,
+    x: &[f32],
+    steps: Option<u32>,
+) -> u32 {
+    let mut logits = [0.0f32; config::OUTPUTS];
+    let start = ticks.now();
+    for _ in 0..REPEATS {
+        let result = match steps {
+            None => classifier.classify(x, &mut logits),
+            Some(m) => classifier.classify_steps(x, m, &mut logits),
+        };
+        if let Err(e) = result {
+            fail(console, "run", e.name());
+        }
+    }
+    ticks.since(start)
 }
 
 /// Prints `ERROR what name` and ends with a failing exit.

@@ -542,7 +542,7 @@ pub fn trajectory_loss<T: Tape<f32, Cpu>>(
 
 /// `y + h * sum_j coefs[j] k[j]` skipping zero coefficients (the runtime's `combine`).
 /// `fused`: as one op when the step is the same for every row.
-fn combine<T: Tape<f32, Cpu>>(
+pub fn combine<T: Tape<f32, Cpu>>(
     tr: &mut Tr<T>,
     y: &M,
     h: &Coef,

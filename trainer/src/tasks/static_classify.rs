@@ -16,8 +16,8 @@
 //! the depth dial) is the runtime's, on the exported bytes.
 
 use crate::data::features::{FeatureSplit, Features};
-use crate::engine::forward::Tr;
-use crate::engine::solver::{SolverCfg, SolverChoice};
+use crate::engine::forward::{combine, Tr};
+use crate::engine::solver::{Coef, SolverCfg, SolverChoice};
 use crate::engine::tensor::M;
 use dfdx::prelude::*;
 use nagode::format::{
@@ -166,25 +166,6 @@ fn field<T: Tape<f32, Cpu>>(
     affine(tr, &h, &q[3], &q[4], ones, Activation::Identity)
 }
 
-/// `y + h * sum_j c_j k_j`, zero coefficients skipped (the runtime's order).
-fn combine<T: Tape<f32, Cpu>>(tr: &mut Tr<T>, y: &M, h: f32, coefs: &[f32], ks: &[M]) -> M {
-    let mut acc: Option<M> = None;
-    for (&c, k) in coefs.iter().zip(ks).filter(|(c, _)| **c != 0.0) {
-        let term = tr.scale(k, c);
-        acc = Some(match acc {
-            None => term,
-            Some(a) => tr.add(&a, &term),
-        });
-    }
-    match acc {
-        None => y.clone(),
-        Some(a) => {
-            let step = tr.scale(&a, h);
-            tr.add(y, &step)
-        }
-    }
-}
-
 /// The state after `[0, 1]` from `y0` with the configured solver.
 fn integrate<T: Tape<f32, Cpu>>(
     tr: &mut Tr<T>,
@@ -204,10 +185,10 @@ fn integrate<T: Tape<f32, Cpu>>(
                 let c = &tab.f32;
                 let mut ks: Vec<M> = Vec::with_capacity(tab.stages);
                 for i in 0..tab.stages {
-                    let arg = combine(tr, &y, big_h, &c.a[i][..i], &ks);
+                    let arg = combine(tr, &y, &Coef::Scalar(big_h), &c.a[i][..i], &ks, false);
                     ks.push(field(tr, net, 0, t + c.c[i] * big_h, &arg, ones));
                 }
-                y = combine(tr, &y, big_h, &c.b[..tab.stages], &ks);
+                y = combine(tr, &y, &Coef::Scalar(big_h), &c.b[..tab.stages], &ks, false);
             }
             (SolverChoice::Resnet, None) => {
                 let f = field(tr, net, j, 0.0, &y, ones);
