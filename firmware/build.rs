@@ -89,7 +89,10 @@ fn run() -> Result<(), String> {
     write(&out.join("input.rs"), input(&bytes, &series).as_bytes())?;
     // cortex-m-rt's `device` feature (on with `minimal`) includes this file
     // for the interrupt handlers' names; the minimal image names none.
-    write(&out.join("device.x"), b"/* the minimal image enables no interrupt */\n")
+    write(
+        &out.join("device.x"),
+        b"/* the minimal image enables no interrupt */\n",
+    )
 }
 
 /// The window the minimal images predict on (feature `minimal`): the first
