@@ -10,11 +10,12 @@
 //! `--resample N` or `--vote` (see `files::prepare`).
 
 use super::files::{load, patch_layout, read, table_for, ModelCsv, SeriesArgs};
-use super::scores::{eval_scores, load_flow, refuse_series_options};
+use super::scores::{eval_scores, load_flow, refuse_series_options, table_points_v5};
 use super::work;
 use crate::data::{self, TaskKind, Windows};
 use crate::error::AppError;
 use crate::export::host;
+use crate::tasks::density::anomaly::runtime_scores;
 use clap::Args;
 use nagode::flow::{Flow, FlowModel};
 use nagode::format::{model_kind, ModelKind, Task, MAX_WIDTH};
@@ -187,33 +188,11 @@ pub(super) fn argmax(v: &[f32]) -> usize {
 /// row of `table` under `flow`, and the number of points. The rows are
 /// taken in the units the flow was trained on (the file stores no scaling).
 pub fn flow_nll(flow: &FlowModel<'_>, table: &data::Table) -> Result<(usize, f64), AppError> {
-    let dim = flow.model().state_dim();
-    if table.channels.len() != dim {
-        return Err(AppError::Usage(format!(
-            "{}: {} channel columns, the flow's points have {dim}",
-            table.source,
-            table.channels.len()
-        )));
-    }
-    // Capacities for any flow the format allows; host memory, about 100 kB.
-    let mut run = Box::new(
-        Flow::<MAX_WIDTH, { MAX_WIDTH + 1 }>::new(flow)
-            .map_err(|e| AppError::Usage(format!("{}: {e}", table.source)))?,
-    );
-    let (mut n, mut sum) = (0usize, 0f64);
-    for s in &table.series {
-        for (row, x) in s.values.iter().enumerate() {
-            let lp = run.log_density(x).map_err(|e| {
-                AppError::Usage(format!(
-                    "{}: series {} row {row}: {e}",
-                    table.source, s.name
-                ))
-            })?;
-            sum -= f64::from(lp);
-            n += 1;
-        }
-    }
-    Ok((n, sum / n.max(1) as f64))
+    let points = table_points_v5(flow, table)?;
+    let scores = runtime_scores(flow, &points)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", table.source)))?;
+    let sum: f64 = scores.iter().map(|&s| f64::from(s)).sum();
+    Ok((scores.len(), sum / scores.len().max(1) as f64))
 }
 
 /// `eval` of a flow file: its NLL over the CSV's rows.

@@ -120,7 +120,7 @@ pub(super) fn predict_scores(
 }
 
 /// A format-5 flow's points: every row of the table, in the flow's units.
-fn table_points_v5(flow: &FlowModel<'_>, table: &Table) -> Result<RawPoints, AppError> {
+pub(super) fn table_points_v5(flow: &FlowModel<'_>, table: &Table) -> Result<RawPoints, AppError> {
     let dim = flow.model().state_dim();
     if table.channels.len() != dim {
         return Err(AppError::Usage(format!(
