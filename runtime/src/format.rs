@@ -78,7 +78,7 @@
 //! Any change to the wire layout (a field added, removed, reordered or
 //! re-typed, in the header or around it) is a new [`FORMAT_VERSION`]. The
 //! loader keeps the decode path of every older version (`decode_v1`,
-//! `decode_v2`, `decode_v3`, `decode_v4`, `decode_v5` (which reads version 6 too) below, each converting into the one in-memory [`Header`])
+//! `decode_v2`, `decode_v3`, `decode_v4`, `decode_v5` (which reads version 6 too), `decode_v7` below, each converting into the one in-memory [`Header`])
 //! and the tests keep a frozen file of every version with its golden outputs
 //! (`runtime/tests/fixtures`, `runtime/tests/compat.rs`), so a model on a
 //! device never stops loading. A version newer than this build is refused
