@@ -46,11 +46,18 @@ fn train_digits_then_inspect_and_eval() {
     let o = trainer(&["train", "--data", "digits", "--out", m]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
-    assert!(
-        t.contains("test accuracy: 0.9755 (runtime, model file)"),
-        "{t}"
-    );
-    assert!(t.contains("| 4 | 0.9755 | 21248 |"), "{t}");
+    // The goal: at least 0.97 on the test images with the defaults.
+    let accuracy: f64 = t
+        .lines()
+        .find_map(|l| l.strip_prefix("test accuracy: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .expect("a test accuracy line");
+    assert!(accuracy >= 0.97, "{t}");
+    assert!(t.contains("(runtime, model file)"), "{t}");
+    for steps in ["| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 8 |"] {
+        assert!(t.lines().any(|l| l.starts_with(steps)), "dial {steps}: {t}");
+    }
     let o = trainer(&["inspect", m]);
     assert!(text(&o).contains("format 6"), "{}", text(&o));
     let csv = dir.join("d.csv");
