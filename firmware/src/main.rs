@@ -336,6 +336,45 @@ fn model_line(console: &mut Console, net: &nagode::build::Net<'_>, file: &Loaded
         .nl();
 }
 
+/// `PRED at bits...`, then the values for people (and the top class of a
+/// classifier, by the file's name when it has one).
+#[cfg(not(any(feature = "baseline", feature = "series")))]
+fn prediction_lines<'m>(
+    console: &mut Console,
+    at: usize,
+    values: &[f32],
+    forecast: bool,
+    class_name: &impl Fn(usize) -> Option<&'m str>,
+) {
+    console.str("PRED ").dec(at as u32);
+    values.iter().for_each(|v| {
+        console.str(" ").f32_bits(*v);
+    });
+    let what = if cfg!(feature = "flow") {
+        "# -log p of the point ending at sample "
+    } else if forecast {
+        "# forecast after sample "
+    } else {
+        "# logits after sample "
+    };
+    console.nl().str(what).dec(at as u32).str(":");
+    values.iter().for_each(|v| {
+        console.str(" ").fixed(*v);
+    });
+    console.nl();
+    if !forecast {
+        if let Some(class) = app::top_class(values) {
+            console.str("# class ");
+            // The file's class name when it has one, else the index.
+            match class_name(class) {
+                Some(name) => console.str(name),
+                None => console.dec(class as u32),
+            };
+            console.nl();
+        }
+    }
+}
+
 /// Streams the replay through `session`, predicting when `schedule(samples
 /// pushed, window)` says so (printing every prediction), then times
 /// [`app::Ring::predict_next`] and, with `kernel`, the dense kernel.
@@ -358,33 +397,7 @@ fn drive<'m>(
     let gap = net.nominal_gap();
     let mut replay = Replay::new(&REPLAY, gap, SAMPLE_PERIOD_NS, ReplayClock::default());
     let streamed = app::stream(session, &mut replay, schedule, &mut out, |at, values| {
-        console.str("PRED ").dec(at as u32);
-        values.iter().for_each(|v| {
-            console.str(" ").f32_bits(*v);
-        });
-        let what = if cfg!(feature = "flow") {
-            "# -log p of the point ending at sample "
-        } else if net.forecast {
-            "# forecast after sample "
-        } else {
-            "# logits after sample "
-        };
-        console.nl().str(what).dec(at as u32).str(":");
-        values.iter().for_each(|v| {
-            console.str(" ").fixed(*v);
-        });
-        console.nl();
-        if !net.forecast {
-            if let Some(class) = app::top_class(values) {
-                console.str("# class ");
-                // The file's class name when it has one, else the index.
-                match class_name(class) {
-                    Some(name) => console.str(name),
-                    None => console.dec(class as u32),
-                };
-                console.nl();
-            }
-        }
+        prediction_lines(console, at, values, net.forecast, &class_name);
     });
     let summary = match streamed {
         Ok(summary) => summary,

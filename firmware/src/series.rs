@@ -109,23 +109,8 @@ pub fn run(
 ) -> (usize, usize) {
     let net = *session.net();
     crate::model_line(console, &net, &file, core::mem::size_of_val(session));
-    if net.forecast {
-        crate::fail(console, "load", "NotAClassifier");
-    }
-    let patch = Patch::of(model.channel_names(), net.channels);
-    // Samples of the data in one model window.
-    let samples = net.window * patch.k;
-    console
-        .str("PATCH ")
-        .dec(patch.k as u32)
-        .str(" ")
-        .dec(patch.c as u32)
-        .str(" samples per window ")
-        .dec(samples as u32)
-        .nl();
-    if patch.c != series_data::CHANNELS {
-        crate::fail(console, "load", "ChannelCount");
-    }
+    let patch = checked_patch(console, model, &net);
+    let samples = net.window * patch.k; // of the data, in one model window
     let class_name = |class: usize| model.class_name(class);
     let mut window = [0.0f32; config::WINDOW];
     let window = window
@@ -137,16 +122,7 @@ pub fn run(
         let index = index as u32;
         let len = values.len() / patch.c.max(1);
         read += len;
-        console
-            .str("SERIES ")
-            .dec(index)
-            .str(" ")
-            .dec(len as u32)
-            .str(" ")
-            .dec(crate::replay_data::fnv1a(
-                values.iter().flat_map(|v| v.to_le_bytes()),
-            ))
-            .nl();
+        series_line(console, index, len, values);
 
         // One window: the series resampled to the model's.
         console.str("RESAMPLE ").dec(index);
@@ -164,9 +140,7 @@ pub fn run(
                         .str(" samples, logits")
                 });
             }
-            Err(e) => {
-                console.str(" ERROR ").str(e.name()).nl();
-            }
+            Err(e) => error_line(console, e),
         }
 
         // Windows of the series, a vote.
@@ -182,9 +156,7 @@ pub fn run(
                     .dec(samples as u32)
                     .nl();
             }
-            Vote::Failed(e) => {
-                console.str(" ERROR ").str(e.name()).nl();
-            }
+            Vote::Failed(e) => error_line(console, e),
             Vote::Summed(windows) => {
                 classified += windows;
                 console.str(" ").dec(windows as u32);
@@ -207,6 +179,46 @@ pub fn run(
     }
     timed(console, ticks, session, window, &mut out);
     (read, classified)
+}
+
+/// The model's patch, printed; a forecaster or a model whose data channels
+/// are not the series' ends the run.
+fn checked_patch(console: &mut Console, model: &Model<'_>, net: &nagode::build::Net<'_>) -> Patch {
+    if net.forecast {
+        crate::fail(console, "load", "NotAClassifier");
+    }
+    let patch = Patch::of(model.channel_names(), net.channels);
+    console
+        .str("PATCH ")
+        .dec(patch.k as u32)
+        .str(" ")
+        .dec(patch.c as u32)
+        .str(" samples per window ")
+        .dec((net.window * patch.k) as u32)
+        .nl();
+    if patch.c != series_data::CHANNELS {
+        crate::fail(console, "load", "ChannelCount");
+    }
+    patch
+}
+
+/// ` ERROR name`: why a series' window was refused.
+fn error_line(console: &mut Console, e: RunError) {
+    console.str(" ERROR ").str(e.name()).nl();
+}
+
+/// `SERIES index length checksum`: which series the lines after it are of.
+fn series_line(console: &mut Console, index: u32, len: usize, values: &[f32]) {
+    console
+        .str("SERIES ")
+        .dec(index)
+        .str(" ")
+        .dec(len as u32)
+        .str(" ")
+        .dec(crate::replay_data::fnv1a(
+            values.iter().flat_map(|v| v.to_le_bytes()),
+        ))
+        .nl();
 }
 
 /// Resamples `values` (`channels` per sample) into `window` and runs it;
