@@ -682,8 +682,10 @@ fn quant_checked<'a>(header: &Header, raw: &'a [u8]) -> Result<QuantSection<'a>,
 enum Tail<'a> {
     /// Nothing (versions 1, 2, 3, 5 and 6).
     None,
-    /// A version-4 file's quantised section, raw.
-    Quant(&'a [u8]),
+    /// A version-4 file's quantised section, raw (read only with the
+    /// `quant` feature; without it the section, covered by the CRC, is
+    /// skipped).
+    Quant(#[cfg_attr(not(feature = "quant"), allow(dead_code))] &'a [u8]),
     /// A version-7 flow's metadata, checked.
     Flow(FlowMeta),
 }
