@@ -34,7 +34,7 @@ impl Capacities {
     /// kind's loader refuses, with the same [`LoadError`].
     pub fn of(bytes: &[u8]) -> Result<Self, LoadError> {
         let kind = format::model_kind(bytes)?;
-        let window = Model::from_bytes(bytes)?.capacities();
+        let window = Model::from_bytes_any(bytes)?.capacities();
         Ok(Self {
             kind,
             dim: match kind {

@@ -45,7 +45,7 @@ impl<'a> StaticModel<'a> {
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
         match format::model_kind(bytes)? {
             ModelKind::Static => Ok(Self {
-                model: Model::from_bytes(bytes)?,
+                model: Model::from_bytes_any(bytes)?,
             }),
             ModelKind::Window | ModelKind::Streaming { .. } | ModelKind::Flow => {
                 Err(LoadError::WrongKind {

@@ -31,13 +31,29 @@ impl<'a> Model<'a> {
     /// bytes, finite weights, parameter ranges and names; see
     /// [`crate::format`] and [`crate::header`].
     ///
-    /// Reads every format version from 1 to [`format::NEWEST_VERSION`] (5):
+    /// Reads every format version from 1 to [`format::NEWEST_VERSION`]:
     /// versions 1 to 3 as they are; version 4 as its `f32` model (with the
     /// `quant` feature its quantised section is checked too, without it the
-    /// section is skipped); version 5 as its window model (a streaming
-    /// model or a flow: [`crate::stream::StreamModel`] and
-    /// [`crate::flow::FlowModel`] read its kind).
+    /// section is skipped); versions 5 and 7 as their window model (a
+    /// streaming model or a flow: [`crate::stream::StreamModel`] and
+    /// [`crate::flow::FlowModel`] read its kind). A version-6 file, a
+    /// static-input classifier, is refused with [`LoadError::WrongKind`]:
+    /// [`crate::StaticModel`] loads it.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
+        let model = Self::from_bytes_any(bytes)?;
+        if model.version == format::STATIC_VERSION {
+            // Its field reads [h, t] and its state starts at the encoded
+            // input: a window session would compute something else.
+            return Err(LoadError::WrongKind {
+                reason: "a static-input classifier: load it with nagode::StaticModel",
+            });
+        }
+        Ok(model)
+    }
+
+    /// [`Self::from_bytes`] for a file of any kind, a static-input
+    /// classifier too ([`crate::classify`] runs it).
+    pub(crate) fn from_bytes_any(bytes: &'a [u8]) -> Result<Self, LoadError> {
         let Decoded {
             header,
             weights,

@@ -76,7 +76,12 @@ fn real_models() -> Vec<(String, Vec<u8>)> {
         all.extend(
             files(&r.join(dir))
                 .into_iter()
-                .filter(|(n, _)| !n.contains("__")),
+                .filter(|(n, _)| !n.contains("__"))
+                // A static-input classifier is not a window model: it is
+                // refused by name below and tested in runtime/tests/classify.rs.
+                .filter(|(_, b)| {
+                    nagode::format::model_kind(b) != Ok(nagode::format::ModelKind::Static)
+                }),
         );
     }
     assert!(all.len() >= 3, "found only {} model files", all.len());
@@ -197,4 +202,16 @@ fn hostile_samples_on_real_models() {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&before), bits(&after), "{name}");
     }
+}
+
+/// A static-input classifier loaded as a window model would run another
+/// computation: `Model::from_bytes` refuses it by name, `StaticModel` loads it.
+#[test]
+fn a_static_classifier_is_not_a_window_model() {
+    let bytes = std::fs::read(root().join("firmware/models/static_digits.nagode")).unwrap();
+    assert!(matches!(
+        Model::from_bytes(&bytes),
+        Err(LoadError::WrongKind { .. })
+    ));
+    assert!(nagode::StaticModel::from_bytes(&bytes).is_ok());
 }

@@ -2,17 +2,26 @@
 
 use super::files::{load, patch_layout, patched_range, read, ModelArg};
 use crate::error::AppError;
-use nagode::format::{Activation, Header, Layer, SolverKind, SolverSpec, Startup, Task};
+use crate::export::host::HostError;
+use nagode::format::{
+    model_kind, Activation, Header, Layer, ModelKind, SolverKind, SolverSpec, Startup, Task,
+    STATIC_VERSION,
+};
 use nagode::normalise::Reference;
-use nagode::{Capacities, Model};
+use nagode::{Capacities, Model, StaticModel};
 use std::fmt::Write as _;
 
 /// `trainer inspect MODEL`.
 pub fn inspect(model: &ModelArg) -> Result<(), AppError> {
     let path = model.path();
     let bytes = read(path)?;
-    let model = load(path, &bytes)?;
-    print!("{}", describe(path, &bytes, &model));
+    if model_kind(&bytes) == Ok(ModelKind::Static) {
+        let loaded = StaticModel::from_bytes(&bytes)
+            .map_err(|e| AppError::Usage(format!("{}: {}", path.display(), HostError::from(e))))?;
+        print!("{}", describe(path, &bytes, loaded.model()));
+    } else {
+        print!("{}", describe(path, &bytes, &load(path, &bytes)?));
+    }
     Ok(())
 }
 
@@ -76,12 +85,17 @@ fn task(model: &Model<'_>) -> String {
             format!("forecast the next {horizon} samples of every channel")
         }
         Task::Classify { classes } => {
+            let what = if is_static(model) {
+                "a static input"
+            } else {
+                "a window"
+            };
             let names: Vec<&str> = model.class_names().collect();
             if names.is_empty() {
-                format!("classify a window into {classes} classes (unnamed)")
+                format!("classify {what} into {classes} classes (unnamed)")
             } else {
                 format!(
-                    "classify a window into {classes} classes: {}",
+                    "classify {what} into {classes} classes: {}",
                     names.join(", ")
                 )
             }
@@ -89,9 +103,22 @@ fn task(model: &Model<'_>) -> String {
     }
 }
 
+/// A static-input classifier (format 6): one input of features, its
+/// state integrated over [0, 1].
+fn is_static(model: &Model<'_>) -> bool {
+    model.format_version() == STATIC_VERSION
+}
+
 /// Channels (named when the file names them) and window.
 fn input(model: &Model<'_>) -> String {
     let h = model.header();
+    if is_static(model) {
+        return format!(
+            "{} features, one input (raw: the feature scaling is folded into the encoder); \
+             the state starts at the encoded input and is integrated over [0, 1] in steps of {}",
+            h.channels, h.solver.max_step
+        );
+    }
     let channels: Vec<&str> = model.channel_names().collect();
     let names = if channels.is_empty() {
         String::new()
