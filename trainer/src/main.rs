@@ -42,8 +42,10 @@ enum Command {
     /// beside the f32 one on the same windows, against a stated bound.
     Quantize(trainer::commands::QuantizeArgs),
     /// Train a continuous normalising flow on a point set (density
-    /// estimation), check the runtime's log-density against the trainer's
-    /// and write the flow file (`eval` scores it; firmware feature `flow`).
+    /// estimation) or on windows of a CSV's channels (anomaly scores, with
+    /// the data's scaling and a threshold in the file), check the runtime's
+    /// log-density against the trainer's and write the flow file (`eval`
+    /// scores it; firmware feature `flow`).
     Flow(trainer::commands::FlowArgs),
     /// Classify static feature vectors through an ODE block (the built-in
     /// 8×8 digits, or --csv with feature columns and a `label`): encoder,
