@@ -172,8 +172,7 @@ fn run(root: &Path, block: &Block) -> Result<String, String> {
     if block.cargo.contains(&"{md}") {
         let text = fs::read_to_string(&report)
             .map_err(|e| format!("figures: {}: no report at {REPORT}: {e}", block.shown))?;
-        // The report's links are relative to the document's folder.
-        Ok(text.replace("](docs/figures/", "](figures/"))
+        Ok(relink(&text))
     } else if block.text {
         Ok(format!(
             "```text\n{}```",
@@ -182,6 +181,22 @@ fn run(root: &Path, block: &Block) -> Result<String, String> {
     } else {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
+}
+
+/// The report's image links made relative to the document's folder: the
+/// command wrote them relative to wherever its report went, so whatever
+/// precedes `docs/figures/` in a link goes.
+fn relink(text: &str) -> String {
+    text.split("](")
+        .enumerate()
+        .map(|(k, part)| match part.find("docs/figures/") {
+            Some(at) if k > 0 && !part[..at].contains(')') => {
+                part[at + "docs/".len()..].to_string()
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("](")
 }
 
 /// A block with its markers, heading and stamp.
@@ -212,6 +227,16 @@ fn replace(document: &str, name: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_links_point_into_the_documents_folder() {
+        let report = "![a](../../../../docs/figures/a.png) and [b](docs/figures/b.png) \
+                      [c](other/c.png) (see docs/figures/)";
+        assert_eq!(
+            relink(report),
+            "![a](figures/a.png) and [b](figures/b.png) [c](other/c.png) (see docs/figures/)"
+        );
+    }
 
     #[test]
     fn a_block_is_replaced_in_place_and_others_kept() {
