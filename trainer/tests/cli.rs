@@ -4,37 +4,17 @@
 //! -> eval works on a small run.
 
 use std::path::{Path, PathBuf};
+mod common;
+use common::{text, trainer};
 use std::process::{Command, Output};
-
-fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nagode-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir
-}
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests/corpus/csv")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn broken_csvs_exit_non_zero_and_write_nothing() {
-    let dir = tmp("bad");
+    let dir = common::tmp("cli", "bad");
     let out = dir.join("m.nagode");
     let mut checked = 0;
     for entry in std::fs::read_dir(corpus()).expect("corpus") {
@@ -95,7 +75,7 @@ fn broken_csvs_exit_non_zero_and_write_nothing() {
 
 #[test]
 fn divergence_keeps_the_old_file_and_the_last_good_model() {
-    let dir = tmp("div");
+    let dir = common::tmp("cli", "div");
     let out = dir.join("m.nagode");
     std::fs::write(&out, b"previous model").expect("write");
     let o = trainer(&[
@@ -128,7 +108,7 @@ fn divergence_keeps_the_old_file_and_the_last_good_model() {
 
 #[test]
 fn train_inspect_predict_eval() {
-    let dir = tmp("flow");
+    let dir = common::tmp("cli", "flow");
     let model = dir.join("o.nagode");
     let m = model.to_str().expect("utf-8");
     let o = trainer(&[
@@ -186,7 +166,7 @@ fn train_inspect_predict_eval() {
 
 #[test]
 fn a_corrupt_model_file_is_refused_by_name() {
-    let dir = tmp("corrupt");
+    let dir = common::tmp("cli", "corrupt");
     let f = dir.join("bad.nagode");
     std::fs::write(&f, b"NAGO this is not a model").expect("write");
     let o = trainer(&["inspect", f.to_str().expect("utf-8")]);
@@ -273,7 +253,7 @@ fn trainer_within_30s(args: &[&str]) -> Output {
 
 #[test]
 fn an_absurd_model_is_refused_before_running() {
-    let dir = tmp("absurd");
+    let dir = common::tmp("cli", "absurd");
     let model = dir.join("absurd.nagode");
     // 4096 samples x 4096 sub-steps x 4 evaluations of 8256 multiply-adds:
     // 5.5e11 per window, minutes per window even at 1 ns each.
@@ -296,7 +276,7 @@ fn an_absurd_model_is_refused_before_running() {
 
 #[test]
 fn max_work_sets_the_bound_exactly() {
-    let dir = tmp("work");
+    let dir = common::tmp("cli", "work");
     let model = dir.join("small.nagode");
     // 8 samples, 3 sub-steps per unit gap, RK4; field 5*4 + 4*4 = 36 and
     // decoder 4 multiply-adds.

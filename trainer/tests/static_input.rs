@@ -3,30 +3,8 @@
 //! `static --csv` and `eval` refuse bad feature CSVs with one named error
 //! and write nothing.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nagode-static-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    dir
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{text, trainer};
 
 /// The first `rows` rows of the digits, header included, with `edit`
 /// applied to each data line.
@@ -40,7 +18,7 @@ fn digits_csv(rows: usize, edit: impl Fn(&str) -> String) -> String {
 
 #[test]
 fn train_digits_then_inspect_and_eval() {
-    let dir = tmp("digits");
+    let dir = common::tmp("static", "digits");
     let model = dir.join("digits.nagode");
     let m = model.to_str().unwrap();
     let o = trainer(&["train", "--data", "digits", "--out", m]);
@@ -69,7 +47,7 @@ fn train_digits_then_inspect_and_eval() {
 
 #[test]
 fn bad_feature_csvs_are_refused_and_nothing_is_written() {
-    let dir = tmp("bad");
+    let dir = common::tmp("static", "bad");
     let out = dir.join("m.nagode");
     let cases = [
         (

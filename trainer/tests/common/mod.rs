@@ -21,6 +21,23 @@ impl Lcg {
     }
 }
 
+/// `trainer ARGS` as a user runs it: the built binary, its output kept.
+pub fn trainer(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Everything a run printed, stdout then stderr.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// A fresh scratch folder for test `name` of the file `group`.
 pub fn tmp(group: &str, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nagode-{group}-{}-{name}", std::process::id()));
